@@ -1,0 +1,170 @@
+import pytest
+
+from toolkit.corpus import load_reports
+from toolkit.segment import (
+    heading_level,
+    numbered_level,
+    report_starts,
+    segment_text,
+    split_paragraphs,
+    split_sentences,
+    text_id,
+)
+
+# Checked by hand against the corpus: the 1-based line where each report begins.
+REPORT_START_LINES = [1, 18, 47, 58, 87, 107, 121, 132, 141, 152, 162, 178, 192, 218, 227, 246, 257]
+# Near-duplicate reports (by start line); every other report is a group of its own.
+DUPLICATE_GROUPS = [{18, 58}, {47, 121, 141}, {132, 218}]
+
+
+def test_report_boundaries_match_hand_checked_list(corpus_lines):
+    paragraphs = split_paragraphs("\n".join(corpus_lines))
+    assert len(paragraphs) == len(corpus_lines)  # the corpus has no blank lines
+    assert [i + 1 for i in report_starts(paragraphs)] == REPORT_START_LINES
+
+
+def test_near_duplicate_groups_match_hand_checked_list(corpus_path, corpus_lines):
+    reports = load_reports([corpus_path])
+    line_of = dict(zip((r.id for r in reports), REPORT_START_LINES))
+    groups: dict[str, set[int]] = {}
+    for report in reports:
+        groups.setdefault(report.group, set()).add(line_of[report.id])
+    multi = sorted((g for g in groups.values() if len(g) > 1), key=min)
+    assert multi == DUPLICATE_GROUPS
+    assert len(groups) == len(REPORT_START_LINES) - sum(len(g) - 1 for g in DUPLICATE_GROUPS)
+
+
+def test_half_year_plans_stay_in_their_report(corpus_lines):
+    """Line 282 ("下半年…从以下几个方面") leads into a list restarting at 一、: same report."""
+    reports = segment_text("\n".join(corpus_lines))
+    last = reports[-1]
+    assert last.paragraphs[0].startswith("20xx年,X街道总工会")
+    assert last.paragraphs[-1] == corpus_lines[-1]
+
+
+@pytest.mark.parametrize(
+    "line, level",
+    [
+        ("一、抓组织建设,构建工会工作新平台", 1),
+        ("一、切实加强领导,建立健全工会组织。", 1),
+        ("(一)加强组织建设", 2),
+        ("(二)民主管理", 2),
+        ("1、组织健全", 3),
+        ("2.完善制度", 3),
+        ("(1)继续坚持实行校务公开民主管理制度", 4),
+        ("今后的工作打算:", 1),
+        ("7、新增女职工特殊权益保护专项集体合同10家。", 0),
+        ("各位领导、同志们:", 0),
+        ("1.5万名职工参加了活动。", 0),
+        ("工会积极组织开展活动,效果明显。", 0),
+    ],
+)
+def test_heading_styles(line, level):
+    from toolkit.textio import normalize
+
+    assert heading_level(normalize(line)) == level
+
+
+def test_numbered_level_does_not_take_decimals():
+    assert numbered_level("1.5万人") == 0
+    assert numbered_level("1.组织") == 3
+
+
+def test_run_in_heading_is_its_own_sentence():
+    report = segment_text("一、组织建设\n1、调整充实人员力量。根据人员变动,重新调整了力量。\n")[0]
+    texts = [(s.text, s.is_heading, s.heading) for s in report.sentences]
+    assert texts == [
+        ("一、组织建设", True, ""),
+        ("1、调整充实人员力量。", True, "一、组织建设"),
+        ("根据人员变动,重新调整了力量。", False, "1、调整充实人员力量。"),
+    ]
+
+
+def test_numbered_item_that_is_not_a_heading_closes_the_previous_item():
+    text = "一、组织建设\n1、举办培训班。我们举办了培训。\n2、签订了20xx年工会工作目标考核责任书并召开了工作会议。年初召开了会议。\n"
+    sentences = segment_text(text)[0].sentences
+    assert sentences[-1].text == "年初召开了会议。"
+    assert sentences[-1].heading == "一、组织建设"
+
+
+def test_quotes_and_book_titles_are_never_split():
+    assert split_sentences("他说:“好。我们走!”大家同意。学习《工会法。》很重要?是的。") == [
+        "他说:“好。我们走!”大家同意。",
+        "学习《工会法。》很重要?",
+        "是的。",
+    ]
+    assert split_sentences("开展「安全。月」活动。结束") == ["开展「安全。月」活动。", "结束"]
+
+
+def test_unclosed_quote_does_not_swallow_the_paragraph():
+    assert split_sentences("六•一”期间慰问了职工。又开展了活动。") == ["六•一”期间慰问了职工。", "又开展了活动。"]
+    assert split_sentences("开展“活动。又开展了工作。") == ["开展“活动。", "又开展了工作。"]
+
+
+def test_enumeration_splits_at_semicolons_but_short_lists_do_not():
+    parts = split_sentences("主要表现在:一是主动性不够强;二是有重建轻管现象;三是维权需加强。")
+    assert parts == ["主要表现在:一是主动性不够强;", "二是有重建轻管现象;", "三是维权需加强。"]
+    assert split_sentences("临时救济8户;医疗救助2人。") == ["临时救济8户;医疗救助2人。"]
+
+
+def test_very_long_sentence_splits_at_semicolons():
+    long_part = "工会" * 80
+    assert split_sentences(f"{long_part};{long_part}。") == [f"{long_part};", f"{long_part}。"]
+
+
+def test_line_end_ends_a_sentence():
+    assert [s.text for s in segment_text("没有句号的标题\n正文。")[0].sentences] == ["没有句号的标题", "正文。"]
+
+
+NEW_REPORT = """20xx年,县医院工会在院党委的正确领导下,团结带领全院职工,较好地完成了全年各项任务。
+一、加强组织建设
+今年新发展会员35人,完成了工会换届选举。
+二、关心职工生活
+春节前走访慰问困难职工12户。
+总之,我们将继续努力,为医院发展做出新的贡献。"""
+
+
+def test_ids_are_stable_across_rereads_and_prepending(corpus_lines):
+    text = "\n".join(corpus_lines)
+    first = segment_text(text)
+    again = segment_text(text)
+    assert [s.to_dict() for r in first for s in r.sentences] == [s.to_dict() for r in again for s in r.sentences]
+    other = NEW_REPORT
+    prepended = segment_text(other + "\n" + text)
+    assert len(prepended) == len(first) + 1
+    for before, after in zip(first, prepended[1:]):
+        assert before.id == after.id and before.group == after.group
+        assert [(s.id, s.index, s.paragraph, s.heading) for s in before.sentences] == [
+            (s.id, s.index, s.paragraph, s.heading) for s in after.sentences
+        ]
+
+
+def test_same_sentence_in_near_duplicate_reports_has_same_id(corpus_path):
+    reports = load_reports([corpus_path])
+    by_group: dict[str, list] = {}
+    for report in reports:
+        by_group.setdefault(report.group, []).append(report)
+    first, identical, variant = sorted(next(g for g in by_group.values() if len(g) == 3), key=lambda r: r.id)[::-1][:3]
+    ids = [[s.id for s in r.sentences] for r in (first, identical, variant)]
+    exact = [pair for pair in ((ids[0], ids[1]), (ids[0], ids[2]), (ids[1], ids[2])) if pair[0] == pair[1]]
+    assert len(exact) == 1  # two copies are word-for-word the same
+    shared = set(ids[0]) & set(ids[1]) & set(ids[2])
+    assert len(shared) >= len(ids[0]) // 2  # the third swaps a few words, so most sentences recur
+    assert len({first.id, identical.id, variant.id}) == 3
+
+
+def test_identical_reports_get_distinct_report_ids(corpus_path):
+    reports = load_reports([corpus_path])
+    assert len({r.id for r in reports}) == len(reports)
+
+
+def test_text_id_is_deterministic():
+    assert text_id("工会。") == text_id(" 工会。 ") != text_id("工会!")
+    assert text_id("工会。").startswith("s") and len(text_id("工会。")) == 13
+
+
+def test_gbk_copy_gives_identical_records(tmp_path, corpus_path):
+    gbk = tmp_path / "gbk.txt"
+    gbk.write_bytes(corpus_path.read_text(encoding="utf-8").encode("gb18030"))
+    utf = [s.to_dict() for r in load_reports([corpus_path]) for s in r.sentences]
+    assert [s.to_dict() for r in load_reports([gbk]) for s in r.sentences] == utf

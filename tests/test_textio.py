@@ -1,0 +1,83 @@
+import io
+import sys
+
+import pytest
+
+from toolkit.errors import InputError
+from toolkit.textio import decode, expand_paths, normalize, read_document
+
+SAMPLE = "今年以来,街道工会在县总工会的指导下开展工作。\n一、抓组织建设\n"
+
+
+@pytest.mark.parametrize(
+    "data, encoding",
+    [
+        (SAMPLE.encode("utf-8"), "utf-8"),
+        (b"\xef\xbb\xbf" + SAMPLE.encode("utf-8"), "utf-8"),
+        (SAMPLE.encode("gbk"), "gb18030"),
+        (SAMPLE.encode("gb18030"), "gb18030"),
+    ],
+)
+def test_decode_each_encoding(data, encoding):
+    text, found = decode(data, "x.txt")
+    assert found == encoding
+    assert text.lstrip("\ufeff") == SAMPLE
+
+
+def test_bom_is_removed(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + SAMPLE.encode("utf-8"))
+    assert read_document(path).text == SAMPLE
+
+
+@pytest.mark.parametrize("data", [b"", b"  \n\n \r\n"])
+def test_empty_file_fails_naming_it(data):
+    with pytest.raises(InputError, match=r"^empty\.txt: file is empty$"):
+        decode(data, "empty.txt")
+
+
+def test_binary_file_fails():
+    with pytest.raises(InputError, match=r"^b\.bin: looks binary"):
+        decode(b"\x7fELF\x02\x01\x01\x00\x00\x00" * 50, "b.bin")
+
+
+def test_utf16_is_refused_as_binary():
+    with pytest.raises(InputError, match="b.txt"):
+        decode(SAMPLE.encode("utf-16"), "b.txt")
+
+
+def test_text_without_chinese_is_refused():
+    with pytest.raises(InputError, match="no Chinese text"):
+        decode(b"just some english words\n", "e.txt")
+
+
+def test_undecodable_bytes_are_refused():
+    with pytest.raises(InputError, match="not UTF-8 or GB18030"):
+        decode(b"\x81\x30\x81" * 20 + b"\xff\xfe\xfd", "bad.txt")
+
+
+def test_normalize_fullwidth_spaces_and_line_ends():
+    assert normalize("ＡＢ，（一）\u3000工会\u00a0好！\r\n下\r一") == "AB,(一) 工会 好!\n下\n一"
+
+
+def test_normalize_keeps_chinese_punctuation():
+    assert normalize("“工会”、《法》。") == "“工会”、《法》。"
+
+
+def test_expand_paths_is_recursive_sorted_and_txt_only(tmp_path):
+    (tmp_path / "b").mkdir()
+    for name in ("b/2.txt", "a.txt", "b/1.txt", "c.md"):
+        (tmp_path / name).write_text(SAMPLE, encoding="utf-8")
+    found = expand_paths([tmp_path])
+    assert [p[len(str(tmp_path)) + 1 :] for p in found] == ["a.txt", "b/1.txt", "b/2.txt"]
+
+
+def test_missing_path_fails():
+    with pytest.raises(InputError, match="nope.txt: no such file"):
+        expand_paths(["nope.txt"])
+
+
+def test_stdin(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE.encode("gbk"))))
+    doc = read_document("-")
+    assert doc.name == "<stdin>" and doc.text == SAMPLE and doc.encoding == "gb18030"

@@ -1,0 +1,25 @@
+"""Exceptions raised by the library; the CLI turns each into one line and exit code 2."""
+
+
+class ToolkitError(Exception):
+    """Base class: a problem with the user's input that deserves a one-line message."""
+
+
+class InputError(ToolkitError):
+    """An input file is missing, empty, binary, undecodable or too large."""
+
+
+class AnnotationError(ToolkitError):
+    """An annotation file or Label Studio export is malformed or inconsistent."""
+
+
+class UnknownLabelError(AnnotationError):
+    """A label is not one of the taxonomy's slugs."""
+
+
+class ModelError(ToolkitError):
+    """A model file is missing, corrupt, foreign or made for another taxonomy."""
+
+
+class LabelStudioError(ToolkitError):
+    """The Label Studio server is unreachable, refuses the key, or holds another project."""

@@ -1,0 +1,390 @@
+"""Cutting report text into reports, paragraphs, headings and sentences, with stable ids.
+
+Decisions (see README, "Segmentation"):
+
+* **Paragraphs** are non-blank lines.
+* **Sentences** end at 。 ! ? (full-width forms are normalised to these) and at line ends, never
+  inside “”「」『』‘’ or 《》 (an opener whose closer never comes within the paragraph is ignored,
+  so one stray quote cannot swallow a paragraph). Closing quotes and brackets right after a
+  terminator stay with its sentence.
+* **Enumerations** "一是…;二是…;三是…" are split at the semicolons, one item per sentence (each
+  item may belong to a different section); the lead-in stays with the first item. Any other
+  sentence longer than :data:`LONG_SENTENCE` characters is also split at its semicolons.
+* **Headings**: "一、" (level 1), "(一)" (2), "1、"/"1." (3), "(1)" (4), and short lines ending in a
+  colon ("今后的工作打算:", level 1). A numbered paragraph whose first sentence is short
+  ("1、调整充实人员力量。根据…") has that sentence as a run-in heading.
+* **Reports** in one file are found by :func:`report_starts`: an opening paragraph after a
+  non-opening one, or heading numbering that restarts at "一、".
+* **Ids**: a sentence's id is a hash of its text, so it does not move when reports are added
+  before it, and the same sentence in a near-duplicate report has the same id (labelled once).
+  A report's id hashes its whole text; a group's id is the smallest report id in the group.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+
+LONG_SENTENCE = 150
+NEAR_DUPLICATE_JACCARD = 0.5
+"""Reports whose character 4-gram sets overlap at least this much are one group (see README)."""
+SHINGLE = 4
+
+_TERMINATORS = "。!?"
+_CLOSERS_AFTER = "”’」』)》\"'"
+_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "《": "》"}
+_MAX_QUOTE = 200
+_ENUMERATION = re.compile(r"[一二三四五六七八九十]是")
+_NUM_CN = "一二三四五六七八九十"
+_HEADING_PATTERNS = (
+    (1, re.compile(rf"^[{_NUM_CN}]{{1,3}}[、.]")),
+    (2, re.compile(rf"^\([{_NUM_CN}]{{1,3}}\)")),
+    (3, re.compile(r"^\d{1,2}(?:、|\.(?!\d))")),
+    (4, re.compile(r"^\(\d{1,2}\)")),
+)
+_SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
+_OPENING_CUE = re.compile(r"(领导|指导|关心|支持|帮助)下")
+_OPENING_START = re.compile(r"^(20|2x|XX|xx|今年|一年来|本年度|\d{4}年)", re.IGNORECASE)
+_LOOKING_BACK = re.compile(r"^(总之|综上|回顾|回首)|展望|不足|差距|今后|新的一年|下一年")
+_CLOSING_CUE = re.compile(_LOOKING_BACK.pattern + r"|取得了[^。]{0,6}成绩|再创|新贡献|再立新功")
+_LEAD_IN = re.compile(r"以下|如下|[::]$")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a report, with where it stands and under which heading."""
+
+    id: str
+    report: str
+    group: str
+    paragraph: int
+    index: int
+    heading: str
+    is_heading: bool
+    text: str
+    level: int = 0
+    section: str = ""
+    position: float = 0.0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Report:
+    """A report: its paragraphs (lines) and, once segmented, its sentences."""
+
+    id: str
+    paragraphs: list[str]
+    source: str = ""
+    group: str = ""
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.paragraphs)
+
+
+def text_id(text: str, prefix: str = "s") -> str:
+    """A short stable id from text: the same text always gives the same id.
+
+    >>> text_id("一、组织建设")
+    's8d2cd19fa8b0'
+    """
+    return prefix + hashlib.blake2b(text.strip().encode("utf-8"), digest_size=6).hexdigest()
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Non-blank lines, stripped."""
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _quote_end(text: str, start: int) -> int:
+    """Index of the closer matching the opener at ``start``, or -1 if it does not close soon."""
+    closer = _PAIRS[text[start]]
+    end = text.find(closer, start + 1, start + 1 + _MAX_QUOTE)
+    return end
+
+
+def _raw_sentences(paragraph: str) -> list[str]:
+    out, begin, i, n = [], 0, 0, len(paragraph)
+    while i < n:
+        ch = paragraph[i]
+        if ch in _PAIRS:
+            end = _quote_end(paragraph, i)
+            if end > 0:
+                i = end + 1
+                continue
+        elif ch in _TERMINATORS:
+            i += 1
+            while i < n and (paragraph[i] in _TERMINATORS or paragraph[i] in _CLOSERS_AFTER):
+                i += 1
+            out.append(paragraph[begin:i])
+            begin = i
+            continue
+        i += 1
+    if begin < n:
+        out.append(paragraph[begin:])
+    return [s.strip() for s in out if s.strip()]
+
+
+def _split_semicolons(sentence: str) -> list[str]:
+    parts, begin, i, n = [], 0, 0, len(sentence)
+    while i < n:
+        ch = sentence[i]
+        if ch in _PAIRS:
+            end = _quote_end(sentence, i)
+            if end > 0:
+                i = end + 1
+                continue
+        elif ch == ";":
+            parts.append(sentence[begin : i + 1])
+            begin = i + 1
+        i += 1
+    parts.append(sentence[begin:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split one paragraph into sentences (see the module docstring for the rules).
+
+    >>> split_sentences("他说:“好。我们走。”大家同意。开展《工会法。》学习!")
+    ['他说:“好。我们走。”大家同意。', '开展《工会法。》学习!']
+    """
+    out: list[str] = []
+    for sentence in _raw_sentences(paragraph):
+        if ";" in sentence and (len(_ENUMERATION.findall(sentence)) >= 2 or len(sentence) > LONG_SENTENCE):
+            out.extend(_split_semicolons(sentence))
+        else:
+            out.append(sentence)
+    return out
+
+
+def numbered_level(line: str) -> int:
+    """Heading level implied by the numbering at the start of ``line`` (0 if none).
+
+    >>> [numbered_level(s) for s in ("一、组织", "(二)民主", "3、帮扶", "(4)安全", "1.5万人", "工会")]
+    [1, 2, 3, 4, 0, 0]
+    """
+    for level, pattern in _HEADING_PATTERNS:
+        if pattern.match(line):
+            return level
+    return 0
+
+
+def _has_terminal_stop(text: str) -> bool:
+    return text.rstrip("”’」』)》\"'")[-1:] in _TERMINATORS
+
+
+def heading_level(paragraph: str, sentences: Sequence[str] | None = None) -> int:
+    """Level of ``paragraph`` if the whole paragraph is a heading, else 0."""
+    sentences = split_sentences(paragraph) if sentences is None else sentences
+    if len(sentences) != 1:
+        return 0
+    level = numbered_level(paragraph)
+    if level in (1, 2):
+        return level if len(paragraph) <= 40 else 0
+    if level in (3, 4):
+        body = _HEADING_PATTERNS[level - 1][1].sub("", paragraph)
+        plain = len(paragraph) <= 40 and not _has_terminal_stop(paragraph) and not re.search(r"\d", body)
+        return level if plain else 0
+    if len(paragraph) <= 20 and paragraph[-1] in "::" and not _SALUTATION.match(paragraph):
+        return 1
+    return 0
+
+
+def run_in_heading(paragraph: str, sentences: Sequence[str]) -> int:
+    """Level of a run-in heading (the short first sentence of a numbered paragraph), else 0."""
+    if len(sentences) < 2:
+        return 0
+    level = numbered_level(paragraph)
+    return level if level and len(sentences[0]) <= 20 else 0
+
+
+def is_opening(paragraph: str) -> bool:
+    """Does ``paragraph`` read like the first paragraph of a report?"""
+    if numbered_level(paragraph) or heading_level(paragraph):
+        return False
+    if _SALUTATION.match(paragraph):
+        return True
+    if _LOOKING_BACK.search(paragraph):
+        return False
+    head = paragraph[:60]
+    return bool(_OPENING_CUE.search(head) and (_OPENING_START.match(paragraph) or _OPENING_CUE.search(paragraph[:30])))
+
+
+def is_closing(paragraph: str) -> bool:
+    """Does ``paragraph`` read like a report's closing (or problems/plans) paragraph?"""
+    return not numbered_level(paragraph) and bool(_CLOSING_CUE.search(paragraph))
+
+
+def _top_numeral(paragraph: str) -> str:
+    return paragraph[0] if numbered_level(paragraph) == 1 else ""
+
+
+def report_starts(paragraphs: Sequence[str], min_paragraphs: int = 3) -> list[int]:
+    """Indices of the paragraphs that begin a report.
+
+    A report begins at an opening paragraph (:func:`is_opening`) that follows a non-opening one,
+    or where level-1 numbering restarts at "一、" after a report that has used it. In the second
+    case the new report begins after the last closing paragraph since the previous level-1
+    heading, else at the "一、" heading itself, unless the paragraph before it is a lead-in
+    ("…从以下几个方面:") and no closing paragraph came before it: that keeps the list in the
+    same report (a half-year summary followed by its plans).
+    """
+    starts = [0] if paragraphs else []
+    seen_top = False
+    last_top = 0
+    for i, paragraph in enumerate(paragraphs):
+        if i == 0:
+            seen_top = _top_numeral(paragraph) != ""
+            continue
+        long_enough = i - starts[-1] >= min_paragraphs
+        numeral = _top_numeral(paragraph)
+        if long_enough and is_opening(paragraph) and not is_opening(paragraphs[i - 1]):
+            starts.append(i)
+            seen_top = False
+        elif numeral == "一" and seen_top and long_enough:
+            closing = next((j for j in range(i - 1, last_top, -1) if is_closing(paragraphs[j])), None)
+            if closing is not None:
+                start = closing + 1
+            elif _LEAD_IN.search(paragraphs[i - 1]):
+                start = None
+            else:
+                start = i
+            if start is not None and start - starts[-1] >= min_paragraphs:
+                starts.append(start)
+                seen_top = False
+        if numeral:
+            seen_top = True
+            last_top = i
+    return starts
+
+
+def split_reports(paragraphs: Sequence[str]) -> list[list[str]]:
+    """Group paragraphs into reports at :func:`report_starts`."""
+    starts = report_starts(paragraphs)
+    bounds = list(zip(starts, starts[1:] + [len(paragraphs)]))
+    return [list(paragraphs[a:b]) for a, b in bounds]
+
+
+def sentences_of(report: Report) -> list[Sentence]:
+    """Sentences of one report with paragraph/sentence indices, heading context and ids."""
+    rows: list[tuple[int, str, bool, int, str, str]] = []
+    stack: list[tuple[int, str]] = []
+    for p_index, paragraph in enumerate(report.paragraphs):
+        parts = split_sentences(paragraph)
+        whole = heading_level(paragraph, parts)
+        run_in = 0 if whole else run_in_heading(paragraph, parts)
+        numbered = numbered_level(paragraph)
+        if numbered and not (whole or run_in):
+            while stack and stack[-1][0] >= numbered:
+                stack.pop()
+        for s_index, text in enumerate(parts):
+            level = whole or (run_in if s_index == 0 else 0)
+            if level:
+                while stack and stack[-1][0] >= level:
+                    stack.pop()
+                parent = stack[-1][1] if stack else ""
+                stack.append((level, text))
+                rows.append((p_index, text, True, level, parent, _section(stack)))
+            else:
+                rows.append((p_index, text, False, 0, stack[-1][1] if stack else "", _section(stack)))
+    total = max(len(rows) - 1, 1)
+    return [
+        Sentence(
+            id=text_id(text),
+            report=report.id,
+            group=report.group or report.id,
+            paragraph=p_index,
+            index=index,
+            heading=heading,
+            is_heading=is_heading,
+            text=text,
+            level=level,
+            section=section,
+            position=round(index / total, 4),
+        )
+        for index, (p_index, text, is_heading, level, heading, section) in enumerate(rows)
+    ]
+
+
+def _section(stack: list[tuple[int, str]]) -> str:
+    return stack[0][1] if stack else ""
+
+
+def shingles(text: str, k: int = SHINGLE) -> set[str]:
+    """Character k-grams of ``text`` with punctuation and spaces removed."""
+    compact = re.sub(r"[\s\W_]+", "", text)
+    return {compact[i : i + k] for i in range(max(len(compact) - k + 1, 1))}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """Jaccard similarity of two sets (0 for two empty sets)."""
+    return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def assign_groups(reports: Sequence[Report], threshold: float = NEAR_DUPLICATE_JACCARD) -> None:
+    """Set ``report.group`` so that near-duplicate reports (Jaccard >= threshold) share a group.
+
+    Groups are the connected components of the similarity graph; a group's id is its smallest
+    report id, so it does not depend on the order of the input.
+    """
+    parent = list(range(len(reports)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    sets = [shingles(r.text) for r in reports]
+    for i in range(len(reports)):
+        for j in range(i + 1, len(reports)):
+            if jaccard(sets[i], sets[j]) >= threshold:
+                parent[find(i)] = find(j)
+    members: dict[int, list[str]] = {}
+    for i, report in enumerate(reports):
+        members.setdefault(find(i), []).append(report.id)
+    for i, report in enumerate(reports):
+        report.group = "g" + min(members[find(i)])[1:]
+
+
+def _report_ids(texts: Iterable[str]) -> Iterator[str]:
+    seen: dict[str, int] = {}
+    for text in texts:
+        base = text_id(text, prefix="r")
+        seen[base] = seen.get(base, 0) + 1
+        yield base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+def segment_text(text: str, source: str = "", *, group: bool = True) -> list[Report]:
+    """Split normalised text into segmented reports (sentences filled in, groups assigned)."""
+    chunks = split_reports(split_paragraphs(text))
+    ids = _report_ids("\n".join(c) for c in chunks)
+    reports = [Report(id=rid, paragraphs=chunk, source=source) for rid, chunk in zip(ids, chunks)]
+    if group:
+        assign_groups(reports)
+    for report in reports:
+        report.sentences = sentences_of(report)
+    return reports
+
+
+def segment_documents(texts: Iterable[tuple[str, str]], *, group: bool = True) -> list[Report]:
+    """Segment several ``(source, text)`` documents; groups span all of them."""
+    reports: list[Report] = []
+    for source, text in texts:
+        reports.extend(segment_text(text, source, group=False))
+    if group:
+        assign_groups(reports)
+        for report in reports:
+            report.sentences = sentences_of(report)
+    return reports
+
+
+def iter_sentences(reports: Iterable[Report]) -> Iterator[Sentence]:
+    """All sentences of ``reports``, in order."""
+    for report in reports:
+        yield from report.sentences

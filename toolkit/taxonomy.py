@@ -1,0 +1,70 @@
+"""The 14 standard sections of a trade-union work report: the one place they are defined.
+
+The Label Studio config, the guidelines' label list, the annotation store's validation, the model
+card and the tagger's section order all derive from :data:`LABELS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from toolkit.errors import UnknownLabelError
+
+TAXONOMY_VERSION = "2026.11-1"
+
+
+@dataclass(frozen=True)
+class Label:
+    """One standard section: slug used by code and files, Chinese name shown to people."""
+
+    slug: str
+    name: str
+    description: str
+    hotkey: str
+
+
+LABELS: tuple[Label, ...] = (
+    Label("overview", "总体概述", "Opening framing: who led and guided the work, guiding ideology, overall approach and results of the year, \"现将工作总结如下\".", "1"),
+    Label("organization", "组织与自身建设", "Founding unions and recruiting members, elections and 换届, staffing, rules and 规范化建设, finance, dues and audit (经费、经审), 职工之家 as organisation building, 党建带工建, legal-person registration, information and reporting work.", "2"),
+    Label("education", "思想教育与培训", "Political and theoretical study, training of union cadres, workers' skills training and 素质工程, reading and 职工书屋, 学习型组织, legal education campaigns.", "3"),
+    Label("democracy", "民主管理", "Workers'/teachers' congresses (职代会、教代会), 厂务/校务/企务公开, democratic evaluation of leaders, taking part in decisions, passing workers' opinions upward.", "4"),
+    Label("rights", "维权与劳动关系", "Labour contracts, collective contracts, wage collective bargaining, labour-dispute early warning and mediation, legal aid, harmonious labour relations campaigns.", "5"),
+    Label("assistance", "帮扶与服务", "Hardship files and aid, 送温暖 and condolence visits, 金秋助学, re-employment help for laid-off workers, medical mutual aid, health checks and recuperation, summer cooling goods.", "6"),
+    Label("competition", "劳动竞赛与建功立业", "Labour competitions, skills contests, technical innovation and rationalisation proposals, 工人先锋号, 名师带高徒, model workers and 五一劳动奖章, quality-service campaigns, the union's part in production and business goals.", "7"),
+    Label("safety", "安全生产与劳动保护", "安康杯, safety-production month, labour-protection supervision, safety inspections and safety training.", "8"),
+    Label("women", "女职工工作", "Women workers' committee, 三八 activities, special collective contracts for women's rights, 巾帼 campaigns, women's health lectures. Women-specific content goes here first.", "9"),
+    Label("culture", "文体活动与职工文化", "Sports and cultural events, clubs and associations, festivals and parties, enterprise culture, cultural venues.", "0"),
+    Label("problems", "存在问题与不足", "Shortcomings, gaps and difficulties the report admits.", "q"),
+    Label("plans", "今后工作打算", "What the union will do next: plans, goals and intentions for the coming period.", "w"),
+    Label("closing", "结束语", "Closing summary and vow: \"总之…\", \"一年来…取得了一定成绩\", \"为…做出新的贡献\".", "e"),
+    Label("other", "其他", "Anything that fits none of the above: charity drives, disaster relief, greetings, stray fragments.", "r"),
+)
+
+SLUGS: tuple[str, ...] = tuple(label.slug for label in LABELS)
+BY_SLUG: dict[str, Label] = {label.slug: label for label in LABELS}
+ORDER: dict[str, int] = {slug: i for i, slug in enumerate(SLUGS)}
+
+HARD_CASES: tuple[str, ...] = (
+    "A heading gets the label of the section it opens.",
+    "Label by what the sentence is about; where it says too little on its own, use its paragraph and heading.",
+    "A sentence that admits a shortcoming is problems, even inside the closing paragraph; one that states what will be done is plans, even inside a problems paragraph.",
+    "Re-employment training for laid-off workers is assistance; training to raise the skills of employed workers is education; a contest of skills is competition.",
+    "Women-specific content is women before any other label.",
+)
+
+
+def check_label(label: str, where: str = "") -> str:
+    """Return ``label`` if it is a known slug, else raise :class:`UnknownLabelError`.
+
+    >>> check_label("safety")
+    'safety'
+    """
+    if label not in BY_SLUG:
+        prefix = f"{where}: " if where else ""
+        raise UnknownLabelError(f"{prefix}unknown label {label!r}; expected one of {', '.join(SLUGS)}")
+    return label
+
+
+def label_name(slug: str) -> str:
+    """Chinese name of a slug."""
+    return BY_SLUG[slug].name
