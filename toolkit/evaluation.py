@@ -1,0 +1,240 @@
+"""Honest evaluation: grouped K-fold by near-duplicate report group, nested parameter search,
+baselines, context ablation, learning curve, confusion matrix and the most confident errors.
+
+Splits never put one report group on both sides (asserted), and parameters are chosen inside the
+training side of each outer fold, never on its test fold.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from toolkit.model import DEFAULT_PARAMS
+from toolkit.taxonomy import SLUGS
+from toolkit.training import Examples, fit
+
+Progress = Callable[[str], None]
+
+GRIDS: dict[str, list[dict]] = {
+    "cnb": [{"classifier": "cnb", "alpha": a} for a in (0.1, 0.3, 1.0)],
+    "logreg": [{"classifier": "logreg", "C": c} for c in (3.0, 10.0, 30.0)],
+    "svm": [{"classifier": "svm", "C": c} for c in (3.0, 10.0, 30.0)],
+}
+ABLATIONS: dict[str, list[str]] = {
+    "sentence only": [],
+    "+ heading": ["heading"],
+    "+ heading + neighbours": ["heading", "neighbours"],
+    "+ heading + neighbours + position": ["heading", "neighbours", "position"],
+}
+
+
+def grouped_folds(groups: Sequence[str], folds: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K folds over whole groups, groups shuffled by ``seed`` and dealt largest first to the
+    smallest fold. Raises ``AssertionError`` if any group lands on both sides."""
+    names = sorted(set(groups))
+    if len(names) < folds:
+        raise ValueError(f"{len(names)} report groups cannot make {folds} folds")
+    size = Counter(groups)
+    random.Random(seed).shuffle(names)
+    names.sort(key=lambda g: -size[g])
+    bins: list[list[str]] = [[] for _ in range(folds)]
+    load = [0] * folds
+    for name in names:
+        k = load.index(min(load))
+        bins[k].append(name)
+        load[k] += size[name]
+    groups_arr = np.asarray(groups)
+    out = []
+    for members in bins:
+        test = np.flatnonzero(np.isin(groups_arr, members))
+        train = np.flatnonzero(~np.isin(groups_arr, members))
+        assert not set(groups_arr[test]) & set(groups_arr[train]), "a report group is on both sides of a split"
+        out.append((train, test))
+    return out
+
+
+@dataclass
+class CVResult:
+    """Out-of-fold predictions of one configuration."""
+
+    name: str
+    y_true: list[str]
+    y_pred: list[str]
+    confidence: list[float]
+    fold: list[int]
+    chosen: list[dict] = field(default_factory=list)
+
+    def scores(self) -> dict:
+        from sklearn.metrics import accuracy_score, f1_score
+
+        labels = sorted(set(self.y_true))
+        return {
+            "macro_f1": round(float(f1_score(self.y_true, self.y_pred, labels=labels, average="macro", zero_division=0)), 4),
+            "micro_f1": round(float(f1_score(self.y_true, self.y_pred, labels=labels, average="micro", zero_division=0)), 4),
+            "accuracy": round(float(accuracy_score(self.y_true, self.y_pred)), 4),
+            "n": len(self.y_true),
+        }
+
+    def per_fold_macro_f1(self) -> list[float]:
+        from sklearn.metrics import f1_score
+
+        out = []
+        for k in sorted(set(self.fold)):
+            idx = [i for i, f in enumerate(self.fold) if f == k]
+            t = [self.y_true[i] for i in idx]
+            p = [self.y_pred[i] for i in idx]
+            out.append(round(float(f1_score(t, p, labels=sorted(set(t)), average="macro", zero_division=0)), 4))
+        return out
+
+    def summary(self) -> dict:
+        return {**self.scores(), "folds": len(set(self.fold)), "per_fold_macro_f1": self.per_fold_macro_f1()}
+
+    def per_label(self) -> dict[str, dict]:
+        from sklearn.metrics import precision_recall_fscore_support
+
+        labels = [s for s in SLUGS if s in set(self.y_true) | set(self.y_pred)]
+        p, r, f, s = precision_recall_fscore_support(self.y_true, self.y_pred, labels=labels, zero_division=0)
+        return {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                      "f1": round(float(f[i]), 4), "support": int(s[i])} for i, lab in enumerate(labels)}
+
+    def confusion(self) -> tuple[list[str], list[list[int]]]:
+        from sklearn.metrics import confusion_matrix
+
+        labels = [s for s in SLUGS if s in set(self.y_true) | set(self.y_pred)]
+        return labels, confusion_matrix(self.y_true, self.y_pred, labels=labels).tolist()
+
+
+def _macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro", zero_division=0))
+
+
+def select_params(examples: Examples, grid: Sequence[Mapping], base: Mapping, *, inner_folds: int = 3,
+                  seed: int = 0) -> dict:
+    """Best grid point by grouped inner CV macro-F1 on ``examples`` only (the outer training side)."""
+    if len(grid) == 1:
+        return {**base, **grid[0]}
+    folds = grouped_folds(examples.groups, min(inner_folds, len(set(examples.groups))), seed)
+    best, best_score = None, -1.0
+    for point in grid:
+        params = {**base, **point}
+        true, pred = [], []
+        for train, test in folds:
+            model = fit(examples.subset(train), params, seed=seed)
+            labels, _ = model.predict([examples.records[i] for i in test])
+            true += [examples.labels[i] for i in test]
+            pred += labels
+        score = _macro_f1(true, pred)
+        if score > best_score:
+            best, best_score = params, score
+    return dict(best)
+
+
+def cross_validate(examples: Examples, params: Mapping | None = None, *, folds: int = 5, seed: int = 0,
+                   grid: Sequence[Mapping] | None = None, name: str = "model") -> CVResult:
+    """Grouped K-fold out-of-fold predictions; with ``grid``, parameters are chosen per outer fold
+    by :func:`select_params` on its training side (nested CV)."""
+    base = {**DEFAULT_PARAMS, **(params or {})}
+    n = len(examples)
+    pred, conf, fold_of = [""] * n, [0.0] * n, [0] * n
+    chosen = []
+    for k, (train, test) in enumerate(grouped_folds(examples.groups, folds, seed)):
+        train_ex = examples.subset(train)
+        fold_params = select_params(train_ex, grid, base, seed=seed) if grid else base
+        chosen.append({key: fold_params[key] for key in ("classifier", "C", "alpha") if key in fold_params})
+        model = fit(train_ex, fold_params, seed=seed)
+        labels, confidence = model.predict([examples.records[i] for i in test])
+        for i, lab, c in zip(test, labels, confidence):
+            pred[i], conf[i], fold_of[i] = lab, c, k
+    return CVResult(name, list(examples.labels), pred, conf, fold_of, chosen)
+
+
+def weak_rule_baseline(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0) -> CVResult:
+    """The weak-label rules as a classifier; where every rule abstains, the training fold's majority."""
+    n = len(examples)
+    pred, fold_of = [""] * n, [0] * n
+    for k, (train, test) in enumerate(grouped_folds(examples.groups, folds, seed)):
+        majority = Counter(examples.labels[i] for i in train).most_common(1)[0][0]
+        for i in test:
+            pred[i] = weak.get(examples.records[i]["id"]) or majority
+            fold_of[i] = k
+    return CVResult("weak rules", list(examples.labels), pred, [1.0] * n, fold_of)
+
+
+def learning_curve(examples: Examples, params: Mapping, *, folds: int = 5, seed: int = 0,
+                   steps: Sequence[int] | None = None) -> list[dict]:
+    """Macro-F1 on each outer test fold against the number of training report groups used."""
+    splits = grouped_folds(examples.groups, folds, seed)
+    max_groups = min(len(set(examples.groups[i] for i in train)) for train, _ in splits)
+    steps = steps or sorted({max(1, round(max_groups * f)) for f in (0.25, 0.5, 0.75, 1.0)})
+    rng = random.Random(seed)
+    out = []
+    for step in steps:
+        scores = []
+        for train, test in splits:
+            names = sorted({examples.groups[i] for i in train})
+            rng.shuffle(names)
+            keep = set(names[:step])
+            idx = [i for i in train if examples.groups[i] in keep]
+            sub = examples.subset(idx)
+            if len(set(sub.labels)) < 2:
+                continue
+            model = fit(sub, params, seed=seed)
+            labels, _ = model.predict([examples.records[i] for i in test])
+            scores.append(_macro_f1([examples.labels[i] for i in test], labels))
+        out.append({"groups": step, "sentences_mean": None, "macro_f1": round(float(np.mean(scores)), 4),
+                    "macro_f1_std": round(float(np.std(scores)), 4)})
+    return out
+
+
+def confident_errors(result: CVResult, examples: Examples, top: int = 20) -> list[dict]:
+    """The ``top`` wrong predictions with the highest confidence, with their context."""
+    wrong = [i for i in range(len(result.y_true)) if result.y_true[i] != result.y_pred[i]]
+    wrong.sort(key=lambda i: -result.confidence[i])
+    return [{"text": examples.records[i]["text"], "heading": examples.records[i]["heading"],
+             "prev": examples.records[i]["prev"], "gold": result.y_true[i], "predicted": result.y_pred[i],
+             "confidence": round(result.confidence[i], 4), "report": examples.reports[i]} for i in wrong[:top]]
+
+
+def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0,
+             progress: Progress | None = None) -> dict:
+    """The whole evaluation: model comparison (nested), context ablation, and for the best model
+    per-label scores, confusion matrix, learning curve and confident errors."""
+    say = progress or (lambda message: None)
+    comparison: dict[str, CVResult] = {}
+    say("baselines: majority class and weak-label rules")
+    comparison["majority"] = cross_validate(examples, {"classifier": "majority"}, folds=folds, seed=seed, name="majority")
+    comparison["weak rules"] = weak_rule_baseline(examples, weak, folds=folds, seed=seed)
+    for name, grid in GRIDS.items():
+        say(f"{name}: nested grouped search over {len(grid)} settings x {folds} folds")
+        comparison[name] = cross_validate(examples, grid[0], folds=folds, seed=seed, grid=grid, name=name)
+    learned = {k: v for k, v in comparison.items() if k in GRIDS}
+    best_name = max(learned, key=lambda k: learned[k].scores()["macro_f1"])
+    best = learned[best_name]
+    best_params = {**DEFAULT_PARAMS, **Counter(tuple(sorted(c.items())) for c in best.chosen).most_common(1)[0][0]}
+    ablation = {}
+    for label, context in ABLATIONS.items():
+        say(f"context ablation: {label}")
+        ablation[label] = cross_validate(examples, {**best_params, "context": context}, folds=folds, seed=seed).summary()
+    say("learning curve")
+    curve = learning_curve(examples, best_params, folds=folds, seed=seed)
+    labels, matrix = best.confusion()
+    return {
+        "folds": folds,
+        "seed": seed,
+        "data": {"sentences": len(examples), "reports": len(set(examples.reports)), "groups": len(set(examples.groups)),
+                 "label_counts": dict(sorted(Counter(examples.labels).items()))},
+        "comparison": {k: {**v.summary(), "chosen_params_per_fold": v.chosen} for k, v in comparison.items()},
+        "best": {"name": best_name, "params": best_params, **best.summary()},
+        "per_label": best.per_label(),
+        "confusion": {"labels": labels, "matrix": matrix},
+        "context_ablation": ablation,
+        "learning_curve": curve,
+        "confident_errors": confident_errors(best, examples),
+    }

@@ -1,0 +1,172 @@
+"""Weak labels: small named rules from headings, position and keywords.
+
+Each rule looks at one sentence in its report and returns a slug or ``None`` (abstain). They give
+annotators a first guess and the evaluation a baseline; :func:`rule_report` measures each rule's
+coverage, its conflicts with the other rules and, where manual labels exist, its accuracy.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from toolkit.segment import Report, Sentence
+
+Rule = Callable[[Sentence, Report], "str | None"]
+
+TOPIC_CUES: tuple[tuple[str, str], ...] = (
+    ("women", r"女职工|女工|巾帼|三八|妇女|女性"),
+    ("safety", r"安康杯|安全生产|劳动保护|安全检查|安全培训|隐患"),
+    ("democracy", r"职代会|教代会|职工代表大会|教职工代表大会|厂务公开|校务公开|政务公开|企务公开|民主管理|民主评议|民主"),
+    ("rights", r"集体合同|劳动合同|工资集体协商|集体协商|劳动争议|劳动关系|法律援助|维权|调解"),
+    ("assistance", r"送温暖|金秋助学|困难职工|帮扶|帮困|慰问|救助|互助|疗休养|体检|再就业|下岗|送清凉|扶贫"),
+    ("competition", r"劳动竞赛|技能比武|技能竞赛|技术革新|合理化建议|工人先锋号|劳模|劳动奖章|建功立业|名师带高徒|竞赛|技术创新"),
+    ("education", r"职工书屋|学习型|素质工程|培训|理论学习|政治学习|读书|普法|法制教育|学习"),
+    ("culture", r"文体|文艺|运动会|体育|联欢|文化活动|俱乐部|比赛|健身|企业文化|娱乐|文化"),
+    ("organization", r"组建|建会|入会|会员发展|发展会员|换届|选举|经审|经费|财务|规范化|职工之家|党建带工建|法人资格|自身建设|组织建设|信息|队伍"),
+)
+_TOPICS = tuple((label, re.compile(pattern)) for label, pattern in TOPIC_CUES)
+_PROBLEM = re.compile(r"不足|差距|问题|不够|有待|欠缺|薄弱|不完善|不明显|尚未|缺乏")
+_PLAN = re.compile(r"^(今后|明年|下半年|下一步|新的一年|在新的一年|来年|XX年将|继续|进一步)|(今后|我们|工会)[^。]{0,8}(将|要)(继续|进一步|着力|认真|加强|完善)|计划将|打算")
+_CLOSING = re.compile(r"^(总之|综上|回顾|回首|一年来)|取得了[^。]{0,8}成绩|做出[^。]{0,6}贡献|再创|再立新功|新业绩")
+_SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
+
+
+def topic_of(text: str) -> str | None:
+    """The first topic whose cue occurs in ``text`` (the order encodes the taxonomy's priority)."""
+    for label, pattern in _TOPICS:
+        if pattern.search(text):
+            return label
+    return None
+
+
+def by_heading(sentence: Sentence, report: Report) -> str | None:
+    """A sentence takes the label its section heading implies (problems/plans headings first)."""
+    heading = sentence.text if sentence.is_heading and sentence.level == 1 else sentence.section
+    if not heading:
+        return None
+    if re.search(r"打算|计划|思路|下半年|明年|今后", heading):
+        return "plans"
+    if re.search(r"问题|不足", heading):
+        return "problems"
+    return topic_of(heading)
+
+
+def by_opening_position(sentence: Sentence, report: Report) -> str | None:
+    """Sentences of the paragraphs before the first heading are the overview."""
+    first_heading = next((s.paragraph for s in report.sentences if s.is_heading), None)
+    if first_heading is not None and sentence.paragraph < first_heading and not _SALUTATION.match(sentence.text):
+        return "overview"
+    return None
+
+
+def by_closing_position(sentence: Sentence, report: Report) -> str | None:
+    """The last paragraph's sentences that look back on the year are the closing."""
+    last = report.sentences[-1].paragraph if report.sentences else -1
+    if sentence.paragraph == last and not sentence.is_heading and _CLOSING.search(sentence.text):
+        return "closing"
+    return None
+
+
+def by_problem_words(sentence: Sentence, report: Report) -> str | None:
+    """A sentence that admits a shortcoming is problems."""
+    return "problems" if _PROBLEM.search(sentence.text) and not _PLAN.search(sentence.text) else None
+
+
+def by_plan_words(sentence: Sentence, report: Report) -> str | None:
+    """A sentence that says what will be done next is plans."""
+    return "plans" if _PLAN.search(sentence.text) else None
+
+
+def by_keywords(sentence: Sentence, report: Report) -> str | None:
+    """Topic keywords in the sentence itself (安康杯 → safety, 职代会 → democracy, 三八 → women …)."""
+    return topic_of(sentence.text)
+
+
+def by_salutation(sentence: Sentence, report: Report) -> str | None:
+    """A greeting ("各位领导、同志们:") is other."""
+    return "other" if _SALUTATION.match(sentence.text) else None
+
+
+RULES: dict[str, Rule] = {
+    "salutation": by_salutation,
+    "opening_position": by_opening_position,
+    "problem_words": by_problem_words,
+    "plan_words": by_plan_words,
+    "closing_position": by_closing_position,
+    "heading": by_heading,
+    "keywords": by_keywords,
+}
+"""In priority order: :func:`weak_label` takes the first rule that does not abstain."""
+
+
+def apply_rules(reports: Iterable[Report]) -> dict[str, dict[str, str | None]]:
+    """``{sentence_id: {rule_name: label_or_None}}`` for every distinct sentence (first occurrence)."""
+    votes: dict[str, dict[str, str | None]] = {}
+    for report in reports:
+        for sentence in report.sentences:
+            if sentence.id not in votes:
+                votes[sentence.id] = {name: rule(sentence, report) for name, rule in RULES.items()}
+    return votes
+
+
+def combine(votes: Mapping[str, str | None]) -> str | None:
+    """The first non-abstaining rule's label, in :data:`RULES` order."""
+    return next((label for label in votes.values() if label is not None), None)
+
+
+def weak_labels(reports: Iterable[Report]) -> dict[str, str | None]:
+    """The combined weak label of every distinct sentence (``None`` where every rule abstains)."""
+    return {sid: combine(v) for sid, v in apply_rules(reports).items()}
+
+
+@dataclass(frozen=True)
+class RuleStats:
+    """Coverage, conflicts and accuracy of one rule (accuracy is ``None`` without manual labels)."""
+
+    name: str
+    coverage: float
+    covered: int
+    conflicts: int
+    accuracy: float | None
+    checked: int
+
+
+def rule_report(
+    votes: Mapping[str, Mapping[str, str | None]], gold: Mapping[str, str] | None = None
+) -> list[RuleStats]:
+    """Per rule: share of sentences it labels, how many of those another rule labels differently,
+    and its accuracy on sentences that have a manual label."""
+    gold = gold or {}
+    total = max(len(votes), 1)
+    out = []
+    for name in list(RULES) + ["combined"]:
+        covered = conflicts = right = checked = 0
+        for sid, v in votes.items():
+            label = combine(v) if name == "combined" else v[name]
+            if label is None:
+                continue
+            covered += 1
+            others = {x for k, x in v.items() if k != name and x is not None}
+            conflicts += name != "combined" and bool(others - {label})
+            if sid in gold:
+                checked += 1
+                right += gold[sid] == label
+        out.append(RuleStats(name, covered / total, covered, conflicts, right / checked if checked else None, checked))
+    return out
+
+
+def label_counts(labels: Iterable[str | None]) -> Counter:
+    """Counts of labels, ``None`` counted as ``"(none)"``."""
+    return Counter(label or "(none)" for label in labels)
+
+
+CUE_NAMES: tuple[str, ...] = tuple(label for label, _ in TOPIC_CUES) + ("problems", "plans", "closing")
+_CUE_PATTERNS = tuple(p for _, p in _TOPICS) + (_PROBLEM, _PLAN, _CLOSING)
+
+
+def cue_vector(text: str) -> list[float]:
+    """1.0 for each cue family (:data:`CUE_NAMES`) whose words occur in ``text``."""
+    return [1.0 if p.search(text) else 0.0 for p in _CUE_PATTERNS]
