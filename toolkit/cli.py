@@ -7,6 +7,7 @@ stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import logging
 import sys
@@ -25,7 +26,8 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _quiet_jieba() -> None:
-    logging.getLogger("jieba").setLevel(logging.WARNING)
+    """jieba sets its own logger to DEBUG on import; a filter survives that."""
+    logging.getLogger("jieba").addFilter(lambda record: record.levelno >= logging.WARNING)
 
 
 def _command(sub: argparse._SubParsersAction, name: str, help_: str, example: str) -> argparse.ArgumentParser:
@@ -71,6 +73,304 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _REGISTRY: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+# --- Label Studio: ls config/export-tasks/import/push/pull, serve ----------------------------
+
+
+def cmd_ls_config(args: argparse.Namespace) -> int:
+    from toolkit.labelstudio import label_config
+
+    print(label_config())
+    return 0
+
+
+def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str]:
+    from toolkit import labelstudio
+
+    predictor = labelstudio.load_predictor(None) if args.weak_rules else labelstudio.choose_predictor(args.model, DEFAULT_MODEL)
+    labels = args.labels if args.only_unlabelled else None
+    return labelstudio.export_tasks(args.paths, predictor, labels_path=labels), predictor.version
+
+
+def cmd_ls_export_tasks(args: argparse.Namespace) -> int:
+    from toolkit.labelstudio import write_tasks
+
+    tasks, version = _ls_tasks(args)
+    if args.out:
+        write_tasks(tasks, args.out)
+    else:
+        print(json.dumps(tasks, ensure_ascii=False, indent=1))
+    with_predictions = sum(1 for t in tasks if t.get("predictions"))
+    print(f"{len(tasks)} tasks, {with_predictions} with predictions ({version})", file=sys.stderr)
+    return 0
+
+
+def cmd_ls_import(args: argparse.Namespace) -> int:
+    from toolkit.labelstudio import import_export
+
+    report = import_export(args.export, args.labels, project=args.project)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_ls_push(args: argparse.Namespace) -> int:
+    from toolkit.labelstudio import load_settings, push
+    from toolkit.mlbackend import auth_from_env
+
+    settings = load_settings()
+    tasks, _ = _ls_tasks(args)
+    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth_from_env())
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_ls_pull(args: argparse.Namespace) -> int:
+    from toolkit.labelstudio import load_settings, pull
+
+    report = pull(load_settings(), args.labels, title=args.title, project_id=args.project, save_export=args.save_export)
+    print("\n".join(report.lines()))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from toolkit.labelstudio import optional_settings
+    from toolkit.mlbackend import Backend, BackendOptions, auth_from_env, make_server, serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    _quiet_jieba()
+    options = BackendOptions(tuple(args.corpus), Path(args.labels), Path(args.model), args.folds, optional_settings())
+    server = make_server(Backend(options), args.host, args.port, auth=auth_from_env(), max_body=args.max_body)
+    print(f"serving model {server.backend.version} on {server.url} (Ctrl+C stops)", file=sys.stderr)
+    serve(server)
+    return 0
+
+
+def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
+    from toolkit.labelstudio import DEFAULT_TITLE
+    from toolkit.mlbackend import DEFAULT_MAX_BODY, DEFAULT_PORT
+
+    ls = _command(sub, "ls", "Label Studio: labelling config, tasks, import of exports, push and pull.",
+                  "toolkit ls push --ml-backend http://127.0.0.1:9090")
+    ls_sub = ls.add_subparsers(dest="ls_command", metavar="SUBCOMMAND", required=True)
+
+    p = _command(ls_sub, "config", "Print the labelling config XML generated from the taxonomy.",
+                 "toolkit ls config > config.xml")
+    p.set_defaults(func=cmd_ls_config)
+
+    def task_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS],
+                       help=f"report files or directories (default {DEFAULT_CORPUS})")
+        p.add_argument("--only-unlabelled", action="store_true", help="leave out sentences already in --labels")
+        p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+        which = p.add_mutually_exclusive_group()
+        which.add_argument("--model", help=f"model for pre-annotations (default {DEFAULT_MODEL} if it exists, else weak rules)")
+        which.add_argument("--weak-rules", action="store_true", help="pre-annotate with the weak rules even if a model exists")
+
+    p = _command(ls_sub, "export-tasks", "Write Label Studio import JSON: one task per sentence, with predictions.",
+                 f"toolkit ls export-tasks {DEFAULT_CORPUS} --only-unlabelled --out tasks.json")
+    task_options(p)
+    p.add_argument("--out", help="output file (default stdout)")
+    p.set_defaults(func=cmd_ls_export_tasks)
+
+    p = _command(ls_sub, "import", "Merge a Label Studio JSON export into the annotation store.",
+                 f"toolkit ls import project-3-at-2026-11-25.json --labels {DEFAULT_LABELS}")
+    p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
+    p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+    p.add_argument("--project", type=int, help="refuse tasks of any other project id")
+    p.set_defaults(func=cmd_ls_import)
+
+    p = _command(ls_sub, "push", "Create or find the project, set its config, import new tasks "
+                 "(URL/key: LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY or ~/.config/toolkit/labelstudio.json).",
+                 "LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... toolkit ls push --only-unlabelled")
+    task_options(p)
+    p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
+    p.add_argument("--ml-backend", metavar="URL", help="connect this 'toolkit serve' backend to the project "
+                   "(basic auth from TOOLKIT_ML_USER/TOOLKIT_ML_PASSWORD)")
+    p.set_defaults(func=cmd_ls_push)
+
+    p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
+                 f"toolkit ls pull --labels {DEFAULT_LABELS} --save-export exports/latest.json")
+    p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
+    p.add_argument("--project", type=int, help="project id (instead of --title)")
+    p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+    p.add_argument("--save-export", metavar="FILE", help="also keep the raw export here")
+    p.set_defaults(func=cmd_ls_pull)
+
+    p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
+                 f"toolkit serve --model {DEFAULT_MODEL} --port {DEFAULT_PORT}")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model to serve and retrain (default {DEFAULT_MODEL}; weak rules until it exists)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS], metavar="PATH", help=f"reports (default {DEFAULT_CORPUS})")
+    p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store to train on (default {DEFAULT_LABELS})")
+    p.add_argument("--folds", type=int, default=1, help="cross-validation folds for the card when retraining (default 1: none)")
+    p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
+                   help=f"largest request body accepted (default {DEFAULT_MAX_BODY})")
+    p.set_defaults(func=cmd_serve)
+
+
+_REGISTRY.append(_register_labelstudio)
+
+
+# --- annotation: weak labels, stats ------------------------------------------------------------
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_weak_label(args: argparse.Namespace) -> int:
+    from toolkit import store
+    from toolkit.corpus import load_reports
+    from toolkit.weak import apply_rules, combine, label_counts, rule_report
+
+    reports = load_reports(args.paths)
+    votes = apply_rules(reports)
+    gold = {k: a.label for k, a in store.load(args.data).items() if a.source == "manual"}
+    print(f"{'rule':<18}{'coverage':>9}{'covered':>9}{'conflicts':>10}{'accuracy':>10}{'checked':>9}")
+    for s in rule_report(votes, gold):
+        acc = f"{s.accuracy:.3f}" if s.accuracy is not None else "-"
+        print(f"{s.name:<18}{s.coverage:>9.3f}{s.covered:>9}{s.conflicts:>10}{acc:>10}{s.checked:>9}")
+    combined = {sid: combine(v) for sid, v in votes.items()}
+    print("combined labels: " + ", ".join(f"{k} {v}" for k, v in label_counts(combined.values()).most_common()))
+    if args.out:
+        text_of = {s.id: s.text for r in reports for s in r.sentences}
+        lines = [json.dumps({"id": sid, "text": text_of[sid], "label": lab, "source": "weak"}, ensure_ascii=False)
+                 for sid, lab in sorted(combined.items()) if lab]
+        from toolkit.store import atomic_write_text
+
+        atomic_write_text(args.out, "\n".join(lines) + "\n")
+        _err(f"wrote {len(lines)} weak labels to {args.out}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from toolkit import store
+    from toolkit.corpus import load_reports
+    from toolkit.stats import corpus_stats, format_stats
+
+    reports = load_reports(args.corpus)
+    known = {s.id for r in reports for s in r.sentences}
+    records = store.load(args.data, known_ids=known)
+    print(format_stats(corpus_stats(reports, records)))
+    return 0
+
+
+# --- model: train, evaluate, tag ---------------------------------------------------------------
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from toolkit.model import save_model
+    from toolkit.training import load_params, train_from_store
+
+    params = load_params(args.config)
+    model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err)
+    card = save_model(model, args.out)
+    cv = card["cross_validation"]
+    _err(f"wrote {args.out} ({card['model_bytes'] / 1e6:.2f} MB) and its card; "
+         f"grouped CV macro-F1 {cv.get('macro_f1', '-')}, micro-F1 {cv.get('micro_f1', '-')}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from toolkit import evalreport, store
+    from toolkit.corpus import load_reports
+    from toolkit.evaluation import evaluate
+    from toolkit.training import labelled_examples
+    from toolkit.weak import weak_labels
+
+    reports = load_reports(args.corpus)
+    known = {s.id for r in reports for s in r.sentences}
+    labels = {k: a.label for k, a in store.load(args.data, known_ids=known).items()}
+    examples = labelled_examples(reports, labels)
+    from toolkit.evaluation import GRIDS
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models or set(models) - set(GRIDS):
+        raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
+    result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models, progress=_err)
+    for path in evalreport.write(result, args.out):
+        _err(f"wrote {path}")
+    for name, s in result["comparison"].items():
+        print(f"{name:<12} macro-F1 {s['macro_f1']:.3f}  micro-F1 {s['micro_f1']:.3f}")
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    from toolkit.model import load_model
+    from toolkit.tagging import Writer, default_model_path, tag_paths
+
+    path = Path(args.model) if args.model else default_model_path()
+    if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
+        _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
+    model = load_model(path)
+    out, tmp = sys.stdout, None
+    if args.output:
+        target = Path(args.output)
+        tmp = target.with_name(f".{target.name}.tmp")
+        out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
+    try:
+        with Writer(out, args.format, model_version=model.version) as writer:
+            for tags in tag_paths(model, args.paths, min_confidence=args.min_confidence):
+                writer.write(tags)
+    except BaseException:
+        if tmp:
+            out.close()
+            tmp.unlink(missing_ok=True)
+        raise
+    if tmp:
+        out.close()
+        os.replace(tmp, args.output)
+    _err(f"tagged {writer.sentences} sentences in {writer.reports} reports with {path.name} ({model.version})")
+    return 0
+
+
+def _register_modelling(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "weak-label", "Apply the weak-labelling rules; report coverage, conflicts and accuracy per rule.",
+                 f"toolkit weak-label {DEFAULT_CORPUS} --out weak.jsonl")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS])
+    p.add_argument("--data", default=DEFAULT_LABELS, help="manual labels to measure accuracy against")
+    p.add_argument("--out", help="write the combined weak labels as jsonl (never into the store)")
+    p.set_defaults(func=cmd_weak_label)
+
+    p = _command(sub, "stats", "Counts per label, per report and per source; sentences still unlabelled.",
+                 f"toolkit stats --data {DEFAULT_LABELS}")
+    p.add_argument("--data", default=DEFAULT_LABELS)
+    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
+    p.set_defaults(func=cmd_stats)
+
+    p = _command(sub, "train", "Train on all labelled data; write the model and its card.",
+                 f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}")
+    p.add_argument("--data", default=DEFAULT_LABELS)
+    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
+    p.add_argument("--out", default=DEFAULT_MODEL)
+    p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
+    p.add_argument("--folds", type=int, default=5, help="grouped CV folds for the card's scores (0 to skip)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train)
+
+    p = _command(sub, "evaluate", "Grouped K-fold evaluation: model comparison, ablation, learning curve, plots.",
+                 "toolkit evaluate --folds 5 --out reports")
+    p.add_argument("--data", default=DEFAULT_LABELS)
+    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", default="cnb,logreg,svm", help="learned models to compare (baselines always run)")
+    p.add_argument("--out", default="reports", help="directory for evaluation.md/.json and PNG plots")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
+                 "toolkit tag report.txt --format md")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
+    p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
+    p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
+    p.add_argument("--output", help="write to this file instead of stdout")
+    p.add_argument("--min-confidence", type=float, default=0.5, help="mark sentences below this as low confidence")
+    p.set_defaults(func=cmd_tag)
+
+
+_REGISTRY.insert(0, _register_modelling)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

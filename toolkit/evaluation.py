@@ -22,14 +22,15 @@ Progress = Callable[[str], None]
 
 GRIDS: dict[str, list[dict]] = {
     "cnb": [{"classifier": "cnb", "alpha": a} for a in (0.1, 0.3, 1.0)],
-    "logreg": [{"classifier": "logreg", "C": c} for c in (3.0, 10.0, 30.0)],
-    "svm": [{"classifier": "svm", "C": c} for c in (3.0, 10.0, 30.0)],
+    "logreg": [{"classifier": "logreg", "C": c} for c in (10.0, 30.0, 100.0)],
+    "svm": [{"classifier": "svm", "C": c} for c in (10.0, 30.0, 100.0)],
 }
 ABLATIONS: dict[str, list[str]] = {
     "sentence only": [],
     "+ heading": ["heading"],
     "+ heading + neighbours": ["heading", "neighbours"],
     "+ heading + neighbours + position": ["heading", "neighbours", "position"],
+    "+ heading + neighbours + position + cue words": ["heading", "neighbours", "position", "cues"],
 }
 
 
@@ -203,7 +204,7 @@ def confident_errors(result: CVResult, examples: Examples, top: int = 20) -> lis
 
 
 def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0,
-             progress: Progress | None = None) -> dict:
+             models: Sequence[str] = tuple(GRIDS), progress: Progress | None = None) -> dict:
     """The whole evaluation: model comparison (nested), context ablation, and for the best model
     per-label scores, confusion matrix, learning curve and confident errors."""
     say = progress or (lambda message: None)
@@ -211,13 +212,17 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
     say("baselines: majority class and weak-label rules")
     comparison["majority"] = cross_validate(examples, {"classifier": "majority"}, folds=folds, seed=seed, name="majority")
     comparison["weak rules"] = weak_rule_baseline(examples, weak, folds=folds, seed=seed)
-    for name, grid in GRIDS.items():
+    unknown = set(models) - set(GRIDS)
+    if unknown:
+        raise ValueError(f"unknown model(s) {sorted(unknown)}; expected some of {list(GRIDS)}")
+    for name in models:
+        grid = GRIDS[name]
         say(f"{name}: nested grouped search over {len(grid)} settings x {folds} folds")
         comparison[name] = cross_validate(examples, grid[0], folds=folds, seed=seed, grid=grid, name=name)
     learned = {k: v for k, v in comparison.items() if k in GRIDS}
     best_name = max(learned, key=lambda k: learned[k].scores()["macro_f1"])
     best = learned[best_name]
-    best_params = {**DEFAULT_PARAMS, **Counter(tuple(sorted(c.items())) for c in best.chosen).most_common(1)[0][0]}
+    best_params = {**DEFAULT_PARAMS, **dict(Counter(tuple(sorted(c.items())) for c in best.chosen).most_common(1)[0][0])}
     ablation = {}
     for label, context in ABLATIONS.items():
         say(f"context ablation: {label}")

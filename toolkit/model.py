@@ -13,11 +13,13 @@ import io
 import json
 import os
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from toolkit.errors import ModelError
 from toolkit.store import atomic_write_bytes, atomic_write_text
@@ -25,22 +27,60 @@ from toolkit.taxonomy import BY_SLUG, TAXONOMY_VERSION
 
 FORMAT = "toolkit-section-model/1"
 CLASSIFIERS = ("logreg", "svm", "cnb", "majority")
-DEFAULT_PARAMS = {"classifier": "logreg", "C": 10.0, "alpha": 0.3, "context": ["heading", "neighbours", "position"],
+DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 3], "word_ngrams": [1, 2]}
+
+
+class CalibratedSVC(ClassifierMixin, BaseEstimator):
+    """LinearSVC with probabilities from :class:`~sklearn.calibration.CalibratedClassifierCV`
+    (sigmoid, up to 3 folds); the folds shrink to what the rarest class allows."""
+
+    def __init__(self, C: float = 1.0, seed: int = 0):
+        self.C = C
+        self.seed = seed
+
+    def fit(self, X, y):
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.svm import LinearSVC
+
+        svc = LinearSVC(C=self.C, class_weight="balanced", random_state=self.seed)
+        rarest = min(Counter(y).values())
+        if rarest >= 2:
+            self.model_ = CalibratedClassifierCV(svc, cv=min(3, rarest)).fit(X, y)
+        else:
+            self.model_ = CalibratedClassifierCV(svc, cv=2).fit(*_oversample_singletons(X, y))
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+def _oversample_singletons(X, y):
+    """Repeat the examples of classes seen once so 2-fold calibration can run."""
+    from scipy import sparse
+
+    y = np.asarray(y)
+    counts = Counter(y)
+    extra = [i for i, label in enumerate(y) if counts[label] == 1]
+    rows = list(range(len(y))) + extra
+    X2 = X[rows] if sparse.issparse(X) else np.asarray(X)[rows]
+    return X2, y[rows]
 
 
 def make_classifier(name: str, *, C: float = 10.0, alpha: float = 0.3, seed: int = 0):
     """A fresh classifier by name; every one offers ``predict_proba`` (the confidence)."""
-    from sklearn.calibration import CalibratedClassifierCV
     from sklearn.dummy import DummyClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import ComplementNB
-    from sklearn.svm import LinearSVC
 
     if name == "logreg":
         return LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
     if name == "svm":
-        return CalibratedClassifierCV(LinearSVC(C=C / 10, class_weight="balanced", random_state=seed), cv=3)
+        return CalibratedSVC(C=C / 10, seed=seed)
     if name == "cnb":
         return ComplementNB(alpha=alpha)
     if name == "majority":

@@ -29,7 +29,7 @@ TOPIC_CUES: tuple[tuple[str, str], ...] = (
 )
 _TOPICS = tuple((label, re.compile(pattern)) for label, pattern in TOPIC_CUES)
 _PROBLEM = re.compile(r"不足|差距|问题|不够|有待|欠缺|薄弱|不完善|不明显|尚未|缺乏")
-_PLAN = re.compile(r"^(今后|明年|下半年|下一步|新的一年|在新的一年|来年|XX年将|继续|进一步)|(今后|我们|工会)[^。]{0,8}(将|要)(继续|进一步|着力|认真|加强|完善)|计划将|打算")
+_PLAN = re.compile(r"^(今后|明年|下半年|下一步|新的一年|在新的一年|来年|XX年将|继续|进一步)|下半年|明年|来年|(将|要|拟|准备|计划)(继续|进一步|着力|认真|加强|完善|开展|组织|举办|推进|抓好|做好|在)|打算")
 _CLOSING = re.compile(r"^(总之|综上|回顾|回首|一年来)|取得了[^。]{0,8}成绩|做出[^。]{0,6}贡献|再创|再立新功|新业绩")
 _SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
 

@@ -1,0 +1,60 @@
+import copy
+import pickle
+
+import numpy as np
+from sklearn.base import clone
+
+from toolkit.features import CONTEXT_BLOCKS, JiebaTokenizer, build_features, sentence_records
+from toolkit.segment import segment_text
+
+TEXT = "20xx年,公司工会在公司党委的领导下开展工作。\n一、推进厂务公开\n召开了职代会。审议通过了集体合同。\n"
+
+
+def test_tokenizer_uses_the_union_dictionary_and_drops_punctuation():
+    assert JiebaTokenizer()("工会积极开展安康杯竞赛和送温暖活动,召开职代会。") == [
+        "工会", "积极开展", "安康杯", "竞赛", "和", "送温暖", "活动", "召开", "职代会"]
+
+
+def test_tokenizer_never_touches_the_shared_jieba_dictionary():
+    import jieba
+
+    assert "工人先锋号" in JiebaTokenizer()("创建工人先锋号")
+    assert "工人先锋号" not in jieba.lcut("创建工人先锋号")
+
+
+def test_tokenizer_pickles_without_its_jieba_instance_and_clones_share_memo():
+    tok = JiebaTokenizer()
+    tok("工会")
+    blob = pickle.dumps(tok)
+    assert len(blob) < 500
+    assert pickle.loads(blob)("送温暖活动") == ["送温暖", "活动"]
+    assert copy.deepcopy(tok) is tok
+
+
+def test_records_carry_context():
+    report = segment_text(TEXT)[0]
+    records = sentence_records(report)
+    last = records[-1]
+    assert last["heading"] == "一、推进厂务公开" and last["prev"] == "召开了职代会。" and last["next"] == ""
+    assert last["last_paragraph"] and not last["first_paragraph"] and records[0]["first_paragraph"]
+    assert records[0]["position"] == 0.0 and last["position"] == 1.0
+
+
+def test_feature_union_pickles_and_reproduces(corpus_reports):
+    from toolkit.features import records_of
+
+    records = records_of(corpus_reports[:2])
+    features = build_features(context=CONTEXT_BLOCKS)
+    X = features.fit_transform(records)
+    again = pickle.loads(pickle.dumps(features)).transform(records)
+    assert X.shape == again.shape and np.allclose(X.toarray(), again.toarray())
+    assert clone(features).fit_transform(records).shape == X.shape
+
+
+def test_context_blocks_add_columns(corpus_reports):
+    from toolkit.features import records_of
+
+    records = records_of(corpus_reports[:2])
+    widths = [build_features(context=ctx).fit_transform(records).shape[1] for ctx in ([], ["heading"], list(CONTEXT_BLOCKS))]
+    assert widths[0] < widths[1] < widths[2]
+    assert np.isfinite(build_features().fit_transform(records).data).all()

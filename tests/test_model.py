@@ -1,0 +1,89 @@
+import json
+
+import pytest
+
+from toolkit.errors import ModelError
+from toolkit.model import card_path, load_model, save_model
+from toolkit.training import fit, labelled_examples
+
+
+@pytest.fixture(scope="module")
+def trained(corpus_reports, gold_labels):
+    examples = labelled_examples(corpus_reports[:6], gold_labels)
+    model = fit(examples, {"classifier": "logreg"})
+    model.card = {"model_version": "test"}
+    return model, examples
+
+
+def test_predict_gives_known_labels_and_confidences(trained):
+    model, examples = trained
+    labels, confidence = model.predict(examples.records[:20])
+    assert len(labels) == 20 and set(labels) <= set(model.classes)
+    assert all(0 < c <= 1 for c in confidence)
+    accuracy = sum(a == b for a, b in zip(labels, examples.labels[:20])) / 20
+    assert accuracy >= 0.8  # training data: it should fit it
+
+
+def test_save_load_round_trip_and_card(trained, tmp_path):
+    model, examples = trained
+    path = tmp_path / "m.joblib"
+    card = save_model(model, path)
+    stored = json.loads(card_path(path).read_text(encoding="utf-8"))
+    assert stored == card and len(card["model_sha256"]) == 64 and card["taxonomy_version"]
+    loaded = load_model(path)
+    assert loaded.predict(examples.records[:30]) == model.predict(examples.records[:30])
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
+def test_corrupt_model_fails_with_one_line(trained, tmp_path, damage):
+    model, _ = trained
+    path = tmp_path / "m.joblib"
+    save_model(model, path)
+    data = path.read_bytes()
+    path.write_bytes({"truncate": data[: len(data) // 2], "flip": data[:-10] + b"0123456789", "garbage": b"not a model"}[damage])
+    with pytest.raises(ModelError, match="SHA-256 does not match") as info:
+        load_model(path)
+    assert "\n" not in str(info.value) and str(path) in str(info.value)
+
+
+def test_foreign_pickle_with_forged_card_is_refused(tmp_path):
+    import hashlib
+
+    import joblib
+
+    path = tmp_path / "foreign.joblib"
+    joblib.dump({"something": "else"}, path)
+    card = {"format": "toolkit-section-model/1", "taxonomy_version": __import__("toolkit.taxonomy").taxonomy.TAXONOMY_VERSION,
+            "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    card_path(path).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelError, match="not a toolkit section model"):
+        load_model(path)
+
+
+def test_model_for_another_taxonomy_is_refused(trained, tmp_path):
+    model, _ = trained
+    path = tmp_path / "m.joblib"
+    save_model(model, path)
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    card["taxonomy_version"] = "1999.01"
+    card_path(path).write_text(json.dumps(card), encoding="utf-8")
+    with pytest.raises(ModelError, match="made for taxonomy '1999.01'"):
+        load_model(path)
+
+
+def test_missing_model_and_missing_card(tmp_path):
+    with pytest.raises(ModelError, match="model file not found"):
+        load_model(tmp_path / "none.joblib")
+    (tmp_path / "x.joblib").write_bytes(b"x")
+    with pytest.raises(ModelError, match="no model card"):
+        load_model(tmp_path / "x.joblib")
+
+
+def test_shipped_default_model_loads_and_is_small():
+    from toolkit.tagging import default_model_path
+
+    path = default_model_path()
+    assert path.stat().st_size < 20 * 1024 * 1024
+    model = load_model(path)
+    assert model.card["cross_validation"]["folds"] == 5
+    assert model.card["training_data"]["sentences"] > 500

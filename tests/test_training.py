@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from toolkit.errors import AnnotationError, ToolkitError
+from toolkit.training import data_hash, fit, labelled_examples, load_params, train_from_store
+
+
+def test_duplicated_reports_count_once(corpus_reports, gold_labels):
+    examples = labelled_examples(corpus_reports, gold_labels)
+    keys = list(zip(examples.groups, (r["id"] for r in examples.records)))
+    assert len(keys) == len(set(keys))
+    assert len(examples) < sum(len(r.sentences) for r in corpus_reports)
+
+
+def test_data_hash_changes_with_labels():
+    assert data_hash({"s1": "women"}) == data_hash({"s1": "women"}) != data_hash({"s1": "safety"})
+
+
+def test_load_params(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"C": 3.0, "classifier": "svm"}))
+    assert load_params(path)["C"] == 3.0
+    path.write_text(json.dumps({"bogus": 1}))
+    with pytest.raises(ToolkitError, match="unknown parameter"):
+        load_params(path)
+    with pytest.raises(ToolkitError, match="not found"):
+        load_params(tmp_path / "none.json")
+
+
+def test_fit_refuses_empty_and_single_label(corpus_reports, gold_labels):
+    examples = labelled_examples(corpus_reports[:1], gold_labels)
+    with pytest.raises(AnnotationError, match="no labelled"):
+        fit(examples.subset([]))
+    same = [i for i, lab in enumerate(examples.labels) if lab == examples.labels[0]]
+    with pytest.raises(AnnotationError, match="two different labels"):
+        fit(examples.subset(same))
+
+
+def test_train_from_store_fills_the_card(small_store):
+    corpus, labels = small_store
+    model = train_from_store(labels, [corpus], {"classifier": "cnb"}, folds=3)
+    card = model.card
+    assert card["training_data"]["groups"] == 7 and card["training_data"]["sentences"] > 100
+    assert card["params"]["classifier"] == "cnb"
+    assert 0 < card["cross_validation"]["macro_f1"] <= 1 and card["cross_validation"]["folds"] == 3
+    assert set(card["library_versions"]) >= {"scikit-learn", "jieba", "joblib", "python"}
+    assert card["labels"] and all(lab in model.classes for lab in card["labels"])

@@ -1,0 +1,148 @@
+"""Tagging new reports: every sentence gets a standard section and a confidence, and a report
+can be rebuilt in the canonical section order. Writers for jsonl, json, csv and markdown stream
+one report at a time, so memory does not grow with the input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TextIO
+
+from toolkit.features import sentence_records
+from toolkit.model import SectionModel
+from toolkit.segment import Report, segment_text
+from toolkit.taxonomy import LABELS, ORDER, label_name
+from toolkit.textio import iter_documents
+
+FIELDS = ("report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")
+DEFAULT_MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """One tagged sentence."""
+
+    report: str
+    index: int
+    text: str
+    heading: str
+    label: str
+    label_name: str
+    confidence: float
+    low_confidence: bool
+    id: str = ""
+    paragraph: int = 0
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in FIELDS}
+
+
+def default_model_path() -> Path:
+    """``$TOOLKIT_MODEL`` if set, else ``models/default.joblib`` of this checkout."""
+    env = os.environ.get("TOOLKIT_MODEL")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / "default.joblib"
+
+
+def tag_report(model: SectionModel, report: Report, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
+    """Label every sentence of ``report`` with the model's best section and its probability."""
+    labels, confidence = model.predict(sentence_records(report))
+    return [
+        Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=label,
+               label_name=label_name(label), confidence=round(c, 4), low_confidence=c < min_confidence,
+               id=s.id, paragraph=s.paragraph, source=report.source)
+        for s, label, c in zip(report.sentences, labels, confidence)
+    ]
+
+
+def iter_reports(paths: Iterable[str | os.PathLike]) -> Iterator[Report]:
+    """Reports of every input, one file at a time (no near-duplicate grouping: not needed to tag)."""
+    for doc in iter_documents(paths):
+        yield from segment_text(doc.text, doc.name, group=False)
+
+
+def tag_paths(model: SectionModel, paths: Iterable[str | os.PathLike], *,
+              min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Iterator[list[Tagged]]:
+    """Tagged sentences, one list per report, streamed in input order."""
+    for report in iter_reports(paths):
+        yield tag_report(model, report, min_confidence=min_confidence)
+
+
+def restructure(tags: list[Tagged]) -> dict[str, list[Tagged]]:
+    """Sentences grouped by section, sections in canonical order, sentences in report order."""
+    sections: dict[str, list[Tagged]] = {}
+    for tag in sorted(tags, key=lambda t: (ORDER[t.label], t.index)):
+        sections.setdefault(tag.label, []).append(tag)
+    return sections
+
+
+def coverage(tags: list[Tagged]) -> tuple[list[str], list[str]]:
+    """Standard sections the report has and lacks, in canonical order (``other`` not counted)."""
+    present = {t.label for t in tags}
+    has = [lab.slug for lab in LABELS if lab.slug in present and lab.slug != "other"]
+    lacks = [lab.slug for lab in LABELS if lab.slug not in present and lab.slug != "other"]
+    return has, lacks
+
+
+def markdown(tags: list[Tagged]) -> str:
+    """The report rebuilt in the standard sections; low-confidence sentences marked with (?)."""
+    if not tags:
+        return ""
+    has, lacks = coverage(tags)
+    lines = [f"# 报告 {tags[0].report}" + (f" ({tags[0].source})" if tags[0].source else ""), ""]
+    lines.append("覆盖: 有 " + ("、".join(label_name(s) for s in has) or "无")
+                 + "; 缺 " + ("、".join(label_name(s) for s in lacks) or "无"))
+    for slug, items in restructure(tags).items():
+        lines += ["", f"## {label_name(slug)}", ""]
+        for t in items:
+            mark = " (?)" if t.low_confidence else ""
+            lines.append(f"- {t.text}{mark} <!-- {t.confidence:.2f} -->")
+    return "\n".join(lines) + "\n"
+
+
+class Writer:
+    """Streams tagged reports to ``out`` in one format: jsonl, json, csv or md."""
+
+    def __init__(self, out: TextIO, fmt: str, *, model_version: str = ""):
+        if fmt not in ("jsonl", "json", "csv", "md"):
+            raise ValueError(f"unknown format {fmt!r}")
+        self.out, self.fmt, self.model_version = out, fmt, model_version
+        self.reports = self.sentences = 0
+        self._csv = None
+
+    def __enter__(self) -> "Writer":
+        if self.fmt == "json":
+            self.out.write('{"model_version": ' + json.dumps(self.model_version) + ', "reports": [')
+        elif self.fmt == "csv":
+            self._csv = csv.writer(self.out, lineterminator="\n")
+            self._csv.writerow(FIELDS)
+        return self
+
+    def write(self, tags: list[Tagged]) -> None:
+        if not tags:
+            return
+        if self.fmt == "jsonl":
+            for t in tags:
+                self.out.write(json.dumps(t.to_dict(), ensure_ascii=False) + "\n")
+        elif self.fmt == "csv":
+            for t in tags:
+                self._csv.writerow([getattr(t, k) for k in FIELDS])
+        elif self.fmt == "md":
+            self.out.write(("\n" if self.reports else "") + markdown(tags))
+        else:
+            has, lacks = coverage(tags)
+            doc = {"report": tags[0].report, "source": tags[0].source, "has": has, "lacks": lacks,
+                   "sections": {s: [t.index for t in items] for s, items in restructure(tags).items()},
+                   "sentences": [t.to_dict() for t in tags]}
+            self.out.write(("," if self.reports else "") + "\n" + json.dumps(doc, ensure_ascii=False))
+        self.reports += 1
+        self.sentences += len(tags)
+
+    def __exit__(self, *exc) -> None:
+        if self.fmt == "json":
+            self.out.write("\n]}\n")
+        self.out.flush()
