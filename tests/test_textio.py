@@ -81,3 +81,39 @@ def test_stdin(monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SAMPLE.encode("gbk"))))
     doc = read_document("-")
     assert doc.name == "<stdin>" and doc.text == SAMPLE and doc.encoding == "gb18030"
+
+
+def _lines(tmp_path, data: bytes, monkeypatch, chunk: int = 7, sample: int = 16):
+    import toolkit.textio as textio
+
+    monkeypatch.setattr(textio, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(textio, "SAMPLE_BYTES", sample)
+    path = tmp_path / "in.txt"
+    path.write_bytes(data)
+    return list(textio.iter_lines(path))
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_iter_lines_streams_any_encoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
+    text = "工会，一、组织建设\r\n第二行（一）\r第三行\n\n最后"
+    lines = _lines(tmp_path, text.encode(encoding), monkeypatch)
+    assert lines == ["工会,一、组织建设", "第二行(一)", "第三行", "", "最后"]
+
+
+def test_iter_lines_reports_a_bad_byte_with_its_offset(tmp_path, monkeypatch):
+    data = ("工会" * 20).encode("utf-8") + b"\xff" + "工会".encode("utf-8")
+    with pytest.raises(InputError, match=r"in\.txt: invalid utf-8 byte at offset 120"):
+        _lines(tmp_path, data, monkeypatch, sample=32)
+
+
+def test_iter_lines_refuses_empty_and_binary(tmp_path, monkeypatch):
+    with pytest.raises(InputError, match="file is empty"):
+        _lines(tmp_path, b"\n \n", monkeypatch)
+    with pytest.raises(InputError, match="looks binary"):
+        _lines(tmp_path, b"\x00\x01" * 100, monkeypatch)
+
+
+def test_iter_lines_matches_read_document_on_the_corpus(corpus_path):
+    from toolkit.textio import iter_lines
+
+    assert list(iter_lines(corpus_path)) == read_document(corpus_path).text.split("\n")[:-1]

@@ -161,8 +161,8 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     def task_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS],
                        help=f"report files or directories (default {DEFAULT_CORPUS})")
-        p.add_argument("--only-unlabelled", action="store_true", help="leave out sentences already in --labels")
-        p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+        p.add_argument("--only-unlabelled", action="store_true", help="leave out sentences already in --data")
+        p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
         which = p.add_mutually_exclusive_group()
         which.add_argument("--model", help=f"model for pre-annotations (default {DEFAULT_MODEL} if it exists, else weak rules)")
         which.add_argument("--weak-rules", action="store_true", help="pre-annotate with the weak rules even if a model exists")
@@ -174,9 +174,9 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_ls_export_tasks)
 
     p = _command(ls_sub, "import", "Merge a Label Studio JSON export into the annotation store.",
-                 f"toolkit ls import project-3-at-2026-11-25.json --labels {DEFAULT_LABELS}")
+                 f"toolkit ls import project-3-at-2026-11-25.json --data {DEFAULT_LABELS}")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
-    p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
     p.add_argument("--project", type=int, help="refuse tasks of any other project id")
     p.set_defaults(func=cmd_ls_import)
 
@@ -190,10 +190,10 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_ls_push)
 
     p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
-                 f"toolkit ls pull --labels {DEFAULT_LABELS} --save-export exports/latest.json")
+                 f"toolkit ls pull --data {DEFAULT_LABELS} --save-export exports/latest.json")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
     p.add_argument("--project", type=int, help="project id (instead of --title)")
-    p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
     p.add_argument("--save-export", metavar="FILE", help="also keep the raw export here")
     p.set_defaults(func=cmd_ls_pull)
 
@@ -203,7 +203,7 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS], metavar="PATH", help=f"reports (default {DEFAULT_CORPUS})")
-    p.add_argument("--labels", default=DEFAULT_LABELS, help=f"annotation store to train on (default {DEFAULT_LABELS})")
+    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store to train on (default {DEFAULT_LABELS})")
     p.add_argument("--folds", type=int, default=1, help="cross-validation folds for the card when retraining (default 1: none)")
     p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                    help=f"largest request body accepted (default {DEFAULT_MAX_BODY})")

@@ -23,6 +23,7 @@ from toolkit.segment import Report, Sentence
 USER_DICT = "userdict.txt"
 _PLANS_START = re.compile(r"打算|计划|思路|^(下半年|明年|今后|新的一年|下一步)")
 _LEAD = re.compile(r"以下|如下|[::]$")
+_NOT_WORD = re.compile(r"^[\W_]*$")
 CONTEXT_BLOCKS = ("heading", "neighbours", "position", "cues")
 
 
@@ -51,7 +52,7 @@ class JiebaTokenizer:
     model search tokenise each distinct text once.
     """
 
-    def __init__(self, user_dict: str = USER_DICT, hmm: bool = True, memo_size: int = 200_000):
+    def __init__(self, user_dict: str = USER_DICT, hmm: bool = True, memo_size: int = 20_000):
         self.user_dict = user_dict
         self.hmm = hmm
         self.memo_size = memo_size
@@ -63,14 +64,17 @@ class JiebaTokenizer:
 
         @functools.lru_cache(maxsize=self.memo_size)
         def cut(text: str) -> tuple[str, ...]:
-            return tuple(w for w in tokenizer.lcut(text, HMM=hmm) if w.strip() and not _is_punct(w))
+            return tuple(w for w in tokenizer.lcut(text, HMM=hmm) if not _NOT_WORD.match(w))
 
         return cut
 
     def __call__(self, text: str) -> list[str]:
+        """Tokens of ``text``; fields joined with newlines are tokenised (and memoised) one by one."""
         if self._cut is None:
             self._cut = self._build()
-        return list(self._cut(text))
+        if "\n" not in text:
+            return list(self._cut(text))
+        return [w for part in text.split("\n") if part for w in self._cut(part)]
 
     def __getstate__(self) -> dict:
         return {"user_dict": self.user_dict, "hmm": self.hmm, "memo_size": self.memo_size}
@@ -83,10 +87,6 @@ class JiebaTokenizer:
 
     def __repr__(self) -> str:
         return f"JiebaTokenizer(user_dict={self.user_dict!r}, hmm={self.hmm})"
-
-
-def _is_punct(word: str) -> bool:
-    return all(not ch.isalnum() for ch in word)
 
 
 def sentence_records(report: Report) -> list[dict]:
@@ -129,7 +129,7 @@ class FieldText(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, records) -> list[str]:
-        return [" ".join(r[f] for f in self.fields if r[f]) for r in records]
+        return ["\n".join(r[f] for f in self.fields if r[f]) for r in records]
 
 
 class PositionFeatures(BaseEstimator, TransformerMixin):

@@ -28,7 +28,7 @@ from toolkit.taxonomy import BY_SLUG, TAXONOMY_VERSION
 FORMAT = "toolkit-section-model/1"
 CLASSIFIERS = ("logreg", "svm", "cnb", "majority")
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
-                  "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 3], "word_ngrams": [1, 2]}
+                  "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1]}
 
 
 class CalibratedSVC(ClassifierMixin, BaseEstimator):
@@ -43,7 +43,7 @@ class CalibratedSVC(ClassifierMixin, BaseEstimator):
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
 
-        svc = LinearSVC(C=self.C, class_weight="balanced", random_state=self.seed)
+        svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=10000, random_state=self.seed)
         rarest = min(Counter(y).values())
         if rarest >= 2:
             self.model_ = CalibratedClassifierCV(svc, cv=min(3, rarest)).fit(X, y)

@@ -224,50 +224,63 @@ def _top_numeral(paragraph: str) -> str:
     return paragraph[0] if numbered_level(paragraph) == 1 else ""
 
 
-def report_starts(paragraphs: Sequence[str], min_paragraphs: int = 3) -> list[int]:
-    """Indices of the paragraphs that begin a report.
+def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -> Iterator[list[str]]:
+    """Group a stream of paragraphs into reports, yielding each report as soon as the next begins.
 
     A report begins at an opening paragraph (:func:`is_opening`) that follows a non-opening one,
     or where level-1 numbering restarts at "一、" after a report that has used it. In the second
     case the new report begins after the last closing paragraph since the previous level-1
     heading, else at the "一、" heading itself, unless the paragraph before it is a lead-in
     ("…从以下几个方面:") and no closing paragraph came before it: that keeps the list in the
-    same report (a half-year summary followed by its plans).
+    same report (a half-year summary followed by its plans). Only the current report is held in
+    memory.
     """
-    starts = [0] if paragraphs else []
+    buf: list[str] = []
     seen_top = False
     last_top = 0
-    for i, paragraph in enumerate(paragraphs):
-        if i == 0:
-            seen_top = _top_numeral(paragraph) != ""
-            continue
-        long_enough = i - starts[-1] >= min_paragraphs
+    for paragraph in paragraphs:
         numeral = _top_numeral(paragraph)
-        if long_enough and is_opening(paragraph) and not is_opening(paragraphs[i - 1]):
-            starts.append(i)
-            seen_top = False
-        elif numeral == "一" and seen_top and long_enough:
-            closing = next((j for j in range(i - 1, last_top, -1) if is_closing(paragraphs[j])), None)
+        if not buf:
+            buf.append(paragraph)
+            seen_top = numeral != ""
+            continue
+        i = len(buf)
+        cut = None
+        if i >= min_paragraphs and is_opening(paragraph) and not is_opening(buf[-1]):
+            cut = i
+        elif numeral == "一" and seen_top and i >= min_paragraphs:
+            closing = next((j for j in range(i - 1, last_top, -1) if is_closing(buf[j])), None)
             if closing is not None:
-                start = closing + 1
-            elif _LEAD_IN.search(paragraphs[i - 1]):
-                start = None
-            else:
-                start = i
-            if start is not None and start - starts[-1] >= min_paragraphs:
-                starts.append(start)
-                seen_top = False
+                cut = closing + 1
+            elif not _LEAD_IN.search(buf[-1]):
+                cut = i
+            if cut is not None and cut < min_paragraphs:
+                cut = None
+        buf.append(paragraph)
+        if cut is not None:
+            yield buf[:cut]
+            buf = buf[cut:]
+            seen_top = False
+            last_top -= cut
         if numeral:
             seen_top = True
-            last_top = i
+            last_top = len(buf) - 1
+    if buf:
+        yield buf
+
+
+def report_starts(paragraphs: Sequence[str], min_paragraphs: int = 3) -> list[int]:
+    """Indices of the paragraphs that begin a report (see :func:`iter_report_paragraphs`)."""
+    starts, position = [], 0
+    for chunk in iter_report_paragraphs(paragraphs, min_paragraphs):
+        starts.append(position)
+        position += len(chunk)
     return starts
 
 
-def split_reports(paragraphs: Sequence[str]) -> list[list[str]]:
-    """Group paragraphs into reports at :func:`report_starts`."""
-    starts = report_starts(paragraphs)
-    bounds = list(zip(starts, starts[1:] + [len(paragraphs)]))
-    return [list(paragraphs[a:b]) for a, b in bounds]
+def split_reports(paragraphs: Iterable[str]) -> list[list[str]]:
+    """Group paragraphs into reports (see :func:`iter_report_paragraphs`)."""
+    return list(iter_report_paragraphs(paragraphs))
 
 
 def sentences_of(report: Report) -> list[Sentence]:
@@ -370,6 +383,17 @@ def segment_text(text: str, source: str = "", *, group: bool = True) -> list[Rep
     for report in reports:
         report.sentences = sentences_of(report)
     return reports
+
+
+def iter_reports(paragraphs: Iterable[str], source: str = "") -> Iterator[Report]:
+    """Segmented reports from a stream of paragraphs, one at a time (no grouping)."""
+    seen: dict[str, int] = {}
+    for chunk in iter_report_paragraphs(p.strip() for p in paragraphs if p.strip()):
+        base = text_id("\n".join(chunk), prefix="r")
+        seen[base] = seen.get(base, 0) + 1
+        report = Report(id=base if seen[base] == 1 else f"{base}-{seen[base]}", paragraphs=chunk, source=source)
+        report.sentences = sentences_of(report)
+        yield report
 
 
 def segment_documents(texts: Iterable[tuple[str, str]], *, group: bool = True) -> list[Report]:

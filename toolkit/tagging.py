@@ -14,12 +14,14 @@ from typing import TextIO
 
 from toolkit.features import sentence_records
 from toolkit.model import SectionModel
-from toolkit.segment import Report, segment_text
+from toolkit.segment import Report
+from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
-from toolkit.textio import iter_documents
+from toolkit.textio import expand_paths, iter_lines
 
 FIELDS = ("report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")
 DEFAULT_MIN_CONFIDENCE = 0.5
+BATCH_SENTENCES = 2000
 
 
 @dataclass(frozen=True)
@@ -48,28 +50,50 @@ def default_model_path() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / "default.joblib"
 
 
+def tag_reports(model: SectionModel, reports: list[Report], *,
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
+    """Label every sentence of ``reports`` in one model call (per-call overhead is paid once)."""
+    records = [r for report in reports for r in sentence_records(report)]
+    labels, confidence = model.predict(records)
+    out, k = [], 0
+    for report in reports:
+        tags = []
+        for s in report.sentences:
+            c = confidence[k]
+            tags.append(Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=labels[k],
+                               label_name=label_name(labels[k]), confidence=round(c, 4), low_confidence=c < min_confidence,
+                               id=s.id, paragraph=s.paragraph, source=report.source))
+            k += 1
+        out.append(tags)
+    return out
+
+
 def tag_report(model: SectionModel, report: Report, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
     """Label every sentence of ``report`` with the model's best section and its probability."""
-    labels, confidence = model.predict(sentence_records(report))
-    return [
-        Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=label,
-               label_name=label_name(label), confidence=round(c, 4), low_confidence=c < min_confidence,
-               id=s.id, paragraph=s.paragraph, source=report.source)
-        for s, label, c in zip(report.sentences, labels, confidence)
-    ]
+    return tag_reports(model, [report], min_confidence=min_confidence)[0]
 
 
 def iter_reports(paths: Iterable[str | os.PathLike]) -> Iterator[Report]:
-    """Reports of every input, one file at a time (no near-duplicate grouping: not needed to tag)."""
-    for doc in iter_documents(paths):
-        yield from segment_text(doc.text, doc.name, group=False)
+    """Reports of every input, streamed line by line (no near-duplicate grouping: not needed to
+    tag), so memory does not grow with the size of a file."""
+    for path in expand_paths(paths):
+        yield from segment_reports(iter_lines(path), "<stdin>" if path == "-" else path)
 
 
 def tag_paths(model: SectionModel, paths: Iterable[str | os.PathLike], *,
-              min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> Iterator[list[Tagged]]:
-    """Tagged sentences, one list per report, streamed in input order."""
+              min_confidence: float = DEFAULT_MIN_CONFIDENCE, batch: int = BATCH_SENTENCES) -> Iterator[list[Tagged]]:
+    """Tagged sentences, one list per report, streamed in input order; reports are predicted in
+    batches of about ``batch`` sentences so memory stays bounded and per-call overhead small."""
+    pending: list[Report] = []
+    size = 0
     for report in iter_reports(paths):
-        yield tag_report(model, report, min_confidence=min_confidence)
+        pending.append(report)
+        size += len(report.sentences)
+        if size >= batch:
+            yield from tag_reports(model, pending, min_confidence=min_confidence)
+            pending, size = [], 0
+    if pending:
+        yield from tag_reports(model, pending, min_confidence=min_confidence)
 
 
 def restructure(tags: list[Tagged]) -> dict[str, list[Tagged]]:

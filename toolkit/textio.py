@@ -6,6 +6,8 @@ file name, and refuse anything that is empty, binary or in no Chinese-capable en
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import os
 import re
 import sys
@@ -45,6 +47,72 @@ def normalize(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     return text.translate(_TRANSLATION)
+
+
+SAMPLE_BYTES = 1 << 16
+CHUNK_BYTES = 1 << 20
+
+
+def detect_encoding(sample: bytes, name: str, *, complete: bool = True) -> str:
+    """``"utf-8-sig"`` or ``"gb18030"`` for the first bytes of a file, judged by content.
+
+    ``complete`` says whether ``sample`` is the whole file (a multi-byte character may be cut at
+    its end otherwise). Raises :class:`InputError` for empty, binary and non-Chinese input.
+    """
+    if not sample.strip() and complete:
+        raise InputError(f"{name}: file is empty")
+    if b"\x00" in sample:
+        raise InputError(f"{name}: looks binary (NUL bytes), not UTF-8 or GB18030 text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=complete)
+        except UnicodeDecodeError:
+            continue
+        _check_text(text, name)
+        return encoding
+    raise InputError(f"{name}: not UTF-8 or GB18030/GBK text; re-save it in UTF-8")
+
+
+def _open_binary(path: str | os.PathLike):
+    if str(path) == "-":
+        return contextlib.nullcontext(sys.stdin.buffer)
+    p = Path(path)
+    try:
+        return p.open("rb")
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied") from None
+
+
+def iter_lines(path: str | os.PathLike) -> Iterator[str]:
+    """Normalised lines of a file (``-``: stdin), decoded incrementally: memory stays flat however
+    large the file. Encoding is detected on the first 64 KiB; a bad byte later is an
+    :class:`InputError` naming its offset."""
+    name = "<stdin>" if str(path) == "-" else str(path)
+    with _open_binary(path) as handle:
+        data = handle.read(SAMPLE_BYTES)
+        encoding = detect_encoding(data, name, complete=len(data) < SAMPLE_BYTES)
+        decoder = codecs.getincrementaldecoder(encoding)()
+        pending, offset, final = "", 0, False
+        while not final:
+            final = not data
+            carried = len(decoder.getstate()[0])
+            try:
+                text = decoder.decode(data, final=final)
+            except UnicodeDecodeError as exc:
+                where = offset - carried + exc.start
+                raise InputError(f"{name}: invalid {encoding.replace('-sig', '')} byte at offset {where}") from None
+            offset += len(data)
+            pending += normalize(text)
+            *lines, pending = pending.split("\n")
+            yield from lines
+            if not final:
+                data = handle.read(CHUNK_BYTES)
+        if pending:
+            yield pending
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:

@@ -1,0 +1,112 @@
+"""Benchmark: tagging throughput against the jieba-alone floor, on the corpus repeated to ~5 MB.
+
+Prints numbers; it is not a test. Run: ``python benchmarks/bench_tag.py [--mb 5]``.
+
+Measured in one run, each in a fresh subprocess (so start-up and peak memory are real):
+  * floor: read + segment the text, then jieba tokenisation alone of every sentence
+    (one ``jieba.Tokenizer`` with the same user dictionary);
+  * tag: the whole ``toolkit tag`` process on the same file (imports, model load, tagging, output);
+  * model load time, and peak RSS of each process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
+
+FLOOR = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+from toolkit.tagging import iter_reports
+from toolkit.features import load_jieba
+tok = load_jieba()
+t1 = time.perf_counter()
+n = 0
+for report in iter_reports([sys.argv[1]]):
+    for s in report.sentences:
+        tok.lcut(s.text)
+        n += 1
+t2 = time.perf_counter()
+print(json.dumps({"sentences": n, "tokenise_s": t2 - t1, "startup_s": t1 - t0,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+LOAD = r"""
+import json, time
+t0 = time.perf_counter()
+from toolkit.model import load_model
+from toolkit.tagging import default_model_path
+t1 = time.perf_counter()
+load_model(default_model_path())
+print(json.dumps({"import_s": t1 - t0, "load_s": time.perf_counter() - t1}))
+"""
+
+
+def make_input(mb: float, directory: Path) -> Path:
+    """The corpus repeated to about ``mb`` megabytes, each copy made unique (its number before every
+    。) so that no copy's sentences repeat an earlier copy's: the tagger's token memo then only helps
+    where it would on real text (headings and neighbours), not across copies."""
+    seed = CORPUS.read_text(encoding="utf-8")
+    path = directory / f"corpus_{mb:g}mb.txt"
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(max(1, round(mb * 1e6 / len(seed.encode("utf-8"))))):
+            handle.write(seed.replace("。", f"{i}。"))
+    return path
+
+
+def run(argv: list[str]) -> tuple[float, float, str]:
+    """Wall time, peak RSS (MB) of the child, and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    out = subprocess.run(argv, check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak, before) / 1024, out.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mb", type=float, default=5.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = make_input(args.mb, Path(tmp))
+        size = data.stat().st_size / 1e6
+        floor_wall, floor_peak, floor_out = run([sys.executable, "-c", FLOOR, str(data)])
+        floor = json.loads(floor_out)
+        tag_wall, tag_peak, _ = run([sys.executable, "-m", "toolkit", "tag", str(data), "--output", str(Path(tmp) / "o.jsonl")])
+        load = json.loads(run([sys.executable, "-c", LOAD])[2])
+        one = Path(tmp) / "one.txt"
+        one.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:17]) + "\n", encoding="utf-8")
+        cold_wall, _, _ = run([sys.executable, "-m", "toolkit", "tag", str(one), "--output", str(Path(tmp) / "one.jsonl")])
+    n = floor["sentences"]
+    model_mb = (ROOT / "models" / "default.joblib").stat().st_size / 1e6
+    rows = [
+        ("input", f"{size:.2f} MB, {n} sentences"),
+        ("floor: jieba tokenisation alone (s)", f"{floor['tokenise_s']:.2f}  ({size / floor['tokenise_s']:.2f} MB/s)"),
+        ("floor: whole process incl. start-up (s)", f"{floor_wall:.2f}  (peak RSS {floor_peak:.0f} MB)"),
+        ("toolkit tag, whole process (s)", f"{tag_wall:.2f}  ({n / tag_wall:,.0f} sentences/s, {size / tag_wall:.2f} MB/s)"),
+        ("ratio: tag process / jieba tokenisation", f"{tag_wall / floor['tokenise_s']:.2f}x  (target <= 1.3x)"),
+        ("ratio: tag process / floor process", f"{tag_wall / floor_wall:.2f}x"),
+        ("cold start, one report (s)", f"{cold_wall:.2f}  (target <= 4 s)"),
+        ("model load (s)", f"{load['load_s']:.3f}  (target < 0.1 s; imports {load['import_s']:.2f} s)"),
+        ("peak RSS while tagging (MB)", f"{tag_peak:.0f}  (target < 300 MB)"),
+        ("model file (MB)", f"{model_mb:.2f}  (target < 20 MB)"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
