@@ -26,8 +26,9 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _quiet_jieba() -> None:
-    """jieba sets its own logger to DEBUG on import; a filter survives that."""
-    logging.getLogger("jieba").addFilter(lambda record: record.levelno >= logging.WARNING)
+    from toolkit.features import quiet_jieba_logging
+
+    quiet_jieba_logging()
 
 
 def _command(sub: argparse._SubParsersAction, name: str, help_: str, example: str) -> argparse.ArgumentParser:
@@ -310,10 +311,20 @@ def cmd_tag(args: argparse.Namespace) -> int:
         target = Path(args.output)
         tmp = target.with_name(f".{target.name}.tmp")
         out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
+    if args.jobs > 1 or args.backend != "loky":
+        from toolkit.parallel import tag_parallel
+
+        stream = tag_parallel(path, args.paths, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
+                              min_confidence=args.min_confidence, quiet=True)
+    else:
+        stream = tag_paths(model, args.paths, min_confidence=args.min_confidence)
+    progress = _Progress(sys.stderr)
     try:
         with Writer(out, args.format, model_version=model.version) as writer:
-            for tags in tag_paths(model, args.paths, min_confidence=args.min_confidence):
+            for tags in stream:
                 writer.write(tags)
+                progress.update(writer.reports, writer.sentences)
+        progress.close()
     except BaseException:
         if tmp:
             out.close()
@@ -324,6 +335,30 @@ def cmd_tag(args: argparse.Namespace) -> int:
         os.replace(tmp, args.output)
     _err(f"tagged {writer.sentences} sentences in {writer.reports} reports with {path.name} ({model.version})")
     return 0
+
+
+class _Progress:
+    """A one-line progress display (reports, sentences, rate) when stderr is a terminal; silent otherwise."""
+
+    def __init__(self, stream, every: float = 0.5):
+        import time
+
+        self.stream, self.every, self.clock = stream, every, time.monotonic
+        self.start = self.last = self.clock()
+        self.active = hasattr(stream, "isatty") and stream.isatty()
+
+    def update(self, reports: int, sentences: int) -> None:
+        now = self.clock()
+        if self.active and now - self.last >= self.every:
+            rate = sentences / max(now - self.start, 1e-9)
+            self.stream.write(f"\r{reports} reports, {sentences} sentences, {rate:,.0f} sentences/s")
+            self.stream.flush()
+            self.last = now
+
+    def close(self) -> None:
+        if self.active:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def _register_modelling(sub: argparse._SubParsersAction) -> None:
@@ -361,12 +396,16 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
-                 "toolkit tag report.txt --format md")
+                 "toolkit tag report.txt --format md\n  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
     p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
     p.add_argument("--output", help="write to this file instead of stdout")
     p.add_argument("--min-confidence", type=float, default=0.5, help="mark sentences below this as low confidence")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (joblib/loky); output is identical to --jobs 1")
+    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                   help="dask: run on a Dask cluster (pip install 'toolkit[dask]')")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
     p.set_defaults(func=cmd_tag)
 
 

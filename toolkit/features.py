@@ -27,6 +27,21 @@ _NOT_WORD = re.compile(r"^[\W_]*$")
 CONTEXT_BLOCKS = ("heading", "neighbours", "position", "cues")
 
 
+def quiet_jieba_logging() -> None:
+    """Keep jieba's dictionary-loading chatter off stderr (for CLI runs and their workers).
+
+    jieba sets its logger to DEBUG on import; a filter survives that.
+    """
+    import logging
+
+    logger = logging.getLogger("jieba")
+    if not any(getattr(f, "toolkit_quiet", False) for f in logger.filters):
+        quiet = logging.Filter()
+        quiet.filter = lambda record: record.levelno >= logging.WARNING
+        quiet.toolkit_quiet = True
+        logger.addFilter(quiet)
+
+
 @functools.lru_cache(maxsize=4)
 def load_jieba(user_dict: str = USER_DICT):
     """One ``jieba.Tokenizer`` per user dictionary per process (each costs ~0.8 s to load).

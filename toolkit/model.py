@@ -179,28 +179,40 @@ def read_card(path: str | os.PathLike) -> dict:
     return card
 
 
-def load_model(path: str | os.PathLike) -> SectionModel:
-    """Load a model after checking its card, SHA-256 and taxonomy; one-line :class:`ModelError` otherwise."""
-    import joblib
-
+def read_model_bytes(path: str | os.PathLike) -> tuple[bytes, dict]:
+    """The model file's bytes and its card, after checking that the SHA-256 matches."""
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
     card = read_card(path)
-    if sha256_file(path) != card.get("model_sha256"):
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != card.get("model_sha256"):
         raise ModelError(f"{path}: SHA-256 does not match its model card: the file is corrupt, truncated or replaced")
+    return data, card
+
+
+def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionModel:
+    """Unpickle verified model bytes (see :func:`read_model_bytes`) and check what they hold."""
+    import joblib
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            payload = joblib.load(path)
+            payload = joblib.load(io.BytesIO(data))
     except Exception as exc:  # joblib raises many kinds on a damaged file
-        raise ModelError(f"{path}: cannot be loaded ({type(exc).__name__})") from None
+        raise ModelError(f"{name}: cannot be loaded ({type(exc).__name__})") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a toolkit section model")
+        raise ModelError(f"{name}: not a toolkit section model")
     if payload.get("taxonomy_version") != TAXONOMY_VERSION:
-        raise ModelError(f"{path}: made for taxonomy {payload.get('taxonomy_version')!r}, expected {TAXONOMY_VERSION!r}")
+        raise ModelError(f"{name}: made for taxonomy {payload.get('taxonomy_version')!r}, expected {TAXONOMY_VERSION!r}")
     model = SectionModel(payload["pipeline"], card)
     unknown = [c for c in model.classes if c not in BY_SLUG]
     if unknown:
-        raise ModelError(f"{path}: predicts labels outside the taxonomy: {unknown}")
+        raise ModelError(f"{name}: predicts labels outside the taxonomy: {unknown}")
     return model
+
+
+def load_model(path: str | os.PathLike) -> SectionModel:
+    """Load a model after checking its card, SHA-256 and taxonomy; one-line :class:`ModelError` otherwise."""
+    data, card = read_model_bytes(path)
+    return model_from_bytes(data, card, str(path))

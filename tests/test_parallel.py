@@ -1,0 +1,67 @@
+import importlib
+import json
+import os
+
+import pytest
+
+from toolkit.model import load_model
+from toolkit.parallel import ModelRef, predict_batch, tag_parallel, tag_serial
+from toolkit.tagging import default_model_path, tag_paths
+
+
+@pytest.fixture(scope="module")
+def six_copies(tmp_path_factory, corpus_path):
+    """The corpus six times (each copy made unique), so several batches are in flight."""
+    text = corpus_path.read_text(encoding="utf-8")
+    path = tmp_path_factory.mktemp("par") / "six.txt"
+    path.write_text("".join(text.replace("。", f"{i}。") for i in range(6)), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def serial(six_copies):
+    model = load_model(default_model_path())
+    return [t.to_dict() for tags in tag_paths(model, [six_copies]) for t in tags]
+
+
+def test_serial_batching_does_not_change_output(six_copies, serial):
+    model = load_model(default_model_path())
+    small = [t.to_dict() for tags in tag_serial(model, [six_copies], batch=50) for t in tags]
+    assert small == serial
+
+
+def test_two_loky_jobs_give_the_serial_output_in_order(six_copies, serial):
+    out = [t.to_dict() for tags in tag_parallel(default_model_path(), [six_copies], jobs=2, batch=300) for t in tags]
+    assert len(out) == len(serial) > 3000
+    assert out == serial
+
+
+def test_worker_task_returns_indices_and_confidences(corpus_lines):
+    ref = ModelRef.from_path(default_model_path())
+    best, conf = predict_batch(ref, [corpus_lines[:17]])
+    assert len(best) == len(conf) > 20 and best.dtype.kind == "i" and ((conf > 0) & (conf <= 1)).all()
+
+
+def _distributed():
+    """In CI the dask extra is installed and the test must run; elsewhere it may skip."""
+    if os.environ.get("CI") == "true":
+        return importlib.import_module("distributed")
+    return pytest.importorskip("distributed", reason="pip install -e '.[dask]' to run the Dask test")
+
+
+def test_dask_cluster_gives_the_serial_output(six_copies, serial):
+    distributed = _distributed()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        out = [t.to_dict() for tags in tag_parallel(default_model_path(), [six_copies], backend="dask",
+                                                     scheduler=cluster.scheduler_address, batch=500) for t in tags]
+    assert out == serial
+
+
+def test_cli_jobs_identical_to_serial(six_copies, tmp_path):
+    from toolkit.cli import main
+
+    one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    assert main(["tag", str(six_copies), "--output", str(one)]) == 0
+    assert main(["tag", str(six_copies), "--jobs", "2", "--output", str(two)]) == 0
+    assert one.read_bytes() == two.read_bytes()
+    assert json.loads(one.read_text(encoding="utf-8").splitlines()[0])["index"] == 0
