@@ -14,18 +14,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
+from _measure import CORPUS, ROOT, make_input, run
 
 FLOOR = r"""
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
 from toolkit.tagging import iter_reports
 from toolkit.features import load_jieba
@@ -37,8 +33,7 @@ for report in iter_reports([sys.argv[1]]):
         tok.lcut(s.text)
         n += 1
 t2 = time.perf_counter()
-print(json.dumps({"sentences": n, "tokenise_s": t2 - t1, "startup_s": t1 - t0,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+print(json.dumps({"sentences": n, "tokenise_s": t2 - t1, "startup_s": t1 - t0}))
 """
 
 LOAD = r"""
@@ -50,28 +45,6 @@ t1 = time.perf_counter()
 load_model(default_model_path())
 print(json.dumps({"import_s": t1 - t0, "load_s": time.perf_counter() - t1}))
 """
-
-
-def make_input(mb: float, directory: Path) -> Path:
-    """The corpus repeated to about ``mb`` megabytes, each copy made unique (its number before every
-    。) so that no copy's sentences repeat an earlier copy's: the tagger's token memo then only helps
-    where it would on real text (headings and neighbours), not across copies."""
-    seed = CORPUS.read_text(encoding="utf-8")
-    path = directory / f"corpus_{mb:g}mb.txt"
-    with path.open("w", encoding="utf-8") as handle:
-        for i in range(max(1, round(mb * 1e6 / len(seed.encode("utf-8"))))):
-            handle.write(seed.replace("。", f"{i}。"))
-    return path
-
-
-def run(argv: list[str]) -> tuple[float, float, str]:
-    """Wall time, peak RSS (MB) of the child, and its stdout."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    start = time.perf_counter()
-    out = subprocess.run(argv, check=True, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024, out.stdout
 
 
 def main() -> None:

@@ -58,3 +58,46 @@ def test_context_blocks_add_columns(corpus_reports):
     widths = [build_features(context=ctx).fit_transform(records).shape[1] for ctx in ([], ["heading"], list(CONTEXT_BLOCKS))]
     assert widths[0] < widths[1] < widths[2]
     assert np.isfinite(build_features().fit_transform(records).data).all()
+
+
+def _backend(name: str) -> str:
+    """In CI the fast extra is installed and these tests must run; elsewhere they may skip."""
+    import importlib
+    import os
+
+    import pytest
+
+    if os.environ.get("CI") == "true":
+        importlib.import_module(name)
+    else:
+        pytest.importorskip(name, reason=f"pip install -e '.[fast]' to compare {name} with jieba")
+    return name
+
+
+def test_rjieba_token_parity_on_the_corpus(corpus_reports):
+    from toolkit.features import load_segmenter
+
+    jieba_cut, rjieba_cut = load_segmenter("jieba"), load_segmenter(_backend("rjieba"))
+    texts = sorted({s.text for r in corpus_reports for s in r.sentences})
+    for hmm, floor in ((False, 1.0), (True, 0.99)):
+        same = sum(jieba_cut(t, hmm) == rjieba_cut(t, hmm) for t in texts) / len(texts)
+        assert same >= floor, (hmm, same)
+
+
+def test_tokenizer_backend_is_part_of_the_model(corpus_reports, gold_labels):
+    from toolkit.training import fit, labelled_examples
+
+    examples = labelled_examples(corpus_reports[:4], gold_labels)
+    model = fit(examples, {"tokenizer": _backend("rjieba")})
+    assert model.card["params"]["tokenizer"] == "rjieba"
+    tokenizer = model.pipeline.named_steps["features"].transformer_list[0][1].named_steps["tfidf"].tokenizer
+    assert pickle.loads(pickle.dumps(tokenizer)).backend == "rjieba"
+
+
+def test_unknown_or_missing_backend_is_a_clear_error():
+    import pytest
+
+    from toolkit.errors import ModelError
+
+    with pytest.raises(ModelError, match="unknown tokenizer backend 'nope'"):
+        JiebaTokenizer(backend="nope")("工会")

@@ -39,6 +39,10 @@ def to_markdown(result: dict) -> str:
     lines += ["## What context adds (best model type, fixed parameters)", ""]
     lines += _table(["features", "macro-F1", "micro-F1"],
                     [[k, v["macro_f1"], v["micro_f1"]] for k, v in result["context_ablation"].items()])
+    if result.get("tokenizers"):
+        lines += ["", "## Tokenizer backends (best model type, fixed parameters)", ""]
+        lines += _table(["backend", "macro-F1", "micro-F1"],
+                        [[k, v["macro_f1"], v["micro_f1"]] for k, v in result["tokenizers"].items()])
     lines += ["", "## Per label (best model, out-of-fold)", ""]
     lines += _table(["label", "中文名", "precision", "recall", "F1", "support"],
                     [[k, label_name(k), v["precision"], v["recall"], v["f1"], v["support"]] for k, v in result["per_label"].items()])

@@ -34,6 +34,15 @@ ABLATIONS: dict[str, list[str]] = {
 }
 
 
+def available_tokenizers() -> list[str]:
+    """Tokenizer backends importable here (jieba always)."""
+    import importlib.util
+
+    from toolkit.features import TOKENIZER_BACKENDS
+
+    return [b for b in TOKENIZER_BACKENDS if b == "jieba" or importlib.util.find_spec(b) is not None]
+
+
 def grouped_folds(groups: Sequence[str], folds: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     """K folds over whole groups, groups shuffled by ``seed`` and dealt largest first to the
     smallest fold. Raises ``AssertionError`` if any group lands on both sides."""
@@ -227,6 +236,10 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
     for label, context in ABLATIONS.items():
         say(f"context ablation: {label}")
         ablation[label] = cross_validate(examples, {**best_params, "context": context}, folds=folds, seed=seed).summary()
+    tokenizers = {}
+    for backend in available_tokenizers():
+        say(f"tokenizer: {backend}")
+        tokenizers[backend] = cross_validate(examples, {**best_params, "tokenizer": backend}, folds=folds, seed=seed).summary()
     say("learning curve")
     curve = learning_curve(examples, best_params, folds=folds, seed=seed)
     labels, matrix = best.confusion()
@@ -240,6 +253,7 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
         "per_label": best.per_label(),
         "confusion": {"labels": labels, "matrix": matrix},
         "context_ablation": ablation,
+        "tokenizers": tokenizers,
         "learning_curve": curve,
         "confident_errors": confident_errors(best, examples),
     }

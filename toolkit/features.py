@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 
 import numpy as np
@@ -34,12 +34,25 @@ def quiet_jieba_logging() -> None:
     """
     import logging
 
-    logger = logging.getLogger("jieba")
-    if not any(getattr(f, "toolkit_quiet", False) for f in logger.filters):
-        quiet = logging.Filter()
-        quiet.filter = lambda record: record.levelno >= logging.WARNING
-        quiet.toolkit_quiet = True
-        logger.addFilter(quiet)
+    for name in ("jieba", "jieba_fast"):
+        logger = logging.getLogger(name)
+        if not any(getattr(f, "toolkit_quiet", False) for f in logger.filters):
+            quiet = logging.Filter()
+            quiet.filter = lambda record: record.levelno >= logging.WARNING
+            quiet.toolkit_quiet = True
+            logger.addFilter(quiet)
+
+
+TOKENIZER_BACKENDS = ("jieba", "rjieba", "jieba_fast")
+"""``jieba`` is the reference; ``rjieba`` (Rust) and ``jieba_fast`` (C) are optional, faster ports
+(``pip install 'toolkit[fast]'``). A model records its backend and is used with the same one."""
+
+
+def _user_words(user_dict: str) -> list[tuple[str, int, str]]:
+    if not user_dict:
+        return []
+    text = resources.files("toolkit.data").joinpath(user_dict).read_text(encoding="utf-8")
+    return [(w, int(f), t) for w, f, t in (line.split() for line in text.splitlines() if line.strip())]
 
 
 @functools.lru_cache(maxsize=4)
@@ -52,10 +65,35 @@ def load_jieba(user_dict: str = USER_DICT):
 
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
-    if user_dict:
-        with resources.files("toolkit.data").joinpath(user_dict).open("rb") as handle:
-            tokenizer.load_userdict(handle)
+    for word, freq, tag in _user_words(user_dict):
+        tokenizer.add_word(word, freq, tag)
     return tokenizer
+
+
+@functools.lru_cache(maxsize=4)
+def load_segmenter(backend: str = "jieba", user_dict: str = USER_DICT) -> Callable[[str, bool], list[str]]:
+    """A ``(text, hmm) -> words`` function for ``backend``, with the union-work user dictionary."""
+    from toolkit.errors import ModelError
+
+    if backend == "jieba":
+        tokenizer = load_jieba(user_dict)
+        return lambda text, hmm: tokenizer.lcut(text, HMM=hmm)
+    if backend not in TOKENIZER_BACKENDS:
+        raise ModelError(f"unknown tokenizer backend {backend!r}; expected one of {', '.join(TOKENIZER_BACKENDS)}")
+    try:
+        module = __import__(backend)
+    except ImportError:
+        raise ModelError(f"tokenizer backend {backend!r} is not installed: pip install {backend.replace('_', '-')}") from None
+    if backend == "rjieba":
+        segmenter = module.Jieba()
+        for word, freq, tag in _user_words(user_dict):
+            segmenter.add_word(word, freq, tag)
+        return lambda text, hmm: segmenter.cut(text, hmm)
+    tokenizer = module.Tokenizer()
+    tokenizer.initialize()
+    for word, freq, tag in _user_words(user_dict):
+        tokenizer.add_word(word, freq, tag)
+    return lambda text, hmm: tokenizer.lcut(text, HMM=hmm)
 
 
 class JiebaTokenizer:
@@ -67,19 +105,20 @@ class JiebaTokenizer:
     model search tokenise each distinct text once.
     """
 
-    def __init__(self, user_dict: str = USER_DICT, hmm: bool = True, memo_size: int = 20_000):
+    def __init__(self, user_dict: str = USER_DICT, hmm: bool = True, memo_size: int = 20_000, backend: str = "jieba"):
         self.user_dict = user_dict
         self.hmm = hmm
         self.memo_size = memo_size
+        self.backend = backend
         self._cut = None
 
     def _build(self):
-        tokenizer = load_jieba(self.user_dict)
+        segment = load_segmenter(self.backend, self.user_dict)
         hmm = self.hmm
 
         @functools.lru_cache(maxsize=self.memo_size)
         def cut(text: str) -> tuple[str, ...]:
-            return tuple(w for w in tokenizer.lcut(text, HMM=hmm) if not _NOT_WORD.match(w))
+            return tuple(w for w in segment(text, hmm) if not _NOT_WORD.match(w))
 
         return cut
 
@@ -92,16 +131,17 @@ class JiebaTokenizer:
         return [w for part in text.split("\n") if part for w in self._cut(part)]
 
     def __getstate__(self) -> dict:
-        return {"user_dict": self.user_dict, "hmm": self.hmm, "memo_size": self.memo_size}
+        return {"user_dict": self.user_dict, "hmm": self.hmm, "memo_size": self.memo_size, "backend": self.backend}
 
-    def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
 
     def __deepcopy__(self, memo: dict) -> "JiebaTokenizer":
         return self
 
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**{"backend": "jieba", **state})
+
     def __repr__(self) -> str:
-        return f"JiebaTokenizer(user_dict={self.user_dict!r}, hmm={self.hmm})"
+        return f"JiebaTokenizer(user_dict={self.user_dict!r}, hmm={self.hmm}, backend={self.backend!r})"
 
 
 def sentence_records(report: Report) -> list[dict]:
@@ -182,6 +222,7 @@ def build_features(
     word_ngrams: tuple[int, int] = (1, 2),
     context_weight: float = 0.5,
     cue_weight: float = 1.0,
+    tokenizer_backend: str = "jieba",
 ) -> FeatureUnion:
     """Word and character TF-IDF of the sentence, plus the chosen context blocks.
 
@@ -191,7 +232,7 @@ def build_features(
     unknown = set(context) - set(CONTEXT_BLOCKS)
     if unknown:
         raise ValueError(f"unknown context block(s) {sorted(unknown)}; expected {CONTEXT_BLOCKS}")
-    tokenizer = tokenizer or JiebaTokenizer()
+    tokenizer = tokenizer or JiebaTokenizer(backend=tokenizer_backend)
     blocks = [
         ("words", Pipeline([("select", FieldText(("text",))), ("tfidf", _words(tokenizer, word_ngrams))])),
         ("chars", Pipeline([("select", FieldText(("text",))),

@@ -28,7 +28,8 @@ from toolkit.taxonomy import BY_SLUG, TAXONOMY_VERSION
 FORMAT = "toolkit-section-model/1"
 CLASSIFIERS = ("logreg", "svm", "cnb", "majority")
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
-                  "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1]}
+                  "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
+                  "tokenizer": "jieba"}
 
 
 class CalibratedSVC(ClassifierMixin, BaseEstimator):
@@ -97,7 +98,7 @@ def build_pipeline(params: dict | None = None, *, tokenizer=None, seed: int = 0)
     p = {**DEFAULT_PARAMS, **(params or {})}
     features = build_features(context=p["context"], tokenizer=tokenizer, char_ngrams=tuple(p["char_ngrams"]),
                               word_ngrams=tuple(p["word_ngrams"]), context_weight=p["context_weight"],
-                              cue_weight=p["cue_weight"])
+                              cue_weight=p["cue_weight"], tokenizer_backend=p["tokenizer"])
     classifier = make_classifier(p["classifier"], C=p["C"], alpha=p["alpha"], seed=seed)
     return Pipeline([("features", features), ("classifier", classifier)])
 
