@@ -1,9 +1,10 @@
 """Parallel and distributed tagging: batches of reports tagged by joblib workers (loky on one
 machine, or a Dask cluster through joblib's dask backend), results streamed in input order.
 
-Workers receive the model's verified bytes (about 1 MB) with each batch and keep the unpickled
-model per process, so a worker loads it once; batches carry paragraphs and return only label
-indices and confidences. Output is identical to the serial run.
+Workers on this machine load the model file once per process (checked against its SHA-256);
+Dask workers receive its verified bytes (about 1 MB) instead, so they need no shared files.
+Batches carry paragraphs and return only label indices and confidences. Output is identical to
+the serial run.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from toolkit.features import quiet_jieba_logging, sentence_records
+from toolkit.errors import ModelError
 from toolkit.model import SectionModel, model_from_bytes, read_model_bytes
 from toolkit.segment import Report, sentences_of
 from toolkit.tagging import BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Tagged, iter_reports, tag_reports
@@ -27,16 +30,18 @@ BACKENDS = ("loky", "dask")
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A model as workers receive it: its verified bytes, card and SHA-256 (the cache key)."""
+    """A model as workers receive it: its path, SHA-256 and card, and, for workers on other
+    machines (Dask), its verified bytes; workers on this machine read the file themselves."""
 
+    path: str
     sha256: str
-    data: bytes
     card: dict
+    data: bytes | None = None
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike) -> "ModelRef":
+    def from_path(cls, path: str | os.PathLike, *, with_bytes: bool = False) -> "ModelRef":
         data, card = read_model_bytes(path)
-        return cls(card["model_sha256"], data, card)
+        return cls(str(Path(path).resolve()), card["model_sha256"], card, data if with_bytes else None)
 
     def __hash__(self) -> int:
         return hash(self.sha256)
@@ -47,7 +52,12 @@ class ModelRef:
 
 @functools.lru_cache(maxsize=2)
 def _worker_model(ref: ModelRef) -> SectionModel:
-    return model_from_bytes(ref.data, ref.card, f"model {ref.sha256[:12]}")
+    if ref.data is not None:
+        return model_from_bytes(ref.data, ref.card, f"model {ref.sha256[:12]}")
+    data, card = read_model_bytes(ref.path)
+    if card["model_sha256"] != ref.sha256:
+        raise ModelError(f"{ref.path}: changed while tagging (SHA-256 differs)")
+    return model_from_bytes(data, card, ref.path)
 
 
 def predict_batch(ref: ModelRef, paragraph_lists: list[list[str]], quiet: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -112,7 +122,7 @@ def tag_parallel(
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-    ref = ModelRef.from_path(model_path)
+    ref = ModelRef.from_path(model_path, with_bytes=backend == "dask")
     labels = _worker_model(ref).classes
     client = None
     if backend == "dask":

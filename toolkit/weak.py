@@ -7,6 +7,7 @@ coverage, its conflicts with the other rules and, where manual labels exist, its
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -167,6 +168,8 @@ CUE_NAMES: tuple[str, ...] = tuple(label for label, _ in TOPIC_CUES) + ("problem
 _CUE_PATTERNS = tuple(p for _, p in _TOPICS) + (_PROBLEM, _PLAN, _CLOSING)
 
 
-def cue_vector(text: str) -> list[float]:
-    """1.0 for each cue family (:data:`CUE_NAMES`) whose words occur in ``text``."""
-    return [1.0 if p.search(text) else 0.0 for p in _CUE_PATTERNS]
+@functools.lru_cache(maxsize=4096)
+def cue_vector(text: str) -> tuple[float, ...]:
+    """1.0 for each cue family (:data:`CUE_NAMES`) whose words occur in ``text`` (memoised: the
+    same headings recur under every sentence of a section)."""
+    return tuple(1.0 if p.search(text) else 0.0 for p in _CUE_PATTERNS)
