@@ -275,6 +275,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.active:
+        return cmd_evaluate_active(args)
     from toolkit import evalreport, store
     from toolkit.corpus import load_reports
     from toolkit.evaluation import evaluate
@@ -393,6 +395,9 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default="cnb,logreg,svm", help="learned models to compare (baselines always run)")
     p.add_argument("--out", default="reports", help="directory for evaluation.md/.json and PNG plots")
+    p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
+                   "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
+    p.add_argument("--active-seeds", type=int, metavar="N", help="runs of the simulation, one per seed (default 8)")
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
@@ -410,6 +415,145 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
 
 
 _REGISTRY.insert(0, _register_modelling)
+
+
+# --- active learning and label quality: suggest, evaluate --active, audit, agreement ----------
+
+
+def _labelled(corpus: Sequence[str], data: str):
+    """The corpus's reports and their labelled examples from the store at ``data``."""
+    from toolkit import store
+    from toolkit.corpus import load_reports
+    from toolkit.training import labelled_examples
+
+    reports = load_reports(corpus)
+    known = {s.id for r in reports for s in r.sentences}
+    labels = {k: a.label for k, a in store.load(data, known_ids=known).items()}
+    return reports, labelled_examples(reports, labels)
+
+
+def _emit(text: str, out: str | None) -> None:
+    """Write ``text`` to ``out`` atomically, or to stdout."""
+    if out:
+        from toolkit.store import atomic_write_text
+
+        atomic_write_text(out, text)
+        _err(f"wrote {out}")
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from toolkit import active, store
+    from toolkit.corpus import load_reports
+    from toolkit.model import load_model
+    from toolkit.tagging import default_model_path
+
+    model = load_model(args.model or default_model_path())
+    reports = load_reports(args.paths)
+    suggestions = active.suggest(reports, model, store.load(args.labels).keys(), n=args.n, strategy=args.strategy,
+                                 seed=args.seed, threshold=args.diversity)
+    tasks = active.suggestion_tasks(reports, suggestions, model.version)
+    if args.out or not args.push:
+        _emit(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", args.out)
+    _err(active.suggestions_summary(suggestions))
+    if args.push:
+        from toolkit.labelstudio import load_settings, push
+
+        print("\n".join(push(load_settings(), tasks, title=args.title).lines()))
+    return 0
+
+
+def cmd_evaluate_active(args: argparse.Namespace) -> int:
+    from toolkit.active import SimulationSettings, simulate, write_report
+
+    _, examples = _labelled(args.corpus, args.data)
+    seeds = {} if args.active_seeds is None else {"seeds": args.active_seeds}
+    result = simulate(examples, SimulationSettings(seed=args.seed, folds=args.folds, **seeds), progress=_err)
+    for path in write_report(result, args.out):
+        _err(f"wrote {path}")
+    for name, curve in result["curves"].items():
+        print(f"{name:<12} macro-F1 {curve['macro_f1_mean'][0]:.3f} -> {curve['macro_f1_mean'][-1]:.3f} "
+              f"(+{curve['added'][-1]} sentences), mean over the budget {result['area'][name]['mean_macro_f1']:.3f}")
+    print(result["conclusion"])
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from toolkit import audit
+    from toolkit.training import load_params
+
+    reports, examples = _labelled(args.corpus, args.data)
+    result = audit.audit(examples, load_params(args.config), folds=args.folds, seed=args.seed, ranking=args.ranking,
+                         progress=_err)
+    if args.format == "md":
+        text = audit.to_markdown(result, args.top)
+    elif args.format == "jsonl":
+        text = audit.to_jsonl(result, args.top)
+    else:
+        text = json.dumps(audit.review_tasks(reports, result, args.top), ensure_ascii=False, indent=1) + "\n"
+    _emit(text, args.out)
+    _err(result.summary())
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    from toolkit.agreement import agreement_markdown, export_agreement
+
+    result = export_agreement(args.export)
+    text = agreement_markdown(result) if args.format == "md" else json.dumps(result, ensure_ascii=False, indent=1) + "\n"
+    _emit(text, args.out)
+    return 0
+
+
+def _register_quality(sub: argparse._SubParsersAction) -> None:
+    from toolkit.active import DEFAULT_N, DIVERSITY_THRESHOLD, STRATEGIES
+    from toolkit.audit import DEFAULT_TOP, FORMATS, RANKINGS
+    from toolkit.labelstudio import DEFAULT_TITLE
+
+    p = _command(sub, "suggest", "Rank unlabelled sentences by what the model is least sure of (with a diversity "
+                 "guard) and write them as Label Studio tasks with predictions, best first.",
+                 "toolkit suggest examples/sample_report.txt --n 20 --strategy margin --out next.json")
+    p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS],
+                   help=f"report files or directories (default {DEFAULT_CORPUS})")
+    p.add_argument("--n", type=int, default=DEFAULT_N, help=f"sentences to suggest (default {DEFAULT_N})")
+    p.add_argument("--strategy", choices=STRATEGIES, default="uncertainty",
+                   help="uncertainty: lowest top probability; margin: closest top two; entropy; random (default uncertainty)")
+    p.add_argument("--diversity", type=float, default=DIVERSITY_THRESHOLD, metavar="COSINE",
+                   help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
+    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS,
+                   help=f"annotation store: its sentences are never suggested (default {DEFAULT_LABELS})")
+    p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
+    p.add_argument("--out", help="write the tasks here (default stdout unless --push)")
+    p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
+    p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
+    p.set_defaults(func=cmd_suggest)
+
+    p = _command(sub, "audit", "Sentences whose label is likely wrong (confident learning on grouped out-of-fold "
+                 "probabilities), with the suggested label and context.",
+                 f"toolkit audit --data {DEFAULT_LABELS} --top 30 --format ls --out review.json")
+    p.add_argument("--data", default=DEFAULT_LABELS)
+    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
+    p.add_argument("--top", type=int, default=DEFAULT_TOP, help=f"how many to show (default {DEFAULT_TOP}; 0 = all flagged)")
+    p.add_argument("--format", choices=FORMATS, default="md", help="md table, jsonl, or ls: Label Studio review tasks")
+    p.add_argument("--out", help="output file (default stdout)")
+    p.add_argument("--ranking", choices=RANKINGS, default="self_confidence")
+    p.add_argument("--folds", type=int, default=5, help="grouped folds for the out-of-fold probabilities")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--config", help="JSON file of model parameters (see toolkit.model.DEFAULT_PARAMS)")
+    p.set_defaults(func=cmd_audit)
+
+    p = _command(sub, "agreement", "Agreement between annotators in a Label Studio JSON export: Cohen's kappa per pair, "
+                 "Fleiss' kappa, Krippendorff's alpha, per label, confusions, disagreements.",
+                 "toolkit agreement project-3-at-2026-11-25.json --out agreement.md")
+    p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
+    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument("--out", help="output file (default stdout)")
+    p.set_defaults(func=cmd_agreement)
+
+
+_REGISTRY.append(_register_quality)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
