@@ -35,9 +35,12 @@ def test_empty_and_binary_files_fail_with_one_line(tmp_path, capsys):
 def test_console_script_and_module_entry_points():
     out = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("toolkit ")
-    for command in ("segment", "weak-label", "stats", "train", "evaluate", "tag"):
-        help_ = subprocess.run([sys.executable, "-m", "toolkit", command, "--help"], capture_output=True, text=True)
-        assert help_.returncode == 0 and "example:" in help_.stdout
+    commands = [[c] for c in ("segment", "weak-label", "stats", "train", "evaluate", "tag", "suggest", "audit",
+                              "agreement", "serve")]
+    commands += [["ls", c] for c in ("config", "export-tasks", "import", "push", "pull")]
+    for command in commands:
+        help_ = subprocess.run([sys.executable, "-m", "toolkit", *command, "--help"], capture_output=True, text=True)
+        assert help_.returncode == 0 and "example:" in help_.stdout, command
 
 
 def test_stats_and_weak_label(capsys, tmp_path):
