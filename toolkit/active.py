@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from toolkit.errors import ToolkitError
+from toolkit.evalreport import save_figure
 from toolkit.segment import Report
 from toolkit.store import atomic_write_text
 
@@ -563,12 +564,7 @@ def plot(result: dict, path: str | os.PathLike) -> Path:
     right.set_ylabel("macro-F1 minus random's (same seed)")
     right.set_title("Gain over random (mean ± standard error)", fontsize=10)
     right.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return save_figure(fig, Path(path))
 
 
 def write_report(result: dict, out_dir: str | os.PathLike) -> list[Path]:

@@ -82,7 +82,7 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     ax.set_xlabel("predicted")
     ax.set_ylabel("gold")
     ax.set_title(f"Confusion matrix ({result['best']['name']}, out-of-fold)")
-    paths.append(_save(fig, out_dir / "confusion_matrix.png"))
+    paths.append(save_figure(fig, out_dir / "confusion_matrix.png"))
 
     per = result["per_label"]
     fig, ax = plt.subplots(figsize=(8, 4))
@@ -91,7 +91,7 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     ax.set_ylabel("F1")
     ax.set_title("Per-label F1 (out-of-fold)")
     ax.tick_params(axis="x", rotation=60)
-    paths.append(_save(fig, out_dir / "per_label_f1.png"))
+    paths.append(save_figure(fig, out_dir / "per_label_f1.png"))
 
     curve = result["learning_curve"]
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -101,15 +101,19 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     ax.set_ylabel("macro-F1 on held-out groups")
     ax.set_ylim(0, 1)
     ax.set_title("Learning curve")
-    paths.append(_save(fig, out_dir / "learning_curve.png"))
+    paths.append(save_figure(fig, out_dir / "learning_curve.png"))
     plt.close("all")
     return paths
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Save a matplotlib figure as PNG atomically (temporary file, then rename) and close it."""
+    import matplotlib.pyplot as plt
+
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.tight_layout()
     fig.savefig(tmp, dpi=110)
+    plt.close(fig)
     os.replace(tmp, path)
     return path
 

@@ -145,20 +145,12 @@ def _check_text(text: str, name: str) -> None:
 
 def read_bytes(path: str | os.PathLike) -> bytes:
     """Read a file's bytes, or stdin's for ``-``, refusing missing and oversized files."""
-    if str(path) == "-":
-        return sys.stdin.buffer.read()
-    p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"{p}: {size} bytes is over the {MAX_BYTES} byte limit; split the file")
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory") from None
-    except PermissionError:
-        raise InputError(f"{p}: permission denied") from None
+    with _open_binary(path) as handle:
+        data = handle.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise InputError(f"{path}: over the {MAX_BYTES} byte limit of whole-file reading; split the file "
+                         "(toolkit tag streams files of any size)")
+    return data
 
 
 def read_document(path: str | os.PathLike) -> Document:
