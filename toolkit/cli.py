@@ -335,7 +335,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if tmp:
         out.close()
         os.replace(tmp, args.output)
-    _err(f"tagged {writer.sentences} sentences in {writer.reports} reports with {path.name} ({model.version})")
+    reports = f"{writer.reports} report" + ("" if writer.reports == 1 else "s")
+    _err(f"tagged {writer.sentences} sentences in {reports} with {path.name} ({model.version})")
     return 0
 
 
