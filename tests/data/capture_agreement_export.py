@@ -23,14 +23,13 @@ from pathlib import Path
 
 from label_studio_sdk import LabelStudio
 
+from capture_exports import annotators, first_report_tasks
 from toolkit import store
-from toolkit.corpus import load_reports
-from toolkit.labelstudio import WeakPredictor, build_tasks, choice_result, label_config
+from toolkit.labelstudio import choice_result, label_config
 from toolkit.taxonomy import SLUGS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
 SECOND_DIFFERS = {2, 5, 9, 14}
 THIRD_DIFFERS = {1, 5}
 
@@ -39,24 +38,10 @@ def shifted(label: str, step: int) -> str:
     return SLUGS[(SLUGS.index(label) + step) % len(SLUGS)]
 
 
-def user(ls: LabelStudio, email: str) -> int:
-    for u in ls.users.list():
-        if u.email == email:
-            return u.id
-    return ls.users.create(username=email.split("@")[0], email=email, password="annotator-pass-1").id
-
-
 def main(url: str, token: str) -> None:
     ls = LabelStudio(base_url=url, api_key=token)
-    a1 = ls.users.whoami().id
-    a2, a3 = user(ls, "annotator2@example.com"), user(ls, "annotator3@example.com")
-    lines = CORPUS.read_text(encoding="utf-8").splitlines()[:17]
-    tmp = HERE / "_first_report.txt"
-    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    try:
-        tasks = build_tasks(load_reports([tmp]), WeakPredictor())[:20]
-    finally:
-        tmp.unlink()
+    a1, a2, a3 = annotators(ls)
+    tasks = first_report_tasks(20)
     gold = {k: a.label for k, a in store.load(ROOT / "annotations" / "labels.jsonl").items()}
     project = ls.projects.create(title=f"toolkit agreement fixture {int(time.time())}", label_config=label_config())
     ls.projects.import_tasks(id=project.id, request=tasks)

@@ -45,17 +45,26 @@ def user(ls: LabelStudio, email: str) -> int:
     return ls.users.create(username=email.split("@")[0], email=email, password="annotator-pass-1").id
 
 
-def main(url: str, token: str) -> None:
-    ls = LabelStudio(base_url=url, api_key=token)
-    a1 = ls.users.whoami().id
-    a2, a3 = user(ls, "annotator2@example.com"), user(ls, "annotator3@example.com")
+def annotators(ls: LabelStudio) -> tuple[int, int, int]:
+    """The admin and two more annotators (created on first use)."""
+    return ls.users.whoami().id, user(ls, "annotator2@example.com"), user(ls, "annotator3@example.com")
+
+
+def first_report_tasks(n: int) -> list[dict]:
+    """Tasks for the first ``n`` distinct sentences of the corpus's first report."""
     lines = CORPUS.read_text(encoding="utf-8").splitlines()[:17]
     tmp = HERE / "_first_report.txt"
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
-        tasks = build_tasks(load_reports([tmp]), WeakPredictor())[:8]
+        return build_tasks(load_reports([tmp]), WeakPredictor())[:n]
     finally:
         tmp.unlink()
+
+
+def main(url: str, token: str) -> None:
+    ls = LabelStudio(base_url=url, api_key=token)
+    a1, a2, a3 = annotators(ls)
+    tasks = first_report_tasks(8)
     project = ls.projects.create(title=f"toolkit fixture {int(time.time())}", label_config=label_config())
     ls.projects.import_tasks(id=project.id, request=tasks)
     ids = [t.id for t in ls.tasks.list(project=project.id, fields="task_only")]
