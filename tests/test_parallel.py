@@ -5,7 +5,7 @@ import os
 import pytest
 
 from toolkit.model import load_model
-from toolkit.parallel import ModelRef, predict_batch, tag_parallel, tag_serial
+from toolkit.parallel import ModelRef, predict_batch, tag_parallel
 from toolkit.tagging import default_model_path, tag_paths
 
 
@@ -26,7 +26,7 @@ def serial(six_copies):
 
 def test_serial_batching_does_not_change_output(six_copies, serial):
     model = load_model(default_model_path())
-    small = [t.to_dict() for tags in tag_serial(model, [six_copies], batch=50) for t in tags]
+    small = [t.to_dict() for tags in tag_paths(model, [six_copies], batch=50) for t in tags]
     assert small == serial
 
 

@@ -18,12 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.features import quiet_jieba_logging, sentence_records
 from toolkit.errors import ModelError
+from toolkit.features import quiet_jieba_logging, sentence_records
 from toolkit.model import SectionModel, model_from_bytes, read_model_bytes
 from toolkit.segment import Report, sentences_of
-from toolkit.tagging import BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Tagged, iter_reports, tag_reports
-from toolkit.taxonomy import label_name
+from toolkit.tagging import BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Tagged, assemble, iter_reports, report_batches
 
 BACKENDS = ("loky", "dask")
 
@@ -67,39 +66,13 @@ def predict_batch(ref: ModelRef, paragraph_lists: list[list[str]], quiet: bool =
     model = _worker_model(ref)
     records = []
     for paragraphs in paragraph_lists:
-        records.extend(sentence_records(Report(id="", paragraphs=paragraphs, sentences=sentences_of(Report("", paragraphs)))))
+        report = Report(id="", paragraphs=paragraphs)
+        report.sentences = sentences_of(report)
+        records.extend(sentence_records(report))
     proba = model.predict_proba(records)
     best = proba.argmax(axis=1) if len(proba) else np.zeros(0, dtype=int)
     conf = proba[np.arange(len(best)), best] if len(proba) else np.zeros(0)
     return best.astype(np.int16), conf.astype(np.float64)
-
-
-def _batches(reports: Iterable[Report], size: int) -> Iterator[list[Report]]:
-    pending: list[Report] = []
-    count = 0
-    for report in reports:
-        pending.append(report)
-        count += len(report.sentences)
-        if count >= size:
-            yield pending
-            pending, count = [], 0
-    if pending:
-        yield pending
-
-
-def _assemble(batch: list[Report], labels: list[str], best: np.ndarray, conf: np.ndarray,
-              min_confidence: float) -> list[list[Tagged]]:
-    out, k = [], 0
-    for report in batch:
-        tags = []
-        for s in report.sentences:
-            label, c = labels[int(best[k])], float(conf[k])
-            tags.append(Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=label,
-                               label_name=label_name(label), confidence=round(c, 4), low_confidence=c < min_confidence,
-                               id=s.id, paragraph=s.paragraph, source=report.source))
-            k += 1
-        out.append(tags)
-    return out
 
 
 def tag_parallel(
@@ -136,19 +109,13 @@ def tag_parallel(
                 pending: deque[list[Report]] = deque()
 
                 def tasks():
-                    for group in _batches(iter_reports(paths), batch):
+                    for group in report_batches(iter_reports(paths), batch):
                         pending.append(group)
                         yield joblib.delayed(predict_batch)(ref, [r.paragraphs for r in group], quiet)
 
                 for best, conf in parallel(tasks()):
-                    yield from _assemble(pending.popleft(), labels, best, conf, min_confidence)
+                    yield from assemble(pending.popleft(), [labels[i] for i in best], conf, min_confidence=min_confidence)
     finally:
         if client is not None:
             client.close()
 
-
-def tag_serial(model: SectionModel, paths: Iterable[str | os.PathLike], *,
-               min_confidence: float = DEFAULT_MIN_CONFIDENCE, batch: int = BATCH_SENTENCES) -> Iterator[list[Tagged]]:
-    """The one-process path, for comparison: same batching, same output."""
-    for group in _batches(iter_reports(paths), batch):
-        yield from tag_reports(model, group, min_confidence=min_confidence)

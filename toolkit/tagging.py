@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TextIO
@@ -50,22 +50,41 @@ def default_model_path() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / "default.joblib"
 
 
-def tag_reports(model: SectionModel, reports: list[Report], *,
-                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
-    """Label every sentence of ``reports`` in one model call (per-call overhead is paid once)."""
-    records = [r for report in reports for r in sentence_records(report)]
-    labels, confidence = model.predict(records)
+def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> Iterator[list[Report]]:
+    """Consecutive reports grouped into batches of about ``size`` sentences."""
+    pending: list[Report] = []
+    count = 0
+    for report in reports:
+        pending.append(report)
+        count += len(report.sentences)
+        if count >= size:
+            yield pending
+            pending, count = [], 0
+    if pending:
+        yield pending
+
+
+def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Sequence[float], *,
+             min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
+    """Tagged sentences per report from the labels and confidences of all their sentences, in order."""
     out, k = [], 0
     for report in reports:
         tags = []
         for s in report.sentences:
-            c = confidence[k]
-            tags.append(Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=labels[k],
-                               label_name=label_name(labels[k]), confidence=round(c, 4), low_confidence=c < min_confidence,
+            label, c = labels[k], float(confidence[k])
+            tags.append(Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=label,
+                               label_name=label_name(label), confidence=round(c, 4), low_confidence=c < min_confidence,
                                id=s.id, paragraph=s.paragraph, source=report.source))
             k += 1
         out.append(tags)
     return out
+
+
+def tag_reports(model: SectionModel, reports: Sequence[Report], *,
+                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
+    """Label every sentence of ``reports`` in one model call (per-call overhead is paid once)."""
+    labels, confidence = model.predict([r for report in reports for r in sentence_records(report)])
+    return assemble(reports, labels, confidence, min_confidence=min_confidence)
 
 
 def tag_report(model: SectionModel, report: Report, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
@@ -84,16 +103,8 @@ def tag_paths(model: SectionModel, paths: Iterable[str | os.PathLike], *,
               min_confidence: float = DEFAULT_MIN_CONFIDENCE, batch: int = BATCH_SENTENCES) -> Iterator[list[Tagged]]:
     """Tagged sentences, one list per report, streamed in input order; reports are predicted in
     batches of about ``batch`` sentences so memory stays bounded and per-call overhead small."""
-    pending: list[Report] = []
-    size = 0
-    for report in iter_reports(paths):
-        pending.append(report)
-        size += len(report.sentences)
-        if size >= batch:
-            yield from tag_reports(model, pending, min_confidence=min_confidence)
-            pending, size = [], 0
-    if pending:
-        yield from tag_reports(model, pending, min_confidence=min_confidence)
+    for group in report_batches(iter_reports(paths), batch):
+        yield from tag_reports(model, group, min_confidence=min_confidence)
 
 
 def restructure(tags: list[Tagged]) -> dict[str, list[Tagged]]:
