@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from toolkit.evaluation import (confident_errors, cross_validate, evaluate, grouped_folds, learning_curve,
+from toolkit.evaluation import (confident_errors, cross_validate, grouped_folds, learning_curve,
                                 weak_rule_baseline)
 from toolkit.training import labelled_examples
 from toolkit.weak import weak_labels

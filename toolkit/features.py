@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from toolkit.segment import Report, Sentence
+from toolkit.segment import Report
 
 USER_DICT = "userdict.txt"
 _PLANS_START = re.compile(r"打算|计划|思路|^(下半年|明年|今后|新的一年|下一步)")

@@ -134,15 +134,6 @@ class SectionModel:
         return [classes[i] for i in best], [float(p) for p in proba[np.arange(len(best)), best]]
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def card_path(model_path: str | os.PathLike) -> Path:
     """``models/default.joblib`` → ``models/default.json``."""
     return Path(model_path).with_suffix(".json")

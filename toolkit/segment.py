@@ -280,11 +280,6 @@ def report_starts(paragraphs: Sequence[str], min_paragraphs: int = 3) -> list[in
     return starts
 
 
-def split_reports(paragraphs: Iterable[str]) -> list[list[str]]:
-    """Group paragraphs into reports (see :func:`iter_report_paragraphs`)."""
-    return list(iter_report_paragraphs(paragraphs))
-
-
 def sentences_of(report: Report) -> list[Sentence]:
     """Sentences of one report with paragraph/sentence indices, heading context and ids."""
     rows: list[tuple[int, str, bool, int, str, str]] = []
@@ -406,19 +401,28 @@ def assign_groups(reports: Sequence[Report], threshold: float = NEAR_DUPLICATE_J
         report.group = "g" + min(members[find(i)])[1:]
 
 
-def _report_ids(texts: Iterable[str]) -> Iterator[str]:
+def _reports_with_ids(paragraphs: Iterable[str], source: str) -> Iterator[Report]:
+    """Reports found in a stream of paragraphs, with ids but no sentences yet: a report's id hashes
+    its text; a second identical copy in the same input gets ``-2``, a third ``-3``…"""
     seen: dict[str, int] = {}
-    for text in texts:
-        base = text_id(text, prefix="r")
+    for chunk in iter_report_paragraphs(p.strip() for p in paragraphs if p.strip()):
+        base = text_id("\n".join(chunk), prefix="r")
         seen[base] = seen.get(base, 0) + 1
-        yield base if seen[base] == 1 else f"{base}-{seen[base]}"
+        yield Report(id=base if seen[base] == 1 else f"{base}-{seen[base]}", paragraphs=chunk, source=source)
 
 
-def segment_text(text: str, source: str = "", *, group: bool = True) -> list[Report]:
-    """Split normalised text into segmented reports (sentences filled in, groups assigned)."""
-    chunks = split_reports(split_paragraphs(text))
-    ids = _report_ids("\n".join(c) for c in chunks)
-    reports = [Report(id=rid, paragraphs=chunk, source=source) for rid, chunk in zip(ids, chunks)]
+def iter_reports(paragraphs: Iterable[str], source: str = "") -> Iterator[Report]:
+    """Segmented reports from a stream of paragraphs, one at a time (no grouping)."""
+    for report in _reports_with_ids(paragraphs, source):
+        report.sentences = sentences_of(report)
+        yield report
+
+
+def segment_documents(texts: Iterable[tuple[str, str]], *, group: bool = True) -> list[Report]:
+    """Segment several ``(source, text)`` documents; near-duplicate groups span all of them.
+
+    Groups are assigned before sentences are cut, since every sentence records its group."""
+    reports = [r for source, text in texts for r in _reports_with_ids(split_paragraphs(text), source)]
     if group:
         assign_groups(reports)
     for report in reports:
@@ -426,27 +430,9 @@ def segment_text(text: str, source: str = "", *, group: bool = True) -> list[Rep
     return reports
 
 
-def iter_reports(paragraphs: Iterable[str], source: str = "") -> Iterator[Report]:
-    """Segmented reports from a stream of paragraphs, one at a time (no grouping)."""
-    seen: dict[str, int] = {}
-    for chunk in iter_report_paragraphs(p.strip() for p in paragraphs if p.strip()):
-        base = text_id("\n".join(chunk), prefix="r")
-        seen[base] = seen.get(base, 0) + 1
-        report = Report(id=base if seen[base] == 1 else f"{base}-{seen[base]}", paragraphs=chunk, source=source)
-        report.sentences = sentences_of(report)
-        yield report
-
-
-def segment_documents(texts: Iterable[tuple[str, str]], *, group: bool = True) -> list[Report]:
-    """Segment several ``(source, text)`` documents; groups span all of them."""
-    reports: list[Report] = []
-    for source, text in texts:
-        reports.extend(segment_text(text, source, group=False))
-    if group:
-        assign_groups(reports)
-        for report in reports:
-            report.sentences = sentences_of(report)
-    return reports
+def segment_text(text: str, source: str = "", *, group: bool = True) -> list[Report]:
+    """Split normalised text into segmented reports (sentences filled in, groups assigned)."""
+    return segment_documents([(source, text)], group=group)
 
 
 def iter_sentences(reports: Iterable[Report]) -> Iterator[Sentence]:
