@@ -53,24 +53,33 @@ SAMPLE_BYTES = 1 << 16
 CHUNK_BYTES = 1 << 20
 
 
+def _decode_start(data: bytes, name: str, *, complete: bool = True) -> tuple[str, str]:
+    """``(codec, text)`` for ``data``, the first bytes of a file or all of it (``complete``): the
+    first of UTF-8 (with or without BOM) and GB18030 that decodes it and reads as Chinese text.
+
+    Raises :class:`InputError` naming ``name`` for empty, binary and non-Chinese input.
+    """
+    if complete and not data.strip():
+        raise InputError(f"{name}: file is empty")
+    if b"\x00" in data[:SAMPLE_BYTES]:
+        raise InputError(f"{name}: looks binary (NUL bytes), not UTF-8 or GB18030 text")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(data, final=complete)
+        except UnicodeDecodeError:
+            continue
+        _check_text(text, name)
+        return encoding, text
+    raise InputError(f"{name}: not UTF-8 or GB18030/GBK text; re-save it in UTF-8")
+
+
 def detect_encoding(sample: bytes, name: str, *, complete: bool = True) -> str:
     """``"utf-8-sig"`` or ``"gb18030"`` for the first bytes of a file, judged by content.
 
     ``complete`` says whether ``sample`` is the whole file (a multi-byte character may be cut at
     its end otherwise). Raises :class:`InputError` for empty, binary and non-Chinese input.
     """
-    if not sample.strip() and complete:
-        raise InputError(f"{name}: file is empty")
-    if b"\x00" in sample:
-        raise InputError(f"{name}: looks binary (NUL bytes), not UTF-8 or GB18030 text")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = codecs.getincrementaldecoder(encoding)().decode(sample, final=complete)
-        except UnicodeDecodeError:
-            continue
-        _check_text(text, name)
-        return encoding
-    raise InputError(f"{name}: not UTF-8 or GB18030/GBK text; re-save it in UTF-8")
+    return _decode_start(sample, name, complete=complete)[0]
 
 
 def _open_binary(path: str | os.PathLike):
@@ -120,18 +129,8 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
 
     Returns ``(text, encoding)``; raises :class:`InputError` naming ``name`` otherwise.
     """
-    if not data.strip():
-        raise InputError(f"{name}: file is empty")
-    if b"\x00" in data[:65536]:
-        raise InputError(f"{name}: looks binary (NUL bytes), not UTF-8 or GB18030 text")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        _check_text(text, name)
-        return text, "utf-8" if encoding == "utf-8-sig" else encoding
-    raise InputError(f"{name}: not UTF-8 or GB18030/GBK text; re-save it in UTF-8")
+    encoding, text = _decode_start(data, name)
+    return text, "utf-8" if encoding == "utf-8-sig" else encoding
 
 
 def _check_text(text: str, name: str) -> None:
