@@ -11,6 +11,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
 
+FLOOR = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from toolkit.tagging import iter_reports
+from toolkit.features import load_jieba
+tok = load_jieba()
+t1 = time.perf_counter()
+n = 0
+for report in iter_reports([sys.argv[1]]):
+    for s in report.sentences:
+        tok.lcut(s.text)
+        n += 1
+print(json.dumps({"sentences": n, "seconds": time.perf_counter() - t1, "startup_s": t1 - t0}))
+"""
+"""The floor, run as ``python -c FLOOR FILE``: reading and segmenting the file, then jieba
+tokenisation alone of every sentence (one ``jieba.Tokenizer`` with the toolkit's user dictionary)."""
+
 
 def make_input(mb: float, directory: Path) -> Path:
     """The corpus repeated to about ``mb`` megabytes, each copy made unique (its number before every

@@ -17,21 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import ROOT, make_input, run
-
-FLOOR = r"""
-import json, sys, time
-from toolkit.tagging import iter_reports
-from toolkit.features import load_jieba
-tok = load_jieba()
-start = time.perf_counter()
-n = 0
-for report in iter_reports([sys.argv[1]]):
-    for s in report.sentences:
-        tok.lcut(s.text)
-        n += 1
-print(json.dumps({"sentences": n, "seconds": time.perf_counter() - start}))
-"""
+from _measure import FLOOR, ROOT, make_input, run
 
 
 def train_fast_model(directory: Path) -> Path:
