@@ -312,15 +312,21 @@ def tasks_by_sentence(client, project_id: int) -> dict[str, object]:
     return {t.data["id"]: t for t in client.tasks.list(project=project_id, fields="all")}
 
 
-@pytest.mark.labelstudio
-def test_push_creates_a_validated_project_once(label_studio, two_reports, tmp_path, monkeypatch, capsys):
+def pushed_project(label_studio, monkeypatch, path, prefix: str):
+    """``toolkit ls push`` of ``path`` into a new project with the server's credentials in the
+    environment; returns the project's title and the project as the server has it."""
     for key, value in label_studio.env().items():
         monkeypatch.setenv(key, value)
-    title = unique_title("push")
-    assert main(["ls", "push", str(two_reports), "--title", title, "--weak-rules"]) == 0
+    title = unique_title(prefix)
+    assert main(["ls", "push", str(path), "--title", title, "--weak-rules"]) == 0
+    return title, next(p for p in label_studio.client.projects.list(title=title) if p.title == title)
+
+
+@pytest.mark.labelstudio
+def test_push_creates_a_validated_project_once(label_studio, two_reports, tmp_path, monkeypatch, capsys):
+    title, project = pushed_project(label_studio, monkeypatch, two_reports, "push")
     out = capsys.readouterr().out
     client = label_studio.client
-    project = next(p for p in client.projects.list(title=title) if p.title == title)
     n = distinct_sentences(two_reports)
     assert f"project {project.id} {title!r} (created): {n} tasks imported, 0 already there" in out
     assert client.projects.get(id=project.id).label_config == label_config()
@@ -364,12 +370,8 @@ def test_round_trip_with_two_annotators(label_studio, two_reports, ls_labels, tm
     """Two annotators label through the API (the second is a user created through the API): one
     agreement, one disagreement, one skip; pull merges the agreement, lists the conflict, skips the
     skip; a live export imported from a file gives the same store; pulling again changes nothing."""
-    for key, value in label_studio.env().items():
-        monkeypatch.setenv(key, value)
-    title = unique_title("round trip")
-    assert main(["ls", "push", str(two_reports), "--title", title, "--weak-rules"]) == 0
+    title, project = pushed_project(label_studio, monkeypatch, two_reports, "round trip")
     client = label_studio.client
-    project = next(p for p in client.projects.list(title=title) if p.title == title)
     tasks = list(tasks_by_sentence(client, project.id).values())
     email = f"second-{time.monotonic_ns()}@example.com"
     second = client.users.create(username=email.split("@")[0], email=email, password="second-annotator-1")
@@ -416,12 +418,8 @@ def test_train_from_the_pulled_store(label_studio, two_reports, ls_labels, tmp_p
     """The round trip ends in training: labels pulled from Label Studio train a model."""
     from toolkit.training import train_from_store
 
-    for key, value in label_studio.env().items():
-        monkeypatch.setenv(key, value)
-    title = unique_title("train")
-    assert main(["ls", "push", str(two_reports), "--title", title, "--weak-rules"]) == 0
+    title, project = pushed_project(label_studio, monkeypatch, two_reports, "train")
     client = label_studio.client
-    project = next(p for p in client.projects.list(title=title) if p.title == title)
     tasks = list(tasks_by_sentence(client, project.id).values())[:2]
     for task in tasks:
         client.annotations.create(id=task.id, result=choice_result("other"))
