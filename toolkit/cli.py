@@ -239,9 +239,7 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
         text_of = {s.id: s.text for r in reports for s in r.sentences}
         lines = [json.dumps({"id": sid, "text": text_of[sid], "label": lab, "source": "weak"}, ensure_ascii=False)
                  for sid, lab in sorted(combined.items()) if lab]
-        from toolkit.store import atomic_write_text
-
-        atomic_write_text(args.out, "\n".join(lines) + "\n")
+        store.atomic_write_text(args.out, "\n".join(lines) + "\n")
         _err(f"wrote {len(lines)} weak labels to {args.out}")
     return 0
 
