@@ -87,3 +87,19 @@ def test_shipped_default_model_loads_and_is_small():
     model = load_model(path)
     assert model.card["cross_validation"]["folds"] == 5
     assert model.card["training_data"]["sentences"] > 500
+
+
+def test_part_rule_moves_topic_probability_to_the_part_label():
+    import numpy as np
+
+    from toolkit.model import apply_part_rule
+
+    classes = ["assistance", "closing", "culture", "plans", "problems"]
+    proba = np.array([[0.5, 0.1, 0.2, 0.1, 0.1]] * 3)
+    records = [{"part": "plans"}, {"part": ""}, {"part": "closing"}]
+    out = apply_part_rule(records, proba, classes)
+    assert np.allclose(out.sum(axis=1), 1.0)
+    assert np.allclose(out[0], [0.0, 0.1, 0.0, 0.8, 0.1])  # problems stays: it is not a topic
+    assert np.allclose(out[1], proba[1])
+    assert np.allclose(out[2], [0.0, 0.8, 0.0, 0.1, 0.1])
+    assert np.allclose(proba[0], [0.5, 0.1, 0.2, 0.1, 0.1])  # input untouched

@@ -25,13 +25,16 @@ GRIDS: dict[str, list[dict]] = {
     "logreg": [{"classifier": "logreg", "C": c} for c in (10.0, 30.0, 100.0)],
     "svm": [{"classifier": "svm", "C": c} for c in (10.0, 30.0, 100.0)],
 }
-ABLATIONS: dict[str, list[str]] = {
-    "sentence only": [],
-    "+ heading": ["heading"],
-    "+ heading + neighbours": ["heading", "neighbours"],
-    "+ heading + neighbours + position": ["heading", "neighbours", "position"],
-    "+ heading + neighbours + position + cue words": ["heading", "neighbours", "position", "cues"],
+_ALL_CONTEXT = ["heading", "neighbours", "position", "cues"]
+ABLATIONS: dict[str, dict] = {
+    "sentence only": {"context": [], "part_rule": False},
+    "+ heading": {"context": ["heading"], "part_rule": False},
+    "+ heading + neighbours": {"context": ["heading", "neighbours"], "part_rule": False},
+    "+ heading + neighbours + position": {"context": ["heading", "neighbours", "position"], "part_rule": False},
+    "+ heading + neighbours + position + cue words": {"context": _ALL_CONTEXT, "part_rule": False},
+    "+ part rules (plans part, opening, closing, charity)": {"context": _ALL_CONTEXT, "part_rule": True},
 }
+"""Feature sets of the context ablation, each adding one block to the one before."""
 
 
 def available_tokenizers() -> list[str]:
@@ -219,7 +222,7 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
     say = progress or (lambda message: None)
     comparison: dict[str, CVResult] = {}
     say("baselines: majority class and weak-label rules")
-    comparison["majority"] = cross_validate(examples, {"classifier": "majority"}, folds=folds, seed=seed, name="majority")
+    comparison["majority"] = cross_validate(examples, {"classifier": "majority", "part_rule": False}, folds=folds, seed=seed, name="majority")
     comparison["weak rules"] = weak_rule_baseline(examples, weak, folds=folds, seed=seed)
     unknown = set(models) - set(GRIDS)
     if unknown:
@@ -233,9 +236,9 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
     best = learned[best_name]
     best_params = {**DEFAULT_PARAMS, **dict(Counter(tuple(sorted(c.items())) for c in best.chosen).most_common(1)[0][0])}
     ablation = {}
-    for label, context in ABLATIONS.items():
+    for label, setting in ABLATIONS.items():
         say(f"context ablation: {label}")
-        ablation[label] = cross_validate(examples, {**best_params, "context": context}, folds=folds, seed=seed).summary()
+        ablation[label] = cross_validate(examples, {**best_params, **setting}, folds=folds, seed=seed).summary()
     tokenizers = {}
     for backend in available_tokenizers():
         say(f"tokenizer: {backend}")

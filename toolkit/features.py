@@ -19,12 +19,19 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from toolkit.segment import Report
+from toolkit.taxonomy import PARTS
+from toolkit.weak import closing_paragraph, off_topic
 
 USER_DICT = "userdict.txt"
-_PLANS_START = re.compile(r"打算|计划|思路|^(下半年|明年|今后|新的一年|下一步)")
+_PLANS_START = re.compile(r"打算|计划|思路|设想|展望|^(下半年|明年|今后|新的一年|下一步)")
+_PROBLEMS = re.compile(r"问题|不足")
+_PLANS_EARLIEST = 0.3
+_FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下半年|新的一年|在新的一年|展望未来)|展望未来|^(\d{2,4}|[Xx]{2}|20[Xx]{2})年[^,,。]{0,6}(将|要|计划|拟)")
+_FUTURE_EARLIEST = 0.6
 _LEAD = re.compile(r"以下|如下|[::]$")
 _NOT_WORD = re.compile(r"^[\W_]*$")
 CONTEXT_BLOCKS = ("heading", "neighbours", "position", "cues")
+
 
 
 def quiet_jieba_logging() -> None:
@@ -150,8 +157,11 @@ def sentence_records(report: Report) -> list[dict]:
     n_paragraphs = (sentences[-1].paragraph + 1) if sentences else 1
     records = []
     in_plans = False
+    closing = closing_paragraph(report)
+    opening = next((s.paragraph for s in sentences if s.is_heading), -1)
     for i, s in enumerate(sentences):
-        in_plans = in_plans or bool(_PLANS_START.search(s.text) and (s.is_heading or s.index == 0 or _LEAD.search(s.text)))
+        in_plans = in_plans or _starts_plans(s)
+        part = _part(s, in_plans, opening, closing)
         records.append({
             "id": s.id,
             "text": s.text,
@@ -164,9 +174,29 @@ def sentence_records(report: Report) -> list[dict]:
             "is_heading": s.is_heading,
             "first_paragraph": s.paragraph == 0,
             "last_paragraph": s.paragraph == n_paragraphs - 1,
-            "plans_region": in_plans,
+            "part": part,
         })
     return records
+
+
+def _part(s, in_plans: bool, first_heading: int, closing: int) -> str:
+    """The part of the report that decides a sentence's label over its topic words (see
+    :func:`toolkit.model.apply_part_rule`): one of :data:`~toolkit.taxonomy.PARTS` or ``""``."""
+    if s.paragraph < first_heading:
+        return "overview"
+    if in_plans:
+        return "plans"
+    if s.paragraph == closing:
+        return "closing"
+    return "other" if off_topic(s.text if s.is_heading and s.level == 1 else s.section) else ""
+
+
+def _starts_plans(s) -> bool:
+    """A heading or lead-in ("…打算如下:") that opens the plans part, in the report's later part."""
+    if s.position >= _FUTURE_EARLIEST and not s.is_heading and _FUTURE_START.search(s.text):
+        return True
+    return (s.position >= _PLANS_EARLIEST and (s.is_heading or bool(_LEAD.search(s.text)))
+            and bool(_PLANS_START.search(s.text)) and not _PROBLEMS.search(s.text))
 
 
 def records_of(reports: Iterable[Report]) -> list[dict]:
@@ -201,12 +231,12 @@ class PositionFeatures(BaseEstimator, TransformerMixin):
             bins = np.zeros(len(self.BINS) + 1)
             bins[int(np.searchsorted(self.BINS, r["position"]))] = 1.0
             flags = [float(r["first_paragraph"]), float(r["last_paragraph"]), float(r["is_heading"]),
-                     float(r.get("plans_region", False))]
+                     *(float(r.get("part") == part) for part in PARTS)]
             rows.append(np.concatenate([bins, flags]))
         return sparse.csr_matrix(np.array(rows).reshape(len(rows), -1))
 
     def get_feature_names_out(self, input_features=None):
-        return np.array([f"pos_bin{i}" for i in range(len(self.BINS) + 1)] + ["first_para", "last_para", "is_heading", "plans_region"])
+        return np.array([f"pos_bin{i}" for i in range(len(self.BINS) + 1)] + ["first_para", "last_para", "is_heading"] + [f"{p}_part" for p in PARTS])
 
 
 def _words(tokenizer: JiebaTokenizer, ngram_range=(1, 2), min_df=1, max_df=1.0) -> TfidfVectorizer:

@@ -23,13 +23,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from toolkit.errors import ModelError
 from toolkit.store import atomic_write_bytes, atomic_write_text
-from toolkit.taxonomy import BY_SLUG, TAXONOMY_VERSION
+from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION, TOPICS
 
 FORMAT = "toolkit-section-model/1"
 CLASSIFIERS = ("logreg", "svm", "cnb", "majority")
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
-                  "tokenizer": "jieba"}
+                  "tokenizer": "jieba", "part_rule": True}
 
 
 class CalibratedSVC(ClassifierMixin, BaseEstimator):
@@ -119,10 +119,13 @@ class SectionModel:
         return str(self.card.get("model_version", "unversioned"))
 
     def predict_proba(self, records: Sequence[dict]) -> np.ndarray:
-        """Class probabilities, columns in :attr:`classes` order."""
+        """Class probabilities, columns in :attr:`classes` order (after the part rule, if on)."""
         if not records:
             return np.zeros((0, len(self.classes)))
-        return self.pipeline.predict_proba(records)
+        proba = self.pipeline.predict_proba(records)
+        if self.card.get("params", {}).get("part_rule", False):
+            proba = apply_part_rule(records, proba, self.classes)
+        return proba
 
     def predict(self, records: Sequence[dict]) -> tuple[list[str], list[float]]:
         """Most probable label and its probability for each record."""
@@ -132,6 +135,27 @@ class SectionModel:
         best = proba.argmax(axis=1)
         classes = self.classes
         return [classes[i] for i in best], [float(p) for p in proba[np.arange(len(best)), best]]
+
+
+def apply_part_rule(records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+    """Taxonomy rules: inside a plans part, items are ``plans`` whatever their topic; inside a
+    section about charity or disaster relief, they are ``other``.
+
+    For a record whose ``part`` names such a label, the probability of every topic section moves to
+    that label, so the confidence stays a probability.
+    """
+    classes = list(classes)
+    topics = [i for i, c in enumerate(classes) if c in TOPICS]
+    out = proba
+    for label in PARTS:
+        rows = np.fromiter((r.get("part") == label for r in records), bool, len(records))
+        if label not in classes or not rows.any():
+            continue
+        out = out.copy() if out is proba else out
+        target = classes.index(label)
+        out[rows, target] += out[np.ix_(rows, topics)].sum(axis=1)
+        out[np.ix_(rows, topics)] = 0.0
+    return out
 
 
 def card_path(model_path: str | os.PathLike) -> Path:

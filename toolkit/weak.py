@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from toolkit.segment import Report, Sentence
+from toolkit.segment import Report, Sentence, numbered_level
 
 Rule = Callable[[Sentence, Report], "str | None"]
 
@@ -31,8 +31,9 @@ TOPIC_CUES: tuple[tuple[str, str], ...] = (
 _TOPICS = tuple((label, re.compile(pattern)) for label, pattern in TOPIC_CUES)
 _PROBLEM = re.compile(r"不足|差距|问题|不够|有待|欠缺|薄弱|不完善|不明显|尚未|缺乏")
 _PLAN = re.compile(r"^(今后|明年|下半年|下一步|新的一年|在新的一年|来年|XX年将|继续|进一步)|下半年|明年|来年|(将|要|拟|准备|计划)(继续|进一步|着力|认真|加强|完善|开展|组织|举办|推进|抓好|做好|在)|打算")
-_CLOSING = re.compile(r"^(总之|综上|回顾|回首|一年来)|取得了[^。]{0,8}成绩|做出[^。]{0,6}贡献|再创|再立新功|新业绩")
+_CLOSING = re.compile(r"^(总之|综上|回顾|回首|一年来|相信)|取得了[^。]{0,8}成绩|做出[^。]{0,6}贡献|再创|再立新功|新业绩|越办越好")
 _SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
+_OTHER = re.compile(r"慈善|捐款|捐赠|募捐|捐献|献爱心|一日捐|献血|救灾|赈灾|灾区|抗洪|抗震|志愿")
 
 
 def topic_of(text: str) -> str | None:
@@ -41,6 +42,22 @@ def topic_of(text: str) -> str | None:
         if pattern.search(text):
             return label
     return None
+
+
+def off_topic(heading: str) -> bool:
+    """A section heading about charity or disaster relief, and about no union topic: its content is ``other``."""
+    return bool(heading) and bool(_OTHER.search(heading)) and topic_of(heading) is None
+
+
+def closing_paragraph(report: Report) -> int:
+    """Index of the report's closing paragraph (its last, unnumbered and looking back on the year), or -1."""
+    if not report.sentences:
+        return -1
+    last = report.sentences[-1].paragraph
+    text = report.paragraphs[last] if last < len(report.paragraphs) else ""
+    if numbered_level(text) or not _CLOSING.search(text):
+        return -1
+    return last
 
 
 def by_heading(sentence: Sentence, report: Report) -> str | None:
@@ -164,8 +181,8 @@ def label_counts(labels: Iterable[str | None]) -> Counter:
     return Counter(label or "(none)" for label in labels)
 
 
-CUE_NAMES: tuple[str, ...] = tuple(label for label, _ in TOPIC_CUES) + ("problems", "plans", "closing")
-_CUE_PATTERNS = tuple(p for _, p in _TOPICS) + (_PROBLEM, _PLAN, _CLOSING)
+CUE_NAMES: tuple[str, ...] = tuple(label for label, _ in TOPIC_CUES) + ("problems", "plans", "closing", "other")
+_CUE_PATTERNS = tuple(p for _, p in _TOPICS) + (_PROBLEM, _PLAN, _CLOSING, _OTHER)
 
 
 @functools.lru_cache(maxsize=4096)
