@@ -15,7 +15,7 @@ FLOOR = r"""
 import json, sys, time
 t0 = time.perf_counter()
 from toolkit.tagging import iter_reports
-from toolkit.features import load_jieba
+from toolkit.tokenizer import load_jieba
 tok = load_jieba()
 t1 = time.perf_counter()
 n = 0

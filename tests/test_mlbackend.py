@@ -18,7 +18,7 @@ import pytest
 from toolkit import store
 from toolkit.cli import main
 from toolkit.corpus import load_reports
-from toolkit.features import records_of
+from toolkit.context import records_of
 from toolkit.labelstudio import WeakPredictor, build_tasks, choice_result, label_config
 from toolkit.mlbackend import Backend, BackendOptions, BackendServer, make_server, project_id_of
 from toolkit.model import load_model

@@ -53,11 +53,26 @@ def test_foreign_pickle_with_forged_card_is_refused(tmp_path):
 
     path = tmp_path / "foreign.joblib"
     joblib.dump({"something": "else"}, path)
-    card = {"format": "toolkit-section-model/1", "taxonomy_version": __import__("toolkit.taxonomy").taxonomy.TAXONOMY_VERSION,
+    from toolkit.model import FORMAT
+
+    card = {"format": FORMAT, "taxonomy_version": __import__("toolkit.taxonomy").taxonomy.TAXONOMY_VERSION,
             "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     card_path(path).write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(ModelError, match="not a toolkit section model"):
         load_model(path)
+
+
+def test_model_of_an_older_format_asks_for_retraining(trained, tmp_path):
+    from toolkit.model import FORMAT
+
+    model, _ = trained
+    path = tmp_path / "old.joblib"
+    save_model(model, path)
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    card_path(path).write_text(json.dumps({**card, "format": "toolkit-section-model/1"}), encoding="utf-8")
+    with pytest.raises(ModelError, match="not a toolkit model card") as err:
+        load_model(path)
+    assert "\n" not in str(err.value) and FORMAT != "toolkit-section-model/1"
 
 
 def test_model_for_another_taxonomy_is_refused(trained, tmp_path):

@@ -181,7 +181,7 @@ class Suggestions:
 def unlabelled_records(reports: Sequence[Report], labelled: Iterable[str]) -> tuple[list[dict], list[str], int]:
     """Feature records of the distinct sentences not in ``labelled`` (first occurrence), their
     report ids, and how many distinct sentences were left out because they are labelled."""
-    from toolkit.features import sentence_records
+    from toolkit.context import sentence_records
 
     known = set(labelled)
     seen: set[str] = set()

@@ -26,7 +26,7 @@ Handler = Callable[[argparse.Namespace], int]
 
 
 def _quiet_jieba() -> None:
-    from toolkit.features import quiet_jieba_logging
+    from toolkit.tokenizer import quiet_jieba_logging
 
     quiet_jieba_logging()
 

@@ -41,7 +41,7 @@ def available_tokenizers() -> list[str]:
     """Tokenizer backends importable here (jieba always)."""
     import importlib.util
 
-    from toolkit.features import TOKENIZER_BACKENDS
+    from toolkit.tokenizer import TOKENIZER_BACKENDS
 
     return [b for b in TOKENIZER_BACKENDS if b == "jieba" or importlib.util.find_spec(b) is not None]
 

@@ -177,7 +177,7 @@ class ModelPredictor:
         return self.model.version
 
     def guess(self, reports: Sequence[Report]) -> dict[str, Guess]:
-        from toolkit.features import records_of
+        from toolkit.context import records_of
 
         records = list({r["id"]: r for r in reversed(records_of(reports))}.values())[::-1]
         return dict(zip((r["id"] for r in records), self.guess_records(records)))
@@ -226,7 +226,7 @@ def build_tasks(reports: Sequence[Report], predictor: Predictor, *, skip_ids: It
     ``data`` holds ``id, text, heading, context, report`` plus the prediction's ``score`` and its
     label's Chinese name (``guess``) as sortable columns; a task without a guess has no prediction.
     """
-    from toolkit.features import sentence_records
+    from toolkit.context import sentence_records
 
     guesses = predictor.guess(reports)
     seen = set(skip_ids)

@@ -1,9 +1,11 @@
-"""The section classifier: pipeline construction, prediction with confidence, and persistence.
+"""The section model: prediction with confidence, the part rule, and persistence.
 
-A model is a scikit-learn :class:`~sklearn.pipeline.Pipeline` over sentence records (see
-:mod:`toolkit.features`) saved with joblib, plus a JSON model card beside it. Loading checks the
-card's SHA-256 of the model file and its taxonomy version before unpickling, because a joblib
-file runs code when loaded.
+A model is a fitted scikit-learn pipeline over sentence records (:mod:`toolkit.pipeline`), its
+compiled form for fast tagging (:mod:`toolkit.compiled`) and a JSON model card. The file is one
+joblib dump (``compress=3``) holding the compiled form and the pipeline's own pickled bytes, so
+loading a model for tagging imports neither scikit-learn nor SciPy. Loading checks the card's
+SHA-256 of the file and its taxonomy version before unpickling, because a joblib file runs code
+when loaded. This module imports no scikit-learn.
 """
 
 from __future__ import annotations
@@ -13,105 +15,65 @@ import io
 import json
 import os
 import warnings
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 
 from toolkit.errors import ModelError
 from toolkit.store import atomic_write_bytes, atomic_write_text
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION, TOPICS
 
-FORMAT = "toolkit-section-model/1"
-CLASSIFIERS = ("logreg", "svm", "cnb", "majority")
+FORMAT = "toolkit-section-model/2"
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
                   "tokenizer": "jieba", "part_rule": True}
 
 
-class CalibratedSVC(ClassifierMixin, BaseEstimator):
-    """LinearSVC with probabilities from :class:`~sklearn.calibration.CalibratedClassifierCV`
-    (sigmoid, up to 3 folds); the folds shrink to what the rarest class allows."""
-
-    def __init__(self, C: float = 1.0, seed: int = 0):
-        self.C = C
-        self.seed = seed
-
-    def fit(self, X, y):
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.svm import LinearSVC
-
-        svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=10000, random_state=self.seed)
-        rarest = min(Counter(y).values())
-        if rarest >= 2:
-            self.model_ = CalibratedClassifierCV(svc, cv=min(3, rarest)).fit(X, y)
-        else:
-            self.model_ = CalibratedClassifierCV(svc, cv=2).fit(*_oversample_singletons(X, y))
-        self.classes_ = self.model_.classes_
-        return self
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(X)
-
-    def predict(self, X):
-        return self.model_.predict(X)
-
-
-def _oversample_singletons(X, y):
-    """Repeat the examples of classes seen once so 2-fold calibration can run."""
-    from scipy import sparse
-
-    y = np.asarray(y)
-    counts = Counter(y)
-    extra = [i for i, label in enumerate(y) if counts[label] == 1]
-    rows = list(range(len(y))) + extra
-    X2 = X[rows] if sparse.issparse(X) else np.asarray(X)[rows]
-    return X2, y[rows]
-
-
-def make_classifier(name: str, *, C: float = 10.0, alpha: float = 0.3, seed: int = 0):
-    """A fresh classifier by name; every one offers ``predict_proba`` (the confidence)."""
-    from sklearn.dummy import DummyClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.naive_bayes import ComplementNB
-
-    if name == "logreg":
-        return LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
-    if name == "svm":
-        return CalibratedSVC(C=C / 10, seed=seed)
-    if name == "cnb":
-        return ComplementNB(alpha=alpha)
-    if name == "majority":
-        return DummyClassifier(strategy="prior")
-    raise ValueError(f"unknown classifier {name!r}; expected one of {CLASSIFIERS}")
-
-
-def build_pipeline(params: dict | None = None, *, tokenizer=None, seed: int = 0):
-    """Features + classifier as one pipeline, from a params dict like :data:`DEFAULT_PARAMS`."""
-    from sklearn.pipeline import Pipeline
-
-    from toolkit.features import build_features
-
-    p = {**DEFAULT_PARAMS, **(params or {})}
-    features = build_features(context=p["context"], tokenizer=tokenizer, char_ngrams=tuple(p["char_ngrams"]),
-                              word_ngrams=tuple(p["word_ngrams"]), context_weight=p["context_weight"],
-                              cue_weight=p["cue_weight"], tokenizer_backend=p["tokenizer"])
-    classifier = make_classifier(p["classifier"], C=p["C"], alpha=p["alpha"], seed=seed)
-    return Pipeline([("features", features), ("classifier", classifier)])
-
-
-@dataclass
 class SectionModel:
-    """A fitted pipeline and its card. ``predict`` gives labels and confidences."""
+    """A fitted model and its card. ``predict`` gives labels and confidences.
 
-    pipeline: object
-    card: dict = field(default_factory=dict)
+    Predictions come from the compiled form (:mod:`toolkit.compiled`) when the pipeline has one,
+    so tagging does not import scikit-learn; the scikit-learn pipeline itself is unpickled only
+    when asked for (:attr:`pipeline`).
+    """
+
+    def __init__(self, pipeline=None, card: dict | None = None, *, compiled=None, pipeline_bytes: bytes | None = None):
+        if pipeline is None and pipeline_bytes is None:
+            raise ValueError("a SectionModel needs a pipeline or its pickled bytes")
+        self._pipeline = pipeline
+        self._pipeline_bytes = pipeline_bytes
+        self.compiled = compiled
+        self.card = dict(card or {})
+
+    @property
+    def pipeline(self):
+        """The scikit-learn pipeline (unpickled on first use)."""
+        if self._pipeline is None:
+            import joblib
+
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self._pipeline = joblib.load(io.BytesIO(self._pipeline_bytes))
+            except Exception as exc:  # a pickle from other library versions fails in many ways
+                raise ModelError(f"model {self.version}: its scikit-learn pipeline cannot be loaded ({type(exc).__name__}); retrain") from None
+        return self._pipeline
+
+    def pipeline_bytes(self) -> bytes:
+        """The pipeline pickled with joblib (uncompressed: the model file is compressed as a whole)."""
+        if self._pipeline_bytes is None:
+            import joblib
+
+            buffer = io.BytesIO()
+            joblib.dump(self._pipeline, buffer)
+            self._pipeline_bytes = buffer.getvalue()
+        return self._pipeline_bytes
 
     @property
     def classes(self) -> list[str]:
+        if self.compiled is not None:
+            return list(self.compiled.classes)
         return [str(c) for c in self.pipeline.classes_]
 
     @property
@@ -122,7 +84,10 @@ class SectionModel:
         """Class probabilities, columns in :attr:`classes` order (after the part rule, if on)."""
         if not records:
             return np.zeros((0, len(self.classes)))
-        proba = self.pipeline.predict_proba(records)
+        if self.compiled is not None:
+            proba = self.compiled.predict_proba(records)
+        else:
+            proba = self.pipeline.predict_proba(records)
         if self.card.get("params", {}).get("part_rule", False):
             proba = apply_part_rule(records, proba, self.classes)
         return proba
@@ -169,7 +134,8 @@ def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
 
     path = Path(path)
     buffer = io.BytesIO()
-    joblib.dump({"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "pipeline": model.pipeline}, buffer, compress=3)
+    joblib.dump({"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "compiled": model.compiled,
+                 "pipeline": model.pipeline_bytes()}, buffer, compress=3)
     data = buffer.getvalue()
     card = {**model.card, "format": FORMAT, "taxonomy_version": TAXONOMY_VERSION,
             "model_file": path.name, "model_sha256": hashlib.sha256(data).hexdigest(), "model_bytes": len(data)}
@@ -221,7 +187,9 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionMod
         raise ModelError(f"{name}: not a toolkit section model")
     if payload.get("taxonomy_version") != TAXONOMY_VERSION:
         raise ModelError(f"{name}: made for taxonomy {payload.get('taxonomy_version')!r}, expected {TAXONOMY_VERSION!r}")
-    model = SectionModel(payload["pipeline"], card)
+    if not isinstance(payload.get("pipeline"), bytes):
+        raise ModelError(f"{name}: not a toolkit section model of format {FORMAT}; retrain with 'toolkit train'")
+    model = SectionModel(card=card, compiled=payload.get("compiled"), pipeline_bytes=payload["pipeline"])
     unknown = [c for c in model.classes if c not in BY_SLUG]
     if unknown:
         raise ModelError(f"{name}: predicts labels outside the taxonomy: {unknown}")

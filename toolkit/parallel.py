@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.errors import ModelError
-from toolkit.features import quiet_jieba_logging, sentence_records
+from toolkit.context import sentence_records
+from toolkit.tokenizer import quiet_jieba_logging
 from toolkit.model import SectionModel, model_from_bytes, read_model_bytes
 from toolkit.segment import Report, sentences_of
 from toolkit.tagging import BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Tagged, assemble, iter_reports, report_batches

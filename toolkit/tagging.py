@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from toolkit.features import sentence_records
+from toolkit.context import sentence_records
 from toolkit.model import SectionModel
 from toolkit.segment import Report
 from toolkit.segment import iter_reports as segment_reports

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from toolkit import __version__
 from toolkit.errors import AnnotationError, ToolkitError
-from toolkit.features import sentence_records
-from toolkit.model import DEFAULT_PARAMS, SectionModel, build_pipeline
+from toolkit.context import sentence_records
+from toolkit.model import DEFAULT_PARAMS, SectionModel
 from toolkit.segment import Report
 from toolkit.taxonomy import SLUGS, TAXONOMY_VERSION
 
@@ -106,9 +106,12 @@ def fit(examples: Examples, params: Mapping | None = None, *, seed: int = 0) -> 
     if len(set(examples.labels)) < 2:
         raise AnnotationError("training needs at least two different labels")
     params = {**DEFAULT_PARAMS, **(params or {})}
+    from toolkit.compiled import compile_pipeline
+    from toolkit.pipeline import build_pipeline
+
     pipeline = build_pipeline(params, seed=seed)
     pipeline.fit(examples.records, examples.labels)
-    return SectionModel(pipeline, {"params": params, "seed": seed})
+    return SectionModel(pipeline, {"params": params, "seed": seed}, compiled=compile_pipeline(pipeline))
 
 
 def make_card(model: SectionModel, examples: Examples, labels: Mapping[str, str], cv: Mapping | None) -> dict:

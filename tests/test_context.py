@@ -1,0 +1,60 @@
+import numpy as np
+
+from toolkit.context import POSITION_NAMES, cue_matrix, position_matrix, sentence_records
+from toolkit.segment import segment_text
+from toolkit.weak import CUE_NAMES
+
+TEXT = "20xx年,公司工会在公司党委的领导下开展工作。\n一、推进厂务公开\n召开了职代会。审议通过了集体合同。\n"
+
+
+def test_records_carry_context():
+    report = segment_text(TEXT)[0]
+    records = sentence_records(report)
+    last = records[-1]
+    assert last["heading"] == "一、推进厂务公开" and last["prev"] == "召开了职代会。" and last["next"] == ""
+    assert last["last_paragraph"] and not last["first_paragraph"] and records[0]["first_paragraph"]
+    assert records[0]["position"] == 0.0 and last["position"] == 1.0
+
+
+PARTS_REPORT = """20xx年,在上级工会的正确领导下,我单位工会紧紧围绕中心工作,现将工作总结如下:
+一、加强组织建设
+全年新发展会员50人,完成工会换届选举。
+二、开展文体活动
+举办职工运动会,丰富了职工生活。
+三、积极参与慈善事业
+组织职工为灾区捐款2万元。
+四、今后的工作打算
+1、继续推进工会组建。
+2、举办职工篮球比赛。
+总之,一年来工会工作取得了一定的成绩,我们将再创佳绩。
+"""
+
+
+def test_records_know_the_part_that_decides_their_label():
+    records = {r["text"]: r["part"] for r in sentence_records(segment_text(PARTS_REPORT)[0])}
+    assert records["20xx年,在上级工会的正确领导下,我单位工会紧紧围绕中心工作,现将工作总结如下:"] == "overview"
+    assert records["全年新发展会员50人,完成工会换届选举。"] == ""
+    assert records["举办职工运动会,丰富了职工生活。"] == ""
+    assert records["组织职工为灾区捐款2万元。"] == "other"
+    assert records["2、举办职工篮球比赛。"] == "plans"
+    assert records["总之,一年来工会工作取得了一定的成绩,我们将再创佳绩。"] == "plans"
+
+
+def test_closing_paragraph_after_the_last_section_is_closing():
+    text = PARTS_REPORT.replace("四、今后的工作打算\n1、继续推进工会组建。\n2、举办职工篮球比赛。\n", "")
+    records = {r["text"]: r["part"] for r in sentence_records(segment_text(text)[0])}
+    assert records["总之,一年来工会工作取得了一定的成绩,我们将再创佳绩。"] == "closing"
+    assert records["组织职工为灾区捐款2万元。"] == "other"
+
+
+def test_position_and_cue_matrices_have_one_row_per_record():
+    records = sentence_records(segment_text(PARTS_REPORT)[0])
+    position = position_matrix(records)
+    assert position.shape == (len(records), len(POSITION_NAMES))
+    assert (position[:, :6].sum(axis=1) == 1).all()
+    assert position[0, POSITION_NAMES.index("overview_part")] == 1.0
+    cues = cue_matrix(records)
+    assert cues.shape == (len(records), 3 * len(CUE_NAMES))
+    charity = records.index(next(r for r in records if "捐款" in r["text"]))
+    assert cues[charity, CUE_NAMES.index("other")] == 1.0
+    assert position_matrix([]).shape == (0, len(POSITION_NAMES))

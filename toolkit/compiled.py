@@ -1,0 +1,273 @@
+"""A fitted pipeline compiled to plain arrays, so tagging needs neither scikit-learn nor SciPy.
+
+Importing scikit-learn costs about 1.5 s and its per-call overhead adds up over thousands of
+reports; a linear model over TF-IDF features is only vocabulary look-ups, a few NumPy operations
+and a matrix product. :func:`compile_pipeline` reads a fitted :func:`toolkit.pipeline.build_pipeline`
+pipeline (logistic regression or ComplementNB) into a :class:`CompiledModel` whose
+``predict_proba`` gives the pipeline's probabilities (equal to 1e-9, tested). Pipelines it cannot
+compile (the calibrated SVM, the majority baseline) stay with scikit-learn.
+
+Each sentence is segmented once per call: its tokens serve its own words block and its neighbours'.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from toolkit.context import cue_matrix, position_matrix
+from toolkit.tokenizer import _NOT_WORD, JiebaTokenizer, load_segmenter
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+_BASE = 0x110001
+"""Character n-grams become integers in base (code point + 1); trigrams still fit in int64."""
+MAX_CHAR_N = 3
+
+
+@dataclass
+class Sparse:
+    """One feature block for a batch of rows: sorted unique (row, column) pairs and values."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+
+
+def _tfidf(rows: np.ndarray, cols: np.ndarray, n_cols: int, idf: np.ndarray, weight: float) -> Sparse:
+    """Counts of (row, col) pairs → sublinear TF times IDF, each row L2-normalised, times ``weight``
+    (what ``TfidfVectorizer(sublinear_tf=True)`` and a FeatureUnion weight do)."""
+    if not len(rows):
+        return Sparse(rows, cols, np.zeros(0))
+    pairs, counts = np.unique(rows * n_cols + cols, return_counts=True)
+    rows, cols = pairs // n_cols, pairs % n_cols
+    values = (np.log(counts) + 1.0) * idf[cols]
+    norms = np.sqrt(np.bincount(rows, weights=values * values))
+    return Sparse(rows, cols, values / norms[rows] * weight)
+
+
+def _joined(record: dict, fields: Sequence[str]) -> str:
+    return "\n".join(record[f] for f in fields if record[f])
+
+
+@dataclass
+class WordBlock:
+    """TF-IDF over segmenter words of some record fields (fields joined, n-grams across them)."""
+
+    fields: tuple[str, ...]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    ngram_range: tuple[int, int]
+    weight: float
+
+    @property
+    def size(self) -> int:
+        return len(self.idf)
+
+    def transform(self, records: Sequence[dict], tokens: Callable[[str], list[str]]) -> Sparse:
+        get = self.vocabulary.get
+        min_n, max_n = self.ngram_range
+        memo: dict[tuple, list[int]] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        for i, r in enumerate(records):
+            key = tuple(r[f] for f in self.fields)
+            ids = memo.get(key)
+            if ids is None:
+                words = [w for f in self.fields if r[f] for w in tokens(r[f])]
+                if max_n > 1:
+                    words = _word_ngrams([w for w in words if not _NOT_WORD.match(w)], min_n, max_n)
+                ids = memo[key] = [j for j in map(get, words) if j is not None]
+            rows.extend([i] * len(ids))
+            cols.extend(ids)
+        return _tfidf(np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), self.size, self.idf, self.weight)
+
+
+def _word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
+    """scikit-learn's word n-grams: space-joined runs of ``min_n`` to ``max_n`` tokens."""
+    out = list(tokens) if min_n == 1 else []
+    for n in range(max(min_n, 2), min(max_n, len(tokens)) + 1):
+        out.extend(" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return out
+
+
+def _gram_key(gram: str) -> int:
+    key = 0
+    for ch in gram:
+        key = key * _BASE + ord(ch) + 1
+    return key
+
+
+@dataclass
+class CharBlock:
+    """TF-IDF over character n-grams (lower-cased, runs of white space collapsed), vectorised:
+    every n-gram of the batch is an integer key looked up in the sorted vocabulary keys."""
+
+    fields: tuple[str, ...]
+    keys: np.ndarray
+    columns: np.ndarray
+    idf: np.ndarray
+    ngram_range: tuple[int, int]
+    weight: float
+    lowercase: bool = True
+
+    @classmethod
+    def from_vocabulary(cls, fields, vocabulary: dict[str, int], idf, ngram_range, weight, lowercase) -> "CharBlock":
+        keys = np.array([_gram_key(g) for g in vocabulary], dtype=np.int64)
+        columns = np.array(list(vocabulary.values()), dtype=np.int64)
+        order = np.argsort(keys)
+        return cls(tuple(fields), keys[order], columns[order], np.asarray(idf), tuple(ngram_range), weight, lowercase)
+
+    @property
+    def size(self) -> int:
+        return len(self.idf)
+
+    def transform(self, records: Sequence[dict], tokens=None) -> Sparse:
+        docs = [_joined(r, self.fields) for r in records]
+        if self.lowercase:
+            docs = [d.lower() for d in docs]
+        docs = [_WHITE_SPACES.sub(" ", d) if "  " in d or "\n" in d or "\t" in d else d for d in docs]
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        points = np.frombuffer("".join(docs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
+        row_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        rows, cols = [], []
+        min_n, max_n = self.ngram_range
+        for n in range(min_n, max_n + 1):
+            m = len(points) - n + 1
+            if m <= 0:
+                break
+            key = points[:m].copy()
+            for j in range(1, n):
+                key = key * _BASE + points[j:j + m]
+            same = row_of[:m] == row_of[n - 1:n - 1 + m]
+            key, r = key[same], row_of[:m][same]
+            at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+            hit = self.keys[at] == key
+            rows.append(r[hit])
+            cols.append(self.columns[at[hit]])
+        rows_a = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        cols_a = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+        return _tfidf(rows_a, cols_a, self.size, self.idf, self.weight)
+
+
+@dataclass
+class DenseBlock:
+    """Position-and-part flags or taxonomy cue words: a small dense matrix per batch."""
+
+    kind: str
+    fields: tuple[str, ...]
+    size: int
+    weight: float
+
+    def matrix(self, records: Sequence[dict]) -> np.ndarray:
+        m = position_matrix(records) if self.kind == "position" else cue_matrix(records, self.fields)
+        if m.shape[1] != self.size:
+            raise ValueError(f"{self.kind} block has {m.shape[1]} features, the model expects {self.size}")
+        return m * self.weight
+
+
+@dataclass
+class CompiledModel:
+    """A linear model over the toolkit's features: ``softmax(X @ coef.T + intercept)`` (or the
+    logistic function for two classes), X built block by block as the pipeline would."""
+
+    classes: list[str]
+    blocks: list
+    coef: np.ndarray
+    intercept: np.ndarray
+    link: str
+    tokenizer: dict
+
+    def _scores(self, records: Sequence[dict]) -> np.ndarray:
+        segment = load_segmenter(self.tokenizer["backend"], self.tokenizer["user_dict"])
+        hmm = self.tokenizer["hmm"]
+        cache: dict[str, list[str]] = {}
+
+        def tokens(text: str) -> list[str]:
+            words = cache.get(text)
+            if words is None:
+                words = cache[text] = segment(text, hmm)
+            return words
+
+        n = len(records)
+        scores = np.zeros((n, self.coef.shape[0]))
+        offset = 0
+        for block in self.blocks:
+            weights = self.coef[:, offset:offset + block.size]
+            offset += block.size
+            if isinstance(block, DenseBlock):
+                scores += block.matrix(records) @ weights.T
+                continue
+            part = block.transform(records, tokens)
+            if not len(part.rows):
+                continue
+            starts = np.flatnonzero(np.r_[True, part.rows[1:] != part.rows[:-1]])
+            scores[part.rows[starts]] += np.add.reduceat(weights.T[part.cols] * part.values[:, None], starts, axis=0)
+        return scores + self.intercept
+
+    def predict_proba(self, records: Sequence[dict]) -> np.ndarray:
+        """Class probabilities, columns in :attr:`classes` order."""
+        scores = self._scores(records)
+        if self.link == "logistic":
+            p = 1.0 / (1.0 + np.exp(-scores[:, 0]))
+            return np.column_stack([1.0 - p, p])
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        return scores / scores.sum(axis=1, keepdims=True)
+
+
+def _block(name: str, transformer, weight: float):
+    from sklearn.pipeline import Pipeline
+
+    from toolkit.features import CueFeatures, PositionFeatures
+
+    if isinstance(transformer, PositionFeatures):
+        return DenseBlock("position", (), len(transformer.get_feature_names_out()), weight)
+    if isinstance(transformer, CueFeatures):
+        return DenseBlock("cues", tuple(transformer.fields), len(cue_matrix([{f: "" for f in transformer.fields}], transformer.fields)[0]), weight)
+    if not isinstance(transformer, Pipeline):
+        return None
+    fields = tuple(transformer.steps[0][1].fields)
+    vec = transformer.steps[-1][1]
+    if vec.norm != "l2" or not vec.use_idf or not vec.sublinear_tf:
+        return None
+    if vec.analyzer == "char":
+        if vec.ngram_range[1] > MAX_CHAR_N or vec.strip_accents or vec.preprocessor:
+            return None
+        return CharBlock.from_vocabulary(fields, vec.vocabulary_, vec.idf_, vec.ngram_range, weight, vec.lowercase)
+    if vec.analyzer == "word" and vec.tokenizer is not None and not vec.lowercase and not vec.stop_words:
+        return WordBlock(fields, dict(vec.vocabulary_), np.asarray(vec.idf_), tuple(vec.ngram_range), weight)
+    return None
+
+
+def compile_pipeline(pipeline) -> CompiledModel | None:
+    """The fitted pipeline as a :class:`CompiledModel`, or ``None`` if its classifier or a feature
+    block is not one this module knows (then the pipeline itself predicts)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+
+    features, classifier = pipeline.steps[0][1], pipeline.steps[-1][1]
+    classes = [str(c) for c in classifier.classes_]
+    if isinstance(classifier, LogisticRegression):
+        coef, intercept = classifier.coef_, classifier.intercept_
+        link = "logistic" if len(classes) == 2 else "softmax"
+    elif isinstance(classifier, ComplementNB):
+        coef = classifier.feature_log_prob_
+        intercept = classifier.class_log_prior_ if len(classes) == 1 else np.zeros(len(classes))
+        link = "softmax"
+    else:
+        return None
+    weights = features.transformer_weights or {}
+    blocks = [_block(name, t, float(weights.get(name, 1.0))) for name, t in features.transformer_list]
+    if any(b is None for b in blocks) or sum(b.size for b in blocks) != coef.shape[1]:
+        return None
+    tokenizers = {id(t.steps[-1][1].tokenizer): t.steps[-1][1].tokenizer for _, t in features.transformer_list
+                  if hasattr(t, "steps") and getattr(t.steps[-1][1], "tokenizer", None) is not None}
+    tok = next(iter(tokenizers.values()), JiebaTokenizer())
+    if len(tokenizers) > 1 or not isinstance(tok, JiebaTokenizer):
+        return None
+    spec = {"backend": tok.backend, "user_dict": tok.user_dict, "hmm": tok.hmm}
+    return CompiledModel(classes, blocks, np.ascontiguousarray(coef, dtype=np.float64),
+                         np.asarray(intercept, dtype=np.float64), link, spec)
