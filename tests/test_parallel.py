@@ -31,15 +31,23 @@ def test_serial_batching_does_not_change_output(six_copies, serial):
 
 
 def test_two_loky_jobs_give_the_serial_output_in_order(six_copies, serial):
-    out = [t.to_dict() for tags in tag_parallel(default_model_path(), [six_copies], jobs=2, batch=300) for t in tags]
+    out = [t.to_dict() for tags in tag_parallel(default_model_path(), [six_copies], jobs=2, batch=300, backend="loky")
+           for t in tags]
     assert len(out) == len(serial) > 3000
     assert out == serial
 
 
-def test_worker_task_returns_indices_and_confidences(corpus_lines):
+def test_worker_task_cuts_and_tags_its_reports(corpus_lines):
     ref = ModelRef.from_path(default_model_path())
-    best, conf = predict_batch(ref, [corpus_lines[:17]])
-    assert len(best) == len(conf) > 20 and best.dtype.kind == "i" and ((conf > 0) & (conf <= 1)).all()
+    (tags,) = predict_batch(ref, [("r1", "a.txt", corpus_lines[:17])])
+    assert len(tags) > 20 and {t.report for t in tags} == {"r1"} and {t.source for t in tags} == {"a.txt"}
+    assert [t.index for t in tags] == list(range(len(tags))) and all(0 < t.confidence <= 1 for t in tags)
+
+
+def test_two_forked_jobs_give_the_serial_output_in_order(six_copies, serial):
+    out = [t.to_dict() for tags in tag_parallel(default_model_path(), [six_copies], jobs=2, batch=300, backend="fork")
+           for t in tags]
+    assert out == serial
 
 
 def _distributed():

@@ -299,6 +299,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")  # tagging's matrix products are small; idle BLAS threads only spin
     from toolkit.model import load_model
     from toolkit.tagging import Writer, default_model_path, tag_paths
 
@@ -311,10 +313,10 @@ def cmd_tag(args: argparse.Namespace) -> int:
         target = Path(args.output)
         tmp = target.with_name(f".{target.name}.tmp")
         out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
-    if args.jobs > 1 or args.backend != "loky":
-        from toolkit.parallel import tag_parallel
+    if args.jobs > 1 or args.backend == "dask":
+        from toolkit.parallel import default_backend, tag_parallel
 
-        stream = tag_parallel(path, args.paths, jobs=args.jobs, backend=args.backend, scheduler=args.scheduler,
+        stream = tag_parallel(path, args.paths, jobs=args.jobs, backend=args.backend or default_backend(), scheduler=args.scheduler,
                               min_confidence=args.min_confidence, quiet=True)
     else:
         stream = tag_paths(model, args.paths, min_confidence=args.min_confidence)
@@ -406,9 +408,10 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
     p.add_argument("--output", help="write to this file instead of stdout")
     p.add_argument("--min-confidence", type=float, default=0.5, help="mark sentences below this as low confidence")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (joblib/loky); output is identical to --jobs 1")
-    p.add_argument("--backend", choices=("loky", "dask"), default="loky",
-                   help="dask: run on a Dask cluster (pip install 'toolkit[dask]')")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes; output is identical to --jobs 1")
+    p.add_argument("--backend", choices=("fork", "loky", "dask"), default=None,
+                   help="fork (default where available): workers inherit the loaded model; loky: joblib's fresh "
+                        "workers; dask: run on a Dask cluster (pip install 'toolkit[dask]')")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
     p.set_defaults(func=cmd_tag)
 

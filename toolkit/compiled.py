@@ -1,4 +1,4 @@
-"""A fitted pipeline compiled to plain arrays, so tagging needs neither scikit-learn nor SciPy.
+"""A fitted pipeline compiled to plain arrays, so tagging needs no scikit-learn.
 
 Importing scikit-learn costs about 1.5 s and its per-call overhead adds up over thousands of
 reports; a linear model over TF-IDF features is only vocabulary look-ups, a few NumPy operations
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -69,20 +69,31 @@ class WordBlock:
     def transform(self, records: Sequence[dict], tokens: Callable[[str], list[str]]) -> Sparse:
         get = self.vocabulary.get
         min_n, max_n = self.ngram_range
-        memo: dict[tuple, list[int]] = {}
-        rows: list[int] = []
+        memo: dict = {}
+        counts = np.zeros(len(records), dtype=np.int64)
         cols: list[int] = []
-        for i, r in enumerate(records):
-            key = tuple(r[f] for f in self.fields)
-            ids = memo.get(key)
-            if ids is None:
-                words = [w for f in self.fields if r[f] for w in tokens(r[f])]
-                if max_n > 1:
-                    words = _word_ngrams([w for w in words if not _NOT_WORD.match(w)], min_n, max_n)
-                ids = memo[key] = [j for j in map(get, words) if j is not None]
-            rows.extend([i] * len(ids))
-            cols.extend(ids)
-        return _tfidf(np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), self.size, self.idf, self.weight)
+        if max_n == 1:
+            for i, r in enumerate(records):
+                for f in self.fields:
+                    text = r[f]
+                    if not text:
+                        continue
+                    ids = memo.get(text)
+                    if ids is None:
+                        ids = memo[text] = [j for j in map(get, tokens(text)) if j is not None]
+                    counts[i] += len(ids)
+                    cols.extend(ids)
+        else:
+            for i, r in enumerate(records):
+                key = tuple(r[f] for f in self.fields)
+                ids = memo.get(key)
+                if ids is None:
+                    words = [w for f in self.fields if r[f] for w in tokens(r[f]) if not _NOT_WORD.match(w)]
+                    ids = memo[key] = [j for j in map(get, _word_ngrams(words, min_n, max_n)) if j is not None]
+                counts[i] = len(ids)
+                cols.extend(ids)
+        rows = np.repeat(np.arange(len(records), dtype=np.int64), counts)
+        return _tfidf(rows, np.asarray(cols, dtype=np.int64), self.size, self.idf, self.weight)
 
 
 def _word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
@@ -179,9 +190,17 @@ class CompiledModel:
     intercept: np.ndarray
     link: str
     tokenizer: dict
+    _coef_t: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_coef_t": None}
+
+    def segmenter(self) -> Callable[[str, bool], list[str]]:
+        """The ``(text, hmm) -> words`` function of the model's tokenizer backend (loaded once per process)."""
+        return load_segmenter(self.tokenizer["backend"], self.tokenizer["user_dict"])
 
     def _scores(self, records: Sequence[dict]) -> np.ndarray:
-        segment = load_segmenter(self.tokenizer["backend"], self.tokenizer["user_dict"])
+        segment = self.segmenter()
         hmm = self.tokenizer["hmm"]
         cache: dict[str, list[str]] = {}
 
@@ -191,20 +210,22 @@ class CompiledModel:
                 words = cache[text] = segment(text, hmm)
             return words
 
-        n = len(records)
-        scores = np.zeros((n, self.coef.shape[0]))
+        from scipy.sparse import csr_matrix
+
+        if self._coef_t is None:
+            self._coef_t = np.ascontiguousarray(self.coef.T)
+        scores = np.zeros((len(records), self.coef.shape[0]))
         offset = 0
         for block in self.blocks:
-            weights = self.coef[:, offset:offset + block.size]
+            weights = self._coef_t[offset:offset + block.size]
             offset += block.size
             if isinstance(block, DenseBlock):
-                scores += block.matrix(records) @ weights.T
+                scores += block.matrix(records) @ weights
                 continue
             part = block.transform(records, tokens)
-            if not len(part.rows):
-                continue
-            starts = np.flatnonzero(np.r_[True, part.rows[1:] != part.rows[:-1]])
-            scores[part.rows[starts]] += np.add.reduceat(weights.T[part.cols] * part.values[:, None], starts, axis=0)
+            indptr = np.zeros(len(records) + 1, dtype=np.int64)
+            np.cumsum(np.bincount(part.rows, minlength=len(records)), out=indptr[1:])
+            scores += csr_matrix((part.values, part.cols, indptr), shape=(len(records), block.size)) @ weights
         return scores + self.intercept
 
     def predict_proba(self, records: Sequence[dict]) -> np.ndarray:

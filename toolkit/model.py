@@ -3,7 +3,7 @@
 A model is a fitted scikit-learn pipeline over sentence records (:mod:`toolkit.pipeline`), its
 compiled form for fast tagging (:mod:`toolkit.compiled`) and a JSON model card. The file is one
 joblib dump (``compress=3``) holding the compiled form and the pipeline's own pickled bytes, so
-loading a model for tagging imports neither scikit-learn nor SciPy. Loading checks the card's
+loading a model for tagging imports no scikit-learn. Loading checks the card's
 SHA-256 of the file and its taxonomy version before unpickling, because a joblib file runs code
 when loaded. This module imports no scikit-learn.
 """
@@ -69,6 +69,11 @@ class SectionModel:
             joblib.dump(self._pipeline, buffer)
             self._pipeline_bytes = buffer.getvalue()
         return self._pipeline_bytes
+
+    def warm(self) -> None:
+        """Load what the first prediction would (the segmenter's dictionary), e.g. before forking."""
+        if self.compiled is not None:
+            self.compiled.segmenter()
 
     @property
     def classes(self) -> list[str]:

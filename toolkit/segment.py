@@ -411,10 +411,12 @@ def _reports_with_ids(paragraphs: Iterable[str], source: str) -> Iterator[Report
         yield Report(id=base if seen[base] == 1 else f"{base}-{seen[base]}", paragraphs=chunk, source=source)
 
 
-def iter_reports(paragraphs: Iterable[str], source: str = "") -> Iterator[Report]:
-    """Segmented reports from a stream of paragraphs, one at a time (no grouping)."""
+def iter_reports(paragraphs: Iterable[str], source: str = "", *, sentences: bool = True) -> Iterator[Report]:
+    """Reports from a stream of paragraphs, one at a time (no grouping); with ``sentences=False``
+    only found and named, for a worker process to cut into sentences."""
     for report in _reports_with_ids(paragraphs, source):
-        report.sentences = sentences_of(report)
+        if sentences:
+            report.sentences = sentences_of(report)
         yield report
 
 

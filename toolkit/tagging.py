@@ -51,12 +51,13 @@ def default_model_path() -> Path:
 
 
 def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> Iterator[list[Report]]:
-    """Consecutive reports grouped into batches of about ``size`` sentences."""
+    """Consecutive reports grouped into batches of about ``size`` sentences (counted as paragraphs
+    for reports not yet cut into sentences)."""
     pending: list[Report] = []
     count = 0
     for report in reports:
         pending.append(report)
-        count += len(report.sentences)
+        count += len(report.sentences) or len(report.paragraphs)
         if count >= size:
             yield pending
             pending, count = [], 0
@@ -92,11 +93,12 @@ def tag_report(model: SectionModel, report: Report, *, min_confidence: float = D
     return tag_reports(model, [report], min_confidence=min_confidence)[0]
 
 
-def iter_reports(paths: Iterable[str | os.PathLike]) -> Iterator[Report]:
+def iter_reports(paths: Iterable[str | os.PathLike], *, sentences: bool = True) -> Iterator[Report]:
     """Reports of every input, streamed line by line (no near-duplicate grouping: not needed to
-    tag), so memory does not grow with the size of a file."""
+    tag), so memory does not grow with the size of a file; ``sentences=False`` leaves cutting
+    them into sentences to the caller (a worker process)."""
     for path in expand_paths(paths):
-        yield from segment_reports(iter_lines(path), "<stdin>" if path == "-" else path)
+        yield from segment_reports(iter_lines(path), "<stdin>" if path == "-" else path, sentences=sentences)
 
 
 def tag_paths(model: SectionModel, paths: Iterable[str | os.PathLike], *,
