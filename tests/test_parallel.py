@@ -73,3 +73,21 @@ def test_cli_jobs_identical_to_serial(six_copies, tmp_path):
     assert main(["tag", str(six_copies), "--jobs", "2", "--output", str(two)]) == 0
     assert one.read_bytes() == two.read_bytes()
     assert json.loads(one.read_text(encoding="utf-8").splitlines()[0])["index"] == 0
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "md", "json"])
+def test_reports_rendered_by_workers_write_the_serial_output(six_copies, fmt):
+    import io
+
+    from toolkit.model import load_model
+    from toolkit.tagging import Writer, tag_paths
+
+    outputs = []
+    for stream in (tag_paths(load_model(default_model_path()), [six_copies]),
+                   tag_parallel(default_model_path(), [six_copies], jobs=2, batch=400, fmt=fmt)):
+        buffer = io.StringIO()
+        with Writer(buffer, fmt, model_version="v") as writer:
+            for report in stream:
+                writer.write(report)
+        outputs.append(buffer.getvalue())
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 10000

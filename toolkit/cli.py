@@ -299,8 +299,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(threads, "1")  # tagging's matrix products are small; idle BLAS threads only spin
     from toolkit.model import load_model
     from toolkit.tagging import Writer, default_model_path, tag_paths
 
@@ -317,7 +315,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
         from toolkit.parallel import default_backend, tag_parallel
 
         stream = tag_parallel(path, args.paths, jobs=args.jobs, backend=args.backend or default_backend(), scheduler=args.scheduler,
-                              min_confidence=args.min_confidence, quiet=True)
+                              min_confidence=args.min_confidence, quiet=True, fmt=args.format)
     else:
         stream = tag_paths(model, args.paths, min_confidence=args.min_confidence)
     progress = _Progress(sys.stderr)
@@ -560,6 +558,8 @@ _REGISTRY.append(_register_quality)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``toolkit`` console script and ``python -m toolkit``."""
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(threads, "1")  # before NumPy loads: our products are small, idle BLAS threads only spin
     parser = build_parser()
     args = parser.parse_args(argv)
     _quiet_jieba()

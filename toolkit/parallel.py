@@ -28,7 +28,8 @@ from toolkit.errors import ModelError
 from toolkit.tokenizer import quiet_jieba_logging
 from toolkit.model import SectionModel, model_from_bytes, read_model_bytes
 from toolkit.segment import Report, sentences_of
-from toolkit.tagging import BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Tagged, iter_reports, report_batches, tag_reports
+from toolkit.tagging import (BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Formatted, Tagged, iter_reports, render,
+                             report_batches, tag_reports)
 
 BACKENDS = ("fork", "loky", "dask")
 
@@ -73,8 +74,9 @@ def _worker_model(ref: ModelRef) -> SectionModel:
 
 
 def predict_batch(ref: ModelRef, reports: list[tuple[str, str, list[str]]], quiet: bool = False, *,
-                  min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
-    """Worker task: cut a batch of ``(id, source, paragraphs)`` reports into sentences and tag them."""
+                  min_confidence: float = DEFAULT_MIN_CONFIDENCE, fmt: str | None = None) -> list:
+    """Worker task: cut a batch of ``(id, source, paragraphs)`` reports into sentences and tag
+    them; each report's tagged sentences, or with ``fmt`` the report rendered in that format."""
     if quiet:
         quiet_jieba_logging()
     model = _worker_model(ref)
@@ -83,7 +85,8 @@ def predict_batch(ref: ModelRef, reports: list[tuple[str, str, list[str]]], quie
         report = Report(id=report_id, paragraphs=paragraphs, source=source)
         report.sentences = sentences_of(report)
         batch.append(report)
-    return tag_reports(model, batch, min_confidence=min_confidence)
+    tagged = tag_reports(model, batch, min_confidence=min_confidence)
+    return [render(tags, fmt) for tags in tagged] if fmt else tagged
 
 
 def tag_parallel(
@@ -96,8 +99,10 @@ def tag_parallel(
     min_confidence: float = DEFAULT_MIN_CONFIDENCE,
     batch: int = BATCH_SENTENCES,
     quiet: bool = False,
-) -> Iterator[list[Tagged]]:
-    """Tag ``paths`` on ``jobs`` workers; yields one list of tagged sentences per report, in input order.
+    fmt: str | None = None,
+) -> Iterator[list[Tagged] | Formatted]:
+    """Tag ``paths`` on ``jobs`` workers; yields one list of tagged sentences per report, in input
+    order, or with ``fmt`` each report already rendered by its worker (for :class:`~toolkit.tagging.Writer`).
 
     ``backend="dask"`` runs on the Dask cluster at ``scheduler`` (``tcp://host:8786``); workers
     need the toolkit installed but not the model file.
@@ -108,15 +113,16 @@ def tag_parallel(
     model = _worker_model(ref)
     tasks = ([(r.id, r.source, r.paragraphs) for r in group]
              for group in report_batches(iter_reports(paths, sentences=False), batch))
+    options = {"min_confidence": min_confidence, "fmt": fmt}
     if backend == "fork":
-        results = _forked(ref, model, tasks, jobs, quiet, min_confidence)
+        results = _forked(ref, model, tasks, jobs, quiet, options)
     else:
-        results = _joblib(ref, tasks, jobs, backend, scheduler, quiet, min_confidence)
+        results = _joblib(ref, tasks, jobs, backend, scheduler, quiet, options)
     for tagged in results:
         yield from tagged
 
 
-def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int, quiet: bool, min_confidence: float):
+def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int, quiet: bool, options: dict):
     """Results of :func:`predict_batch` in order from ``jobs`` forked workers that inherit the loaded model."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -127,7 +133,7 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
     window: deque = deque()
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         for task in tasks:
-            window.append(pool.submit(predict_batch, ref, task, quiet, min_confidence=min_confidence))
+            window.append(pool.submit(predict_batch, ref, task, quiet, **options))
             if len(window) > 2 * jobs:
                 yield window.popleft().result()
         while window:
@@ -135,7 +141,7 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
 
 
 def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, backend: str, scheduler: str | None, quiet: bool,
-            min_confidence: float):
+            options: dict):
     """Results of :func:`predict_batch` in order from joblib workers (loky, or a Dask cluster)."""
     import joblib
 
@@ -148,7 +154,7 @@ def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, backend: str, sched
     try:
         with joblib.parallel_config(backend=backend, n_jobs=jobs if backend == "loky" else -1):
             with joblib.Parallel(return_as="generator", pre_dispatch=f"{in_flight}") as parallel:
-                yield from parallel(joblib.delayed(predict_batch)(ref, task, quiet, min_confidence=min_confidence)
+                yield from parallel(joblib.delayed(predict_batch)(ref, task, quiet, **options)
                                     for task in tasks)
     finally:
         if client is not None:

@@ -46,6 +46,8 @@ _HEADING_PATTERNS = (
     (3, re.compile(r"^\d{1,2}(?:、|\.(?!\d))")),
     (4, re.compile(r"^\(\d{1,2}\)")),
 )
+_NUMBERED = re.compile("|".join(f"({pattern.pattern.removeprefix('^')})" for _, pattern in _HEADING_PATTERNS))
+"""All numbering patterns in one: the number of the group that matched is the level."""
 _SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
 _OPENING_CUE = re.compile(r"(领导|指导|关心|支持|帮助)下")
 _OPENING_START = re.compile(r"^(20|2x|XX|xx|今年|一年来|本年度|\d{4}年)", re.IGNORECASE)
@@ -170,10 +172,8 @@ def numbered_level(line: str) -> int:
     >>> [numbered_level(s) for s in ("一、组织", "(二)民主", "3、帮扶", "(4)安全", "1.5万人", "工会")]
     [1, 2, 3, 4, 0, 0]
     """
-    for level, pattern in _HEADING_PATTERNS:
-        if pattern.match(line):
-            return level
-    return 0
+    match = _NUMBERED.match(line)
+    return match.lastindex if match else 0
 
 
 def _has_terminal_stop(text: str) -> bool:
@@ -182,10 +182,12 @@ def _has_terminal_stop(text: str) -> bool:
 
 def heading_level(paragraph: str, sentences: Sequence[str] | None = None) -> int:
     """Level of ``paragraph`` if the whole paragraph is a heading, else 0."""
+    level = numbered_level(paragraph)
+    if not level and not (len(paragraph) <= 20 and paragraph and paragraph[-1] in "::"):
+        return 0
     sentences = split_sentences(paragraph) if sentences is None else sentences
     if len(sentences) != 1:
         return 0
-    level = numbered_level(paragraph)
     if level in (1, 2):
         return level if len(paragraph) <= 40 else 0
     if level in (3, 4):

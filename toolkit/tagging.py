@@ -5,6 +5,7 @@ one report at a time, so memory does not grow with the input."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
@@ -141,43 +142,72 @@ def markdown(tags: list[Tagged]) -> str:
     return "\n".join(lines) + "\n"
 
 
+FORMATS = ("jsonl", "json", "csv", "md")
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """One report already rendered in an output format (so a worker process can do it)."""
+
+    fmt: str
+    text: str
+    sentences: int
+
+
+def render(tags: list[Tagged], fmt: str) -> Formatted:
+    """One report in ``fmt``, without the separators that depend on its place in the output."""
+    if fmt == "jsonl":
+        text = "".join(json.dumps(t.to_dict(), ensure_ascii=False) + "\n" for t in tags)
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows([getattr(t, k) for k in FIELDS] for t in tags)
+        text = buffer.getvalue()
+    elif fmt == "md":
+        text = markdown(tags)
+    elif fmt == "json":
+        has, lacks = coverage(tags)
+        doc = {"report": tags[0].report, "source": tags[0].source, "has": has, "lacks": lacks,
+               "sections": {s: [t.index for t in items] for s, items in restructure(tags).items()},
+               "sentences": [t.to_dict() for t in tags]}
+        text = json.dumps(doc, ensure_ascii=False)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    return Formatted(fmt, text, len(tags))
+
+
 class Writer:
     """Streams tagged reports to ``out`` in one format: jsonl, json, csv or md."""
 
     def __init__(self, out: TextIO, fmt: str, *, model_version: str = ""):
-        if fmt not in ("jsonl", "json", "csv", "md"):
+        if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}")
         self.out, self.fmt, self.model_version = out, fmt, model_version
         self.reports = self.sentences = 0
-        self._csv = None
 
     def __enter__(self) -> "Writer":
         if self.fmt == "json":
             self.out.write('{"model_version": ' + json.dumps(self.model_version) + ', "reports": [')
         elif self.fmt == "csv":
-            self._csv = csv.writer(self.out, lineterminator="\n")
-            self._csv.writerow(FIELDS)
+            csv.writer(self.out, lineterminator="\n").writerow(FIELDS)
         return self
 
-    def write(self, tags: list[Tagged]) -> None:
-        if not tags:
+    def write(self, report: list[Tagged] | Formatted) -> None:
+        """Write one report: its tagged sentences, or the report already rendered in this format."""
+        if not isinstance(report, Formatted):
+            if not report:
+                return
+            report = render(report, self.fmt)
+        if report.fmt != self.fmt:
+            raise ValueError(f"a report rendered as {report.fmt} cannot go to a {self.fmt} output")
+        if not report.sentences:
             return
-        if self.fmt == "jsonl":
-            for t in tags:
-                self.out.write(json.dumps(t.to_dict(), ensure_ascii=False) + "\n")
-        elif self.fmt == "csv":
-            for t in tags:
-                self._csv.writerow([getattr(t, k) for k in FIELDS])
-        elif self.fmt == "md":
-            self.out.write(("\n" if self.reports else "") + markdown(tags))
-        else:
-            has, lacks = coverage(tags)
-            doc = {"report": tags[0].report, "source": tags[0].source, "has": has, "lacks": lacks,
-                   "sections": {s: [t.index for t in items] for s, items in restructure(tags).items()},
-                   "sentences": [t.to_dict() for t in tags]}
-            self.out.write(("," if self.reports else "") + "\n" + json.dumps(doc, ensure_ascii=False))
+        if self.fmt == "md" and self.reports:
+            self.out.write("\n")
+        elif self.fmt == "json":
+            self.out.write(("," if self.reports else "") + "\n")
+        self.out.write(report.text)
         self.reports += 1
-        self.sentences += len(tags)
+        self.sentences += report.sentences
 
     def __exit__(self, *exc) -> None:
         if self.fmt == "json":
