@@ -75,3 +75,18 @@ def test_tagging_with_a_saved_model_never_imports_scikit_learn(split, tmp_path):
     sample.write_text("20xx年,公司工会在公司党委的领导下开展工作。\n一、推进厂务公开\n召开了职代会。\n", encoding="utf-8")
     out = subprocess.run([sys.executable, "-c", script, str(sample)], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_key_index_finds_exactly_the_known_keys():
+    from toolkit.compiled import KeyIndex
+
+    rng = np.random.default_rng(0)
+    keys = np.unique(rng.integers(0, 2**40, 5000))
+    columns = rng.permutation(len(keys))
+    index = KeyIndex(keys, columns)
+    queries = np.concatenate([keys, rng.integers(0, 2**40, 5000), keys[:10]])
+    known, found = index.lookup(queries)
+    expected = dict(zip(keys.tolist(), columns.tolist()))
+    assert known.tolist() == [q in expected for q in queries.tolist()]
+    assert found.tolist() == [expected[q] for q in queries.tolist() if q in expected]
+    assert KeyIndex(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).lookup(queries)[0].sum() == 0

@@ -71,3 +71,14 @@ def test_writer_formats(tags, fmt):
     else:
         assert text.count("# 报告 ") == 2
     assert writer.reports == 2 and writer.sentences == 14
+
+
+def test_jsonl_lines_equal_json_dumps(tags):
+    import dataclasses
+    import json
+
+    from toolkit.tagging import jsonl_line
+
+    odd = dataclasses.replace(tags[0], text='引号"\\反斜杠\t\x01 𠀀 \u2028', heading="", confidence=1.0, low_confidence=True)
+    for t in [*tags, odd]:
+        assert jsonl_line(t) == json.dumps(t.to_dict(), ensure_ascii=False) + "\n"
