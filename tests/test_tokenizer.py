@@ -65,3 +65,30 @@ def test_unknown_or_missing_backend_is_a_clear_error():
 
     with pytest.raises(ModelError, match="unknown tokenizer backend 'nope'"):
         JiebaTokenizer(backend="nope")("工会")
+
+
+def test_cached_prefix_dictionary_gives_jiebas_own(tmp_path, monkeypatch, corpus_reports):
+    from toolkit.tokenizer import USER_DICT, dictionary_cache, _user_words, load_jieba
+
+    monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(tmp_path))
+    fresh = load_jieba.__wrapped__(USER_DICT)
+    cache = dictionary_cache(_user_words(USER_DICT))
+    assert cache.parent == tmp_path and cache.exists()
+    cached = load_jieba.__wrapped__(USER_DICT)
+    assert cached.FREQ == fresh.FREQ and cached.total == fresh.total
+    assert cached.user_word_tag_tab == fresh.user_word_tag_tab
+    texts = [s.text for r in corpus_reports[:5] for s in r.sentences]
+    assert [cached.lcut(t) for t in texts] == [fresh.lcut(t) for t in texts]
+
+    cache.write_bytes(b"not marshal")
+    assert load_jieba.__wrapped__(USER_DICT).lcut("召开职代会") == ["召开", "职代会"]
+    assert cache.read_bytes() != b"not marshal"  # rebuilt
+
+
+def test_unwritable_cache_directory_still_loads(tmp_path, monkeypatch):
+    from toolkit.tokenizer import USER_DICT, load_jieba
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(blocker / "sub"))
+    assert load_jieba.__wrapped__(USER_DICT).lcut("召开职代会") == ["召开", "职代会"]

@@ -7,6 +7,7 @@ stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import json
 import logging
@@ -306,6 +307,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
         _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
     model = load_model(path)
+    model.warm()
+    gc.freeze()  # the model and jieba's dictionary live until exit: keep them out of every collection
     out, tmp = sys.stdout, None
     if args.output:
         target = Path(args.output)

@@ -13,6 +13,7 @@ import functools
 import re
 from collections.abc import Callable
 from importlib import resources
+from pathlib import Path
 
 USER_DICT = "userdict.txt"
 _NOT_WORD = re.compile(r"^[\W_]*$")
@@ -48,17 +49,85 @@ def _user_words(user_dict: str) -> list[tuple[str, int, str]]:
 
 @functools.lru_cache(maxsize=4)
 def load_jieba(user_dict: str = USER_DICT):
-    """One ``jieba.Tokenizer`` per user dictionary per process (each costs ~0.8 s to load).
+    """One ``jieba.Tokenizer`` per user dictionary per process. Never touches the shared ``jieba.dt``.
 
-    Never touches the shared ``jieba.dt``.
+    jieba's own start-up (``initialize`` and ``add_word`` for the user dictionary) takes ~0.5 s,
+    most of it reading its marshal cache in small pieces while the garbage collector runs. The
+    finished prefix dictionary is therefore cached once more (:func:`dictionary_cache`), user words
+    included, and read back in one piece with the collector paused: ~0.15 s. Tokens are the same
+    (tested); any problem with the cache falls back to jieba's own start-up.
     """
     import jieba
 
     tokenizer = jieba.Tokenizer()
+    words = _user_words(user_dict)
+    cache = dictionary_cache(words)
+    if cache is not None and _load_cached(tokenizer, cache):
+        return tokenizer
     tokenizer.initialize()
-    for word, freq, tag in _user_words(user_dict):
+    for word, freq, tag in words:
         tokenizer.add_word(word, freq, tag)
+    if cache is not None:
+        _save_cached(tokenizer, cache)
     return tokenizer
+
+
+def dictionary_cache(words: list[tuple[str, int, str]]) -> Path | None:
+    """Where the prefix dictionary for jieba's main dictionary plus ``words`` is cached:
+    ``$TOOLKIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/toolkit`` or ``~/.cache/toolkit``; the name
+    changes with jieba's version, its dictionary file and the user words. ``None`` if unknown."""
+    import hashlib
+    import os
+
+    import jieba
+
+    try:
+        stat = (Path(jieba.__file__).parent / jieba.DEFAULT_DICT_NAME).stat()
+    except (AttributeError, OSError, TypeError):
+        return None
+    base = os.environ.get("TOOLKIT_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "toolkit")
+    key = hashlib.sha256(repr((jieba.__version__, stat.st_size, stat.st_mtime_ns, words)).encode()).hexdigest()[:16]
+    return Path(base) / f"jieba-{key}.marshal"
+
+
+def _load_cached(tokenizer, path: Path) -> bool:
+    import gc
+    import marshal
+
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        freq, total, tags = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return False
+    finally:
+        if paused:
+            gc.enable()
+    if not isinstance(freq, dict) or not isinstance(total, int) or not isinstance(tags, dict):
+        return False
+    tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab = freq, total, tags
+    tokenizer.initialized = True
+    return True
+
+
+def _save_cached(tokenizer, path: Path) -> None:
+    """Best effort (a read-only home only costs the fast start); written atomically."""
+    import marshal
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            marshal.dump((tokenizer.FREQ, tokenizer.total, tokenizer.user_word_tag_tab), handle)
+        os.replace(tmp, path)
+    except OSError:
+        return
 
 
 @functools.lru_cache(maxsize=4)
