@@ -4,7 +4,7 @@ Prints a table (it is not a test). Run: ``python benchmarks/bench_scale.py [--si
 
 For each input size (the corpus repeated, each copy made unique) it measures, each in a fresh
 process: jieba tokenisation alone (the floor), ``toolkit tag`` with 1 and 2 jobs, and with
-``--fast`` the same model trained with the rjieba tokenizer. Peak memory is the whole process
+``--fast`` the same model trained with the rjieba tokenizer (1 and 2 jobs). Peak memory is the whole process
 tree's (workers included), sampled from /proc.
 """
 
@@ -47,6 +47,7 @@ def main() -> None:
             variants = [("1 job", ["--jobs", "1"]), ("2 jobs", ["--jobs", "2"])]
             if fast:
                 variants.append(("rjieba, 1 job", ["--jobs", "1", "--model", str(fast)]))
+                variants.append(("rjieba, 2 jobs", ["--jobs", "2", "--model", str(fast)]))
             for name, extra in variants:
                 wall, peak, _ = run([sys.executable, "-m", "toolkit", "tag", str(data), "--output", str(tmp / "o.jsonl"), *extra])
                 row[name] = (wall, peak)
@@ -57,7 +58,7 @@ def main() -> None:
     header = ["MB", "sentences", "jieba alone s", "1 job s", "1 job MB/s", "2 jobs s", "speed-up", "efficiency",
               "tag/jieba (1 job)", "peak MB 1 job", "peak MB 2 jobs"]
     if args.fast:
-        header += ["rjieba s", "rjieba/jieba", "peak MB rjieba"]
+        header += ["rjieba 1 job s", "rjieba/jieba", "rjieba 2 jobs s", "rjieba 2 jobs/jieba", "peak MB rjieba"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for r in rows:
@@ -66,8 +67,9 @@ def main() -> None:
                  f"{r['MB'] / one[0]:.2f}", f"{two[0]:.2f}", f"{one[0] / two[0]:.2f}x", f"{one[0] / two[0] / 2:.2f}",
                  f"{one[0] / r['jieba alone s']:.2f}x", f"{one[1]:.0f}", f"{two[1]:.0f}"]
         if args.fast:
-            f = r["rjieba, 1 job"]
-            cells += [f"{f[0]:.2f}", f"{f[0] / r['jieba alone s']:.2f}x", f"{f[1]:.0f}"]
+            f, f2 = r["rjieba, 1 job"], r["rjieba, 2 jobs"]
+            cells += [f"{f[0]:.2f}", f"{f[0] / r['jieba alone s']:.2f}x", f"{f2[0]:.2f}", f"{f2[0] / r['jieba alone s']:.2f}x",
+                      f"{f[1]:.0f}"]
         print("| " + " | ".join(cells) + " |")
 
 

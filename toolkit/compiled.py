@@ -188,9 +188,14 @@ class CharBlock:
     def size(self) -> int:
         return len(self.idf)
 
-    def transform(self, records: Sequence[dict], tokens=None) -> Sparse:
+    def index(self) -> KeyIndex:
+        """The n-gram hash table (built on first use, not pickled)."""
         if self._index is None:
             self._index = KeyIndex(self.keys, self.columns)
+        return self._index
+
+    def transform(self, records: Sequence[dict], tokens=None) -> Sparse:
+        index = self.index()
         docs = [_joined(r, self.fields) for r in records]
         if self.lowercase:
             docs = [d.lower() for d in docs]
@@ -208,7 +213,7 @@ class CharBlock:
             for j in range(1, n):
                 key = key * _BASE + points[j:j + m]
             same = row_of[:m] == row_of[n - 1:n - 1 + m]
-            known, columns = self._index.lookup(key[same])
+            known, columns = index.lookup(key[same])
             rows.append(row_of[:m][same][known])
             cols.append(columns)
         rows_a = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
@@ -247,6 +252,16 @@ class CompiledModel:
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_coef_t": None}
+
+    def warm(self) -> None:
+        """Do once what the first prediction would: load the segmenter's dictionary, import SciPy's
+        sparse matrices, build the n-gram hash tables (so forked workers inherit them)."""
+        import scipy.sparse  # noqa: F401
+
+        self.segmenter()
+        for block in self.blocks:
+            if isinstance(block, CharBlock):
+                block.index()
 
     def segmenter(self) -> Callable[[str, bool], list[str]]:
         """The ``(text, hmm) -> words`` function of the model's tokenizer backend (loaded once per process)."""

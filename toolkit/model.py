@@ -71,9 +71,9 @@ class SectionModel:
         return self._pipeline_bytes
 
     def warm(self) -> None:
-        """Load what the first prediction would (the segmenter's dictionary), e.g. before forking."""
+        """Load what the first prediction would (the segmenter's dictionary…), e.g. before forking."""
         if self.compiled is not None:
-            self.compiled.segmenter()
+            self.compiled.warm()
 
     @property
     def classes(self) -> list[str]:
