@@ -23,7 +23,9 @@ PARTS_REPORT = """20xx年,在上级工会的正确领导下,我单位工会紧�
 举办职工运动会,丰富了职工生活。
 三、积极参与慈善事业
 组织职工为灾区捐款2万元。
-四、今后的工作打算
+四、存在的问题
+工会活动场所较小,经费比较紧张。
+五、今后的工作打算
 1、继续推进工会组建。
 2、举办职工篮球比赛。
 总之,一年来工会工作取得了一定的成绩,我们将再创佳绩。
@@ -36,12 +38,13 @@ def test_records_know_the_part_that_decides_their_label():
     assert records["全年新发展会员50人,完成工会换届选举。"] == ""
     assert records["举办职工运动会,丰富了职工生活。"] == ""
     assert records["组织职工为灾区捐款2万元。"] == "other"
+    assert records["工会活动场所较小,经费比较紧张。"] == "problems"
     assert records["2、举办职工篮球比赛。"] == "plans"
     assert records["总之,一年来工会工作取得了一定的成绩,我们将再创佳绩。"] == "plans"
 
 
 def test_closing_paragraph_after_the_last_section_is_closing():
-    text = PARTS_REPORT.replace("四、今后的工作打算\n1、继续推进工会组建。\n2、举办职工篮球比赛。\n", "")
+    text = PARTS_REPORT.replace("五、今后的工作打算\n1、继续推进工会组建。\n2、举办职工篮球比赛。\n", "")
     records = {r["text"]: r["part"] for r in sentence_records(segment_text(text)[0])}
     assert records["总之,一年来工会工作取得了一定的成绩,我们将再创佳绩。"] == "closing"
     assert records["组织职工为灾区捐款2万元。"] == "other"

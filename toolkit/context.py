@@ -24,6 +24,7 @@ CUE_FIELDS = ("text", "heading", "section")
 
 _PLANS_START = re.compile(r"打算|计划|思路|设想|展望|^(下半年|明年|今后|新的一年|下一步)")
 _PROBLEMS = re.compile(r"问题|不足")
+_PROBLEMS_HEADING = re.compile(r"存在的?(主要)?问题|不足")
 _PLANS_EARLIEST = 0.3
 _FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下半年|新的一年|在新的一年|展望未来)|展望未来|^(\d{2,4}|[Xx]{2}|20[Xx]{2})年[^,,。]{0,6}(将|要|计划|拟)")
 _FUTURE_EARLIEST = 0.6
@@ -67,7 +68,10 @@ def _part(s, in_plans: bool, first_heading: int, closing: int) -> str:
         return "plans"
     if s.paragraph == closing:
         return "closing"
-    return "other" if off_topic(s.text if s.is_heading and s.level == 1 else s.section) else ""
+    section = s.text if s.is_heading and s.level == 1 else s.section
+    if s.position >= _PLANS_EARLIEST and _PROBLEMS_HEADING.search(section):
+        return "problems"
+    return "other" if off_topic(section) else ""
 
 
 def _starts_plans(s) -> bool:

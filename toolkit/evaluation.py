@@ -32,7 +32,7 @@ ABLATIONS: dict[str, dict] = {
     "+ heading + neighbours": {"context": ["heading", "neighbours"], "part_rule": False},
     "+ heading + neighbours + position": {"context": ["heading", "neighbours", "position"], "part_rule": False},
     "+ heading + neighbours + position + cue words": {"context": _ALL_CONTEXT, "part_rule": False},
-    "+ part rules (plans part, opening, closing, charity)": {"context": _ALL_CONTEXT, "part_rule": True},
+    "+ part rules (opening, problems, plans, closing, charity)": {"context": _ALL_CONTEXT, "part_rule": True},
 }
 """Feature sets of the context ablation, each adding one block to the one before."""
 

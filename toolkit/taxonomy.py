@@ -46,10 +46,10 @@ ORDER: dict[str, int] = {slug: i for i, slug in enumerate(SLUGS)}
 TOPICS: tuple[str, ...] = ("organization", "education", "democracy", "rights", "assistance", "competition", "safety",
                            "women", "culture")
 """The year's work by category: what a sentence is about, unless the part it stands in decides."""
-PARTS: tuple[str, ...] = ("overview", "plans", "other", "closing")
+PARTS: tuple[str, ...] = ("overview", "problems", "plans", "other", "closing")
 """Parts of a report that label their sentences whatever their topic: the paragraphs before the
-first heading, a plans part, a section on charity or disaster relief, the closing paragraph (see
-the last hard case)."""
+first heading, a section on problems, a plans part, a section on charity or disaster relief, the
+closing paragraph (see the last hard case)."""
 
 HARD_CASES: tuple[str, ...] = (
     "A heading gets the label of the section it opens.",
@@ -57,7 +57,7 @@ HARD_CASES: tuple[str, ...] = (
     "A sentence that admits a shortcoming is problems, even inside the closing paragraph; one that states what will be done is plans, even inside a problems paragraph.",
     "Re-employment training for laid-off workers is assistance; training to raise the skills of employed workers is education; a contest of skills is competition.",
     "Women-specific content is women before any other label.",
-    "Inside a plans part (after a heading or lead-in such as \"今后的工作打算:\"), items are plans whatever their topic; before the first heading they are overview; in a section on charity or disaster relief they are other; in the closing paragraph, closing.",
+    "Inside a plans part (after a heading or lead-in such as \"今后的工作打算:\"), items are plans whatever their topic; before the first heading they are overview; in a section on problems, problems; in a section on charity or disaster relief they are other; in the closing paragraph, closing.",
 )
 
 
