@@ -19,6 +19,18 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the tokenizer's dictionary cache out of the home directory (subprocesses inherit it)."""
+    old = os.environ.get("TOOLKIT_CACHE_DIR")
+    os.environ["TOOLKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("toolkit-cache"))
+    yield
+    if old is None:
+        os.environ.pop("TOOLKIT_CACHE_DIR", None)
+    else:
+        os.environ["TOOLKIT_CACHE_DIR"] = old
+
+
 @pytest.fixture(scope="session")
 def corpus_path() -> Path:
     return CORPUS

@@ -66,3 +66,36 @@ def test_learning_curve_and_errors(examples):
     errors = confident_errors(result, examples, top=5)
     assert len(errors) == 5 and all(e["gold"] != e["predicted"] for e in errors)
     assert [e["confidence"] for e in errors] == sorted((e["confidence"] for e in errors), reverse=True)
+
+
+def test_shipped_model_on_the_synthetic_test_set():
+    """The reports in annotations/synthetic were written and labelled after the model's design and
+    are never trained on: a guard against losing what generalises."""
+    from pathlib import Path
+
+    from toolkit import store
+    from toolkit.corpus import load_reports
+    from toolkit.evaluation import score_model
+    from toolkit.model import load_model
+    from toolkit.tagging import default_model_path
+
+    folder = Path(__file__).resolve().parents[1] / "annotations" / "synthetic"
+    reports = load_reports([folder / "reports.txt"])
+    labels = {k: a.label for k, a in store.load(folder / "labels.jsonl").items()}
+    result = score_model(load_model(default_model_path()), reports, labels)
+    assert result["reports"] == 5 and result["sentences"] >= 150
+    assert result["macro_f1"] >= 0.75, result
+
+
+def test_cli_scores_a_model_on_a_test_set_and_needs_its_labels(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "annotations" / "synthetic"
+    ok = subprocess.run([sys.executable, "-m", "toolkit", "evaluate", "--test-corpus", str(folder / "reports.txt"),
+                         "--test-data", str(folder / "labels.jsonl")], capture_output=True, text=True)
+    assert ok.returncode == 0 and "macro-F1" in ok.stdout and "| plans |" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "toolkit", "evaluate", "--test-corpus", str(folder / "reports.txt")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--test-data" in bad.stderr

@@ -187,3 +187,24 @@ def test_grouping_scales_to_many_reports(corpus_lines):
     reports = segment_text(copies)
     assert len(reports) == 20 * 17
     assert len({r.group for r in reports}) == 13  # every copy joins its original's group
+
+
+def test_part_headings_and_greeting_lines():
+    from toolkit.segment import heading_level, is_opening, numbered_level
+
+    assert numbered_level("第二部分 存在的主要问题") == 1 and heading_level("第一部分 主要工作及成效") == 1
+    assert is_opening("各位代表:")
+    assert not is_opening("各位代表,在新的一年里,我们要在公司党委的坚强领导下,进一步解放思想,为公司发展作出新的更大贡献!")
+    assert not is_opening("一年来,院工会在医院党委的领导下做了一些工作,取得了一定的成绩,我们将继续努力。")
+
+
+def test_a_modest_closing_stays_with_its_report():
+    text = ("20xx年,县医院工会在院党委的正确领导下,较好地完成了全年各项工作任务。\n一、加强组织建设\n新发展会员45人。\n"
+            "二、关心职工生活\n走访慰问困难职工18户。\n"
+            "一年来,院工会在医院党委的领导下做了一些工作,取得了一定的成绩,我们将为医院发展做出新的贡献。\n"
+            "各位代表:\n20xx年,公司工会在公司党委的领导下,团结带领广大职工,较好地完成了各项任务。\n一、民主管理\n召开了职代会。\n"
+            "二、文体活动\n举办了职工运动会。\n"
+            "各位代表,在新的一年里,我们要在公司党委的坚强领导下,为公司发展作出新的更大贡献!\n")
+    reports = segment_text(text)
+    assert [len(r.paragraphs) for r in reports] == [6, 7]
+    assert reports[0].paragraphs[-1].startswith("一年来") and reports[1].paragraphs[-1].startswith("各位代表,在新的一年里")

@@ -276,6 +276,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.active:
         return cmd_evaluate_active(args)
+    if args.test_corpus:
+        return cmd_evaluate_test(args)
     from toolkit import evalreport, store
     from toolkit.corpus import load_reports
     from toolkit.evaluation import evaluate
@@ -400,6 +402,10 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
     p.add_argument("--active-seeds", type=int, metavar="N", help="runs of the simulation, one per seed (default 8)")
+    p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
+                   "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
+    p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
+    p.add_argument("--model", help="model to score with --test-corpus (default: the shipped models/default.joblib)")
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
@@ -464,6 +470,28 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         from toolkit.labelstudio import load_settings, push
 
         print("\n".join(push(load_settings(), tasks, title=args.title).lines()))
+    return 0
+
+
+def cmd_evaluate_test(args: argparse.Namespace) -> int:
+    from toolkit import store
+    from toolkit.corpus import load_reports
+    from toolkit.evaluation import score_model
+    from toolkit.model import load_model
+    from toolkit.tagging import default_model_path
+
+    if not args.test_data:
+        raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
+    model = load_model(args.model or default_model_path())
+    reports = load_reports(args.test_corpus)
+    known = {s.id for r in reports for s in r.sentences}
+    labels = {k: a.label for k, a in store.load(args.test_data, known_ids=known).items()}
+    result = score_model(model, reports, labels)
+    print(f"{result['sentences']} sentences in {result['reports']} reports: macro-F1 {result['macro_f1']:.3f}  "
+          f"micro-F1 {result['micro_f1']:.3f}")
+    print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")
+    for label, row in result["per_label"].items():
+        print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
     return 0
 
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolkit.errors import AnnotationError
 from toolkit.model import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
-from toolkit.training import Examples, fit
+from toolkit.training import Examples, fit, labelled_examples
 
 Progress = Callable[[str], None]
 
@@ -166,6 +167,18 @@ def cross_validate(examples: Examples, params: Mapping | None = None, *, folds: 
         for i, lab, c in zip(test, labels, confidence):
             pred[i], conf[i], fold_of[i] = lab, c, k
     return CVResult(name, list(examples.labels), pred, conf, fold_of, chosen)
+
+
+def score_model(model, reports: Sequence, labels: Mapping[str, str]) -> dict:
+    """A trained model's scores on a labelled test set it was not trained on: macro and micro F1,
+    accuracy and per-label precision, recall and F1 over the labelled sentences of ``reports``."""
+    examples = labelled_examples(reports, labels)
+    if not len(examples):
+        raise AnnotationError("the test labels match no sentence of the test corpus")
+    predicted, confidence = model.predict(examples.records)
+    result = CVResult("test", list(examples.labels), predicted, confidence, [0] * len(examples))
+    return {"sentences": len(examples), "reports": len(set(examples.reports)), **result.scores(),
+            "per_label": result.per_label()}
 
 
 def weak_rule_baseline(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0) -> CVResult:

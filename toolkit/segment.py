@@ -48,10 +48,18 @@ _HEADING_PATTERNS = (
 )
 _NUMBERED = re.compile("|".join(f"({pattern.pattern.removeprefix('^')})" for _, pattern in _HEADING_PATTERNS))
 """All numbering patterns in one: the number of the group that matched is the level."""
+_PART_HEADING = re.compile(rf"^第[{_NUM_CN}]{{1,3}}部分")
+""""第一部分 主要工作" divides a report like a level-1 heading."""
 _SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
+_GREETING_MAX = 20
+"""A salutation opens a report only as a short greeting line ("各位代表:"), not as the start of a
+closing vow ("各位代表,在新的一年里…")."""
 _OPENING_CUE = re.compile(r"(领导|指导|关心|支持|帮助)下")
 _OPENING_START = re.compile(r"^(20|2x|XX|xx|今年|一年来|本年度|\d{4}年)", re.IGNORECASE)
 _LOOKING_BACK = re.compile(r"^(总之|综上|回顾|回首)|展望|不足|差距|今后|新的一年|下一年")
+_MODEST_LOOK_BACK = re.compile(r"做了一些工作|做了一定的工作|取得了一定的?成绩")
+"""Near the start of a paragraph, the closing's modest look back ("一年来…做了一些工作"), which
+otherwise reads like an opening ("一年来…在…领导下")."""
 _CLOSING_CUE = re.compile(_LOOKING_BACK.pattern + r"|取得了[^。]{0,6}成绩|再创|新贡献|再立新功")
 _LEAD_IN = re.compile(r"以下|如下|[::]$")
 
@@ -173,7 +181,9 @@ def numbered_level(line: str) -> int:
     [1, 2, 3, 4, 0, 0]
     """
     match = _NUMBERED.match(line)
-    return match.lastindex if match else 0
+    if match:
+        return match.lastindex
+    return 1 if _PART_HEADING.match(line) else 0
 
 
 def _has_terminal_stop(text: str) -> bool:
@@ -212,10 +222,12 @@ def is_opening(paragraph: str) -> bool:
     if numbered_level(paragraph) or heading_level(paragraph):
         return False
     if _SALUTATION.match(paragraph):
-        return True
+        return len(paragraph) <= _GREETING_MAX
     if _LOOKING_BACK.search(paragraph):
         return False
     head = paragraph[:60]
+    if _MODEST_LOOK_BACK.search(head):
+        return False
     return bool(_OPENING_CUE.search(head) and (_OPENING_START.match(paragraph) or _OPENING_CUE.search(paragraph[:30])))
 
 
