@@ -15,7 +15,8 @@ import numpy as np
 
 from toolkit.segment import Report
 from toolkit.taxonomy import PARTS
-from toolkit.weak import closing_paragraph, cue_vector, off_topic
+from toolkit.weak import closing_paragraph, off_topic
+from toolkit.weak import cue_matrix as weak_cue_matrix
 
 POSITION_BINS = (0.05, 0.15, 0.5, 0.85, 0.95)
 POSITION_NAMES = (*(f"pos_bin{i}" for i in range(len(POSITION_BINS) + 1)), "first_para", "last_para", "is_heading",
@@ -105,4 +106,4 @@ def position_matrix(records: Sequence[dict]) -> np.ndarray:
 
 def cue_matrix(records: Sequence[dict], fields: Sequence[str] = CUE_FIELDS) -> np.ndarray:
     """Taxonomy cue families (:data:`toolkit.weak.CUE_NAMES`) found in each field of each record."""
-    return np.array([[v for f in fields for v in cue_vector(r[f])] for r in records]).reshape(len(records), -1)
+    return np.hstack([weak_cue_matrix([r[f] for r in records]) for f in fields]) if fields else np.zeros((len(records), 0))
