@@ -52,7 +52,7 @@ def test_compiled_model_handles_empty_and_odd_text(split):
     model = fit(examples, {})
     odd = {"id": "x", "text": "", "heading": "", "section": "", "prev": "", "next": "", "position": 0.5,
            "paragraph_position": 0.5, "is_heading": False, "first_paragraph": False, "last_paragraph": False, "part": ""}
-    records = [odd, {**odd, "text": "  A\tB  工会\n 𠀀"}, {**odd, "text": "。"}]
+    records = [odd, {**odd, "text": "  A\tB  工会\n 𠀀"}, {**odd, "text": "。"}, {**odd, "text": "工会\u3000\u3000活动\r\x0b职工"}]
     assert np.abs(model.compiled.predict_proba(records) - model.pipeline.predict_proba(records)).max() < 1e-9
 
 

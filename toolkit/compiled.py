@@ -199,7 +199,7 @@ class CharBlock:
         docs = [_joined(r, self.fields) for r in records]
         if self.lowercase:
             docs = [d.lower() for d in docs]
-        docs = [_WHITE_SPACES.sub(" ", d) if "  " in d or "\n" in d or "\t" in d else d for d in docs]
+        docs = [_WHITE_SPACES.sub(" ", d) for d in docs]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         points = np.frombuffer("".join(docs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64) + 1
         row_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
