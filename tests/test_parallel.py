@@ -91,3 +91,16 @@ def test_reports_rendered_by_workers_write_the_serial_output(six_copies, fmt):
                 writer.write(report)
         outputs.append(buffer.getvalue())
     assert outputs[0] == outputs[1] and len(outputs[0]) > 10000
+
+
+def _die(*args, **kwargs):
+    os._exit(3)
+
+
+def test_a_dead_worker_is_a_one_line_error(six_copies, monkeypatch):
+    import toolkit.parallel
+    from toolkit.errors import ToolkitError
+
+    monkeypatch.setattr(toolkit.parallel, "predict_batch", _die)
+    with pytest.raises(ToolkitError, match="worker died"):
+        list(tag_parallel(default_model_path(), [six_copies], jobs=2, batch=300, backend="fork"))

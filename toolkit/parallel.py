@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-from toolkit.errors import ModelError
+from toolkit.errors import ModelError, ToolkitError
 from toolkit.tokenizer import quiet_jieba_logging
 from toolkit.model import SectionModel, model_from_bytes, read_model_bytes
 from toolkit.segment import Report, sentences_of
@@ -126,18 +126,22 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
     """Results of :func:`predict_batch` in order from ``jobs`` forked workers that inherit the loaded model."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     if quiet:
         quiet_jieba_logging()
     model.warm()
     window: deque = deque()
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        for task in tasks:
-            window.append(pool.submit(predict_batch, ref, task, quiet, **options))
-            if len(window) > 2 * jobs:
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            for task in tasks:
+                window.append(pool.submit(predict_batch, ref, task, quiet, **options))
+                if len(window) > 2 * jobs:
+                    yield window.popleft().result()
+            while window:
                 yield window.popleft().result()
-        while window:
-            yield window.popleft().result()
+    except BrokenProcessPool:
+        raise ToolkitError("a tagging worker died (killed, or out of memory?); rerun with fewer --jobs") from None
 
 
 def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, backend: str, scheduler: str | None, quiet: bool,
