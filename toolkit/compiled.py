@@ -70,30 +70,31 @@ class WordBlock:
         get = self.vocabulary.get
         min_n, max_n = self.ngram_range
         memo: dict = {}
-        counts = np.zeros(len(records), dtype=np.int64)
-        cols: list[int] = []
-        if max_n == 1:
-            for i, r in enumerate(records):
+        counts: list[int] = []
+        ids: list[int] = []
+        add = ids.extend
+        for r in records:
+            n = 0
+            if max_n == 1:
                 for f in self.fields:
                     text = r[f]
-                    if not text:
-                        continue
-                    ids = memo.get(text)
-                    if ids is None:
-                        ids = memo[text] = [j for j in map(get, tokens(text)) if j is not None]
-                    counts[i] += len(ids)
-                    cols.extend(ids)
-        else:
-            for i, r in enumerate(records):
+                    if text:
+                        found = memo.get(text)
+                        if found is None:
+                            found = memo[text] = [j for j in map(get, tokens(text)) if j is not None]
+                        add(found)
+                        n += len(found)
+            else:
                 key = tuple(r[f] for f in self.fields)
-                ids = memo.get(key)
-                if ids is None:
+                found = memo.get(key)
+                if found is None:
                     words = [w for f in self.fields if r[f] for w in tokens(r[f]) if not _NOT_WORD.match(w)]
-                    ids = memo[key] = [j for j in map(get, _word_ngrams(words, min_n, max_n)) if j is not None]
-                counts[i] = len(ids)
-                cols.extend(ids)
+                    found = memo[key] = [j for j in map(get, _word_ngrams(words, min_n, max_n)) if j is not None]
+                add(found)
+                n = len(found)
+            counts.append(n)
         rows = np.repeat(np.arange(len(records), dtype=np.int64), counts)
-        return _tfidf(rows, np.asarray(cols, dtype=np.int64), self.size, self.idf, self.weight)
+        return _tfidf(rows, np.array(ids, dtype=np.int64), self.size, self.idf, self.weight)
 
 
 def _word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:

@@ -117,8 +117,9 @@ def apply_part_rule(records: Sequence[dict], proba: np.ndarray, classes: Sequenc
     classes = list(classes)
     topics = [i for i, c in enumerate(classes) if c in TOPICS]
     out = proba
+    parts = np.array([r.get("part") or "" for r in records])
     for label in PARTS:
-        rows = np.fromiter((r.get("part") == label for r in records), bool, len(records))
+        rows = parts == label
         if label not in classes or not rows.any():
             continue
         out = out.copy() if out is proba else out
