@@ -1,5 +1,3 @@
-import numpy as np
-
 from toolkit.context import POSITION_NAMES, cue_matrix, position_matrix, sentence_records
 from toolkit.segment import segment_text
 from toolkit.weak import CUE_NAMES
