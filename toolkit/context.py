@@ -25,7 +25,7 @@ CUE_FIELDS = ("text", "heading", "section")
 
 _PLANS_START = re.compile(r"打算|计划|思路|设想|展望|^(下半年|明年|今后|新的一年|下一步)")
 _PROBLEMS = re.compile(r"问题|不足")
-_PROBLEMS_HEADING = re.compile(r"存在的?(主要)?问题|不足")
+_PROBLEMS_HEADING = re.compile(r"存在的?(主要)?问题|不足|差距|薄弱")
 _PLANS_EARLIEST = 0.3
 _FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下半年|新的一年|在新的一年|展望未来)|展望未来|^(\d{2,4}|[Xx]{2}|20[Xx]{2})年[^,,。]{0,6}(将|要|计划|拟)")
 _FUTURE_EARLIEST = 0.6

@@ -48,6 +48,8 @@ _HEADING_PATTERNS = (
 )
 _NUMBERED = re.compile("|".join(f"({pattern.pattern.removeprefix('^')})" for _, pattern in _HEADING_PATTERNS))
 """All numbering patterns in one: the number of the group that matched is the level."""
+_TITLE_MAX = 20
+_TITLE_BREAKS = re.compile(r"[,;:、]")
 _PART_HEADING = re.compile(rf"^第[{_NUM_CN}]{{1,3}}部分")
 """"第一部分 主要工作" divides a report like a level-1 heading."""
 _SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
@@ -190,9 +192,18 @@ def _has_terminal_stop(text: str) -> bool:
     return text.rstrip("”’」』)》\"'")[-1:] in _TERMINATORS
 
 
+def _is_title_line(paragraph: str) -> bool:
+    """A short unnumbered line with no stop and no comma: a section title ("下步打算",
+    "二〇二五年工作思路")."""
+    return (0 < len(paragraph) <= _TITLE_MAX and not _has_terminal_stop(paragraph) and not _TITLE_BREAKS.search(paragraph)
+            and not _SALUTATION.match(paragraph))
+
+
 def heading_level(paragraph: str, sentences: Sequence[str] | None = None) -> int:
     """Level of ``paragraph`` if the whole paragraph is a heading, else 0."""
     level = numbered_level(paragraph)
+    if not level and _is_title_line(paragraph):
+        return 1
     if not level and not (len(paragraph) <= 20 and paragraph and paragraph[-1] in "::"):
         return 0
     sentences = split_sentences(paragraph) if sentences is None else sentences
