@@ -68,7 +68,8 @@ def test_learning_curve_and_errors(examples):
     assert [e["confidence"] for e in errors] == sorted((e["confidence"] for e in errors), reverse=True)
 
 
-def test_shipped_model_on_the_synthetic_test_set():
+@pytest.mark.parametrize("name, floor", [("a", 0.8), ("b", 0.7)])
+def test_shipped_model_on_the_synthetic_test_sets(name, floor):
     """The reports in annotations/synthetic were written and labelled after the model's design and
     are never trained on: a guard against losing what generalises."""
     from pathlib import Path
@@ -79,12 +80,12 @@ def test_shipped_model_on_the_synthetic_test_set():
     from toolkit.model import load_model
     from toolkit.tagging import default_model_path
 
-    folder = Path(__file__).resolve().parents[1] / "annotations" / "synthetic"
+    folder = Path(__file__).resolve().parents[1] / "annotations" / "synthetic" / name
     reports = load_reports([folder / "reports.txt"])
     labels = {k: a.label for k, a in store.load(folder / "labels.jsonl").items()}
     result = score_model(load_model(default_model_path()), reports, labels)
     assert result["reports"] == 5 and result["sentences"] >= 150
-    assert result["macro_f1"] >= 0.75, result
+    assert result["macro_f1"] >= floor, result
 
 
 def test_cli_scores_a_model_on_a_test_set_and_needs_its_labels(tmp_path):
@@ -92,7 +93,7 @@ def test_cli_scores_a_model_on_a_test_set_and_needs_its_labels(tmp_path):
     import sys
     from pathlib import Path
 
-    folder = Path(__file__).resolve().parents[1] / "annotations" / "synthetic"
+    folder = Path(__file__).resolve().parents[1] / "annotations" / "synthetic" / "a"
     ok = subprocess.run([sys.executable, "-m", "toolkit", "evaluate", "--test-corpus", str(folder / "reports.txt"),
                          "--test-data", str(folder / "labels.jsonl")], capture_output=True, text=True)
     assert ok.returncode == 0 and "macro-F1" in ok.stdout and "| plans |" in ok.stdout
