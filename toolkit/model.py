@@ -108,8 +108,8 @@ class SectionModel:
 
 
 def apply_part_rule(records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
-    """Taxonomy rules: inside a plans part, items are ``plans`` whatever their topic; inside a
-    section about charity or disaster relief, they are ``other``.
+    """Taxonomy rule: some parts of a report decide over the topic words (:data:`~toolkit.taxonomy.PARTS`:
+    the opening paragraphs, a problems section, the plans part, a charity section, the closing).
 
     For a record whose ``part`` names such a label, the probability of every topic section moves to
     that label, so the confidence stays a probability.

@@ -199,13 +199,19 @@ def _is_title_line(paragraph: str) -> bool:
             and not _SALUTATION.match(paragraph))
 
 
+def _is_lead_title(paragraph: str) -> bool:
+    """A short line ending in a colon that is not a greeting: a title ("今后的工作打算:")."""
+    return (0 < len(paragraph) <= _TITLE_MAX and paragraph[-1] in "::" and not _SALUTATION.match(paragraph))
+
+
 def heading_level(paragraph: str, sentences: Sequence[str] | None = None) -> int:
     """Level of ``paragraph`` if the whole paragraph is a heading, else 0."""
     level = numbered_level(paragraph)
-    if not level and _is_title_line(paragraph):
-        return 1
-    if not level and not (len(paragraph) <= 20 and paragraph and paragraph[-1] in "::"):
-        return 0
+    if not level:
+        if _is_title_line(paragraph):
+            return 1
+        if not _is_lead_title(paragraph):
+            return 0
     sentences = split_sentences(paragraph) if sentences is None else sentences
     if len(sentences) != 1:
         return 0
@@ -215,9 +221,7 @@ def heading_level(paragraph: str, sentences: Sequence[str] | None = None) -> int
         body = _HEADING_PATTERNS[level - 1][1].sub("", paragraph)
         plain = len(paragraph) <= 40 and not _has_terminal_stop(paragraph) and not re.search(r"\d", body)
         return level if plain else 0
-    if len(paragraph) <= 20 and paragraph[-1] in "::" and not _SALUTATION.match(paragraph):
-        return 1
-    return 0
+    return 1
 
 
 def run_in_heading(paragraph: str, sentences: Sequence[str]) -> int:
