@@ -308,7 +308,14 @@ def cmd_tag(args: argparse.Namespace) -> int:
     path = Path(args.model) if args.model else default_model_path()
     if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
         _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
-    model = load_model(path)
+    parallel = args.jobs > 1 or args.backend == "dask"
+    if parallel:
+        from toolkit.parallel import default_backend, shared_model, tag_parallel
+
+        backend = args.backend or default_backend()
+        ref, model = shared_model(path, backend)
+    else:
+        model = load_model(path)
     model.warm()
     gc.freeze()  # the model and jieba's dictionary live until exit: keep them out of every collection
     out, tmp = sys.stdout, None
@@ -316,10 +323,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
         target = Path(args.output)
         tmp = target.with_name(f".{target.name}.tmp")
         out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
-    if args.jobs > 1 or args.backend == "dask":
-        from toolkit.parallel import default_backend, tag_parallel
-
-        stream = tag_parallel(path, args.paths, jobs=args.jobs, backend=args.backend or default_backend(), scheduler=args.scheduler,
+    if parallel:
+        stream = tag_parallel(ref, args.paths, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
                               min_confidence=args.min_confidence, quiet=True, fmt=args.format)
     else:
         stream = tag_paths(model, args.paths, min_confidence=args.min_confidence)

@@ -23,13 +23,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from toolkit.errors import ModelError, ToolkitError
-from toolkit.tokenizer import quiet_jieba_logging
 from toolkit.model import SectionModel, model_from_bytes, read_model_bytes
 from toolkit.segment import Report, sentences_of
 from toolkit.tagging import (BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Formatted, Tagged, iter_reports, render,
                              report_batches, tag_reports)
+from toolkit.tokenizer import quiet_jieba_logging
 
 BACKENDS = ("fork", "loky", "dask")
 
@@ -73,6 +72,13 @@ def _worker_model(ref: ModelRef) -> SectionModel:
     return model_from_bytes(data, card, ref.path)
 
 
+def shared_model(model: str | os.PathLike | ModelRef, backend: str) -> tuple[ModelRef, SectionModel]:
+    """The model as the workers of ``backend`` receive it, and the model itself, loaded once in this
+    process (forked workers inherit it; the caller may use it too, e.g. for its version)."""
+    ref = model if isinstance(model, ModelRef) else ModelRef.from_path(model, with_bytes=backend == "dask")
+    return ref, _worker_model(ref)
+
+
 def predict_batch(ref: ModelRef, reports: list[tuple[str, str, list[str]]], quiet: bool = False, *,
                   min_confidence: float = DEFAULT_MIN_CONFIDENCE, fmt: str | None = None) -> list:
     """Worker task: cut a batch of ``(id, source, paragraphs)`` reports into sentences and tag
@@ -90,7 +96,7 @@ def predict_batch(ref: ModelRef, reports: list[tuple[str, str, list[str]]], quie
 
 
 def tag_parallel(
-    model_path: str | os.PathLike,
+    model: str | os.PathLike | ModelRef,
     paths: Iterable[str | os.PathLike],
     *,
     jobs: int = 2,
@@ -109,13 +115,12 @@ def tag_parallel(
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-    ref = ModelRef.from_path(model_path, with_bytes=backend == "dask")
-    model = _worker_model(ref)
+    ref, loaded = shared_model(model, backend)
     tasks = ([(r.id, r.source, r.paragraphs) for r in group]
              for group in report_batches(iter_reports(paths, sentences=False), batch))
     options = {"min_confidence": min_confidence, "fmt": fmt}
     if backend == "fork":
-        results = _forked(ref, model, tasks, jobs, quiet, options)
+        results = _forked(ref, loaded, tasks, jobs, quiet, options)
     else:
         results = _joblib(ref, tasks, jobs, backend, scheduler, quiet, options)
     for tagged in results:
