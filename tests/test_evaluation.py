@@ -82,7 +82,8 @@ def test_shipped_model_on_the_synthetic_test_sets(name, floor):
 
     folder = Path(__file__).resolve().parents[1] / "annotations" / "synthetic" / name
     labels = {k: a.label for k, a in store.load(folder / "labels.jsonl").items()}
-    result = score_model(load_model(default_model_path()), load_reports([folder / "reports.txt"]), labels)
+    examples = labelled_examples(load_reports([folder / "reports.txt"]), labels)
+    result = score_model(load_model(default_model_path()), examples)
     assert result["reports"] >= 4 and result["sentences"] >= 150  # set c: one report is merged (known)
     assert result["macro_f1"] >= floor, result
 

@@ -278,18 +278,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return cmd_evaluate_active(args)
     if args.test_corpus:
         return cmd_evaluate_test(args)
-    from toolkit import evalreport, store
-    from toolkit.corpus import load_reports
-    from toolkit.evaluation import evaluate
-    from toolkit.training import labelled_examples
+    from toolkit import evalreport
+    from toolkit.evaluation import GRIDS, evaluate
     from toolkit.weak import weak_labels
 
-    reports = load_reports(args.corpus)
-    known = {s.id for r in reports for s in r.sentences}
-    labels = {k: a.label for k, a in store.load(args.data, known_ids=known).items()}
-    examples = labelled_examples(reports, labels)
-    from toolkit.evaluation import GRIDS
-
+    reports, examples = _labelled(args.corpus, args.data)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models or set(models) - set(GRIDS):
         raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
@@ -479,8 +472,6 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate_test(args: argparse.Namespace) -> int:
-    from toolkit import store
-    from toolkit.corpus import load_reports
     from toolkit.evaluation import score_model
     from toolkit.model import load_model
     from toolkit.tagging import default_model_path
@@ -488,10 +479,8 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     if not args.test_data:
         raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
     model = load_model(args.model or default_model_path())
-    reports = load_reports(args.test_corpus)
-    known = {s.id for r in reports for s in r.sentences}
-    labels = {k: a.label for k, a in store.load(args.test_data, known_ids=known).items()}
-    result = score_model(model, reports, labels)
+    _, examples = _labelled(args.test_corpus, args.test_data)
+    result = score_model(model, examples)
     print(f"{result['sentences']} sentences in {result['reports']} reports: macro-F1 {result['macro_f1']:.3f}  "
           f"micro-F1 {result['micro_f1']:.3f}")
     print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")

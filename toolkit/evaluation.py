@@ -17,7 +17,7 @@ import numpy as np
 from toolkit.errors import AnnotationError
 from toolkit.model import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
-from toolkit.training import Examples, fit, labelled_examples
+from toolkit.training import Examples, fit
 
 Progress = Callable[[str], None]
 
@@ -169,10 +169,9 @@ def cross_validate(examples: Examples, params: Mapping | None = None, *, folds: 
     return CVResult(name, list(examples.labels), pred, conf, fold_of, chosen)
 
 
-def score_model(model, reports: Sequence, labels: Mapping[str, str]) -> dict:
-    """A trained model's scores on a labelled test set it was not trained on: macro and micro F1,
-    accuracy and per-label precision, recall and F1 over the labelled sentences of ``reports``."""
-    examples = labelled_examples(reports, labels)
+def score_model(model, examples: Examples) -> dict:
+    """A trained model's scores on labelled examples it was not trained on (a test set): macro and
+    micro F1, accuracy, and per-label precision, recall and F1."""
     if not len(examples):
         raise AnnotationError("the test labels match no sentence of the test corpus")
     predicted, confidence = model.predict(examples.records)
