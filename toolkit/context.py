@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from toolkit.segment import Report
+from toolkit.segment import LEAD_IN, Report
 from toolkit.taxonomy import PARTS
 from toolkit.weak import closing_paragraph, off_topic
 from toolkit.weak import cue_matrix as weak_cue_matrix
@@ -29,7 +29,6 @@ _PROBLEMS_HEADING = re.compile(r"存在的?(主要)?问题|不足|差距|薄弱"
 _PLANS_EARLIEST = 0.3
 _FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下半年|新的一年|在新的一年|展望未来)|展望未来|^(\d{2,4}|[Xx]{2}|20[Xx]{2})年[^,,。]{0,6}(将|要|计划|拟)")
 _FUTURE_EARLIEST = 0.6
-_LEAD = re.compile(r"以下|如下|[::]$")
 
 
 def sentence_records(report: Report) -> list[dict]:
@@ -79,7 +78,7 @@ def _starts_plans(s) -> bool:
     """A heading or lead-in ("…打算如下:") that opens the plans part, in the report's later part."""
     if s.position >= _FUTURE_EARLIEST and not s.is_heading and _FUTURE_START.search(s.text):
         return True
-    return (s.position >= _PLANS_EARLIEST and (s.is_heading or bool(_LEAD.search(s.text)))
+    return (s.position >= _PLANS_EARLIEST and (s.is_heading or bool(LEAD_IN.search(s.text)))
             and bool(_PLANS_START.search(s.text)) and not _PROBLEMS.search(s.text))
 
 

@@ -63,7 +63,8 @@ _MODEST_LOOK_BACK = re.compile(r"做了一些工作|做了一定的工作|取得
 """Near the start of a paragraph, the closing's modest look back ("一年来…做了一些工作"), which
 otherwise reads like an opening ("一年来…在…领导下")."""
 _CLOSING_CUE = re.compile(_LOOKING_BACK.pattern + r"|取得了[^。]{0,6}成绩|再创|新贡献|再立新功")
-_LEAD_IN = re.compile(r"以下|如下|[::]$")
+LEAD_IN = re.compile(r"以下|如下|[::]$")
+"""A lead-in to a list ("…从以下几个方面:", "…总结如下:")."""
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,7 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
             closing = next((j for j in range(i - 1, last_top, -1) if is_closing(buf[j])), None)
             if closing is not None:
                 cut = closing + 1
-            elif not _LEAD_IN.search(buf[-1]):
+            elif not LEAD_IN.search(buf[-1]):
                 cut = i
             if cut is not None and cut < min_paragraphs:
                 cut = None

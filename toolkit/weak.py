@@ -7,7 +7,6 @@ coverage, its conflicts with the other rules and, where manual labels exist, its
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -196,8 +195,9 @@ matches at the start of every text, so each text is matched as on its own."""
 
 
 def cue_matrix(texts: Sequence[str]) -> np.ndarray:
-    """:func:`cue_vector` of many texts at once (one regex scan per cue family over all distinct
-    texts joined, instead of one call per text and family); rows in ``texts`` order."""
+    """1.0 for each cue family (:data:`CUE_NAMES`) whose words occur in each of ``texts``, rows in
+    ``texts`` order: one regex scan per family over all distinct texts joined, not one search per
+    text and family."""
     distinct = list(dict.fromkeys(texts))
     starts = np.cumsum([0] + [len(t) + len(_CUE_SEPARATOR) for t in distinct[:-1]]) if distinct else np.zeros(0, int)
     joined = _CUE_SEPARATOR.join(distinct)
@@ -208,10 +208,3 @@ def cue_matrix(texts: Sequence[str]) -> np.ndarray:
             out[np.searchsorted(starts, hits, side="right") - 1, j] = 1.0
     row = {t: i for i, t in enumerate(distinct)}
     return out[[row[t] for t in texts]] if distinct else out.reshape(0, len(_CUE_PATTERNS_MULTILINE))
-
-
-@functools.lru_cache(maxsize=4096)
-def cue_vector(text: str) -> tuple[float, ...]:
-    """1.0 for each cue family (:data:`CUE_NAMES`) whose words occur in ``text`` (memoised: the
-    same headings recur under every sentence of a section)."""
-    return tuple(1.0 if p.search(text) else 0.0 for p in _CUE_PATTERNS)
