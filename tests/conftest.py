@@ -31,6 +31,18 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["TOOLKIT_CACHE_DIR"] = old
 
 
+@pytest.fixture()
+def one_line_error(capsys):
+    """Reads what the CLI wrote to stderr, checks it is one ``toolkit: error:`` line, returns it."""
+
+    def read() -> str:
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("toolkit: error: "), err
+        return err
+
+    return read
+
+
 @pytest.fixture(scope="session")
 def corpus_path() -> Path:
     return CORPUS

@@ -157,13 +157,7 @@ def test_cli_agreement_report(tmp_path, capsys):
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(export_agreement(EXPORT_AGREEMENT)))
 
 
-def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("toolkit: error: "), err
-    return err
-
-
-def test_export_without_several_annotators_is_refused(tmp_path, capsys):
+def test_export_without_several_annotators_is_refused(tmp_path, one_line_error):
     tasks = json.loads(EXPORT_AGREEMENT.read_text(encoding="utf-8"))
     for task in tasks:
         task["annotations"] = task["annotations"][:1]
@@ -172,7 +166,7 @@ def test_export_without_several_annotators_is_refused(tmp_path, capsys):
     with pytest.raises(AnnotationError, match="no task is labelled by two or more annotators"):
         export_agreement(path)
     assert main(["agreement", str(path)]) == 2
-    assert str(path) in _one_line_error(capsys)
+    assert str(path) in one_line_error()
 
 
 @pytest.mark.parametrize("content, message", [
@@ -180,17 +174,17 @@ def test_export_without_several_annotators_is_refused(tmp_path, capsys):
     (b'{"tasks": []}', "expected a JSON list of tasks"),
     (b'[{"text": "a"}]', "not JSON_MIN or CSV"),
 ])
-def test_malformed_exports_are_one_line_errors(tmp_path, capsys, content, message):
+def test_malformed_exports_are_one_line_errors(tmp_path, content, message, one_line_error):
     path = tmp_path / "export.json"
     path.write_bytes(content)
     assert main(["agreement", str(path)]) == 2
-    err = _one_line_error(capsys)
+    err = one_line_error()
     assert str(path) in err and message in err
     assert main(["agreement", str(tmp_path / "missing.json")]) == 2
-    assert "no such file" in _one_line_error(capsys)
+    assert "no such file" in one_line_error()
 
 
-def test_unknown_label_is_refused_naming_the_task(tmp_path, capsys):
+def test_unknown_label_is_refused_naming_the_task(tmp_path, one_line_error):
     tasks = json.loads(EXPORT_AGREEMENT.read_text(encoding="utf-8"))
     tasks[3]["annotations"][1]["result"][0]["value"]["choices"] = ["sports"]
     path = tmp_path / "export.json"
@@ -198,4 +192,4 @@ def test_unknown_label_is_refused_naming_the_task(tmp_path, capsys):
     with pytest.raises(UnknownLabelError, match=rf"task {tasks[3]['id']} annotation \d+: unknown label 'sports'"):
         export_agreement(path)
     assert main(["agreement", str(path)]) == 2
-    assert "unknown label 'sports'" in _one_line_error(capsys)
+    assert "unknown label 'sports'" in one_line_error()

@@ -49,12 +49,6 @@ def distinct_sentences(path: Path) -> int:
     return len({s.id for s in load_sentences([path])})
 
 
-def one_line_error(capsys) -> str:
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("toolkit: error: "), err
-    return err
-
-
 # --- config ----------------------------------------------------------------------------------
 
 
@@ -94,10 +88,10 @@ def test_cli_config_prints_the_config(capsys):
 # --- export-tasks ----------------------------------------------------------------------------
 
 
-def test_export_tasks_shape_with_weak_rules(two_reports, tmp_path, capsys):
+def test_export_tasks_shape_with_weak_rules(two_reports, tmp_path, capsys, one_line_error):
     out = tmp_path / "tasks.json"
     assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--model", str(tmp_path / "none.joblib")]) == 2
-    assert "model file not found" in one_line_error(capsys)
+    assert "model file not found" in one_line_error()
     assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--weak-rules"]) == 0
     tasks = json.loads(out.read_text(encoding="utf-8"))
     assert capsys.readouterr().err.startswith(f"{len(tasks)} tasks, ")
@@ -212,7 +206,7 @@ def write_variant(tmp_path: Path, change) -> Path:
     return path
 
 
-def test_unknown_label_refuses_the_whole_export(tmp_path, capsys):
+def test_unknown_label_refuses_the_whole_export(tmp_path, one_line_error):
     def sports(tasks):
         tasks[2]["annotations"][0]["result"][0]["value"]["choices"] = ["sports"]
 
@@ -221,7 +215,7 @@ def test_unknown_label_refuses_the_whole_export(tmp_path, capsys):
     with pytest.raises(UnknownLabelError, match=r"task 5 annotation \d+: unknown label 'sports'"):
         import_export(path, labels)
     assert main(["ls", "import", str(path), "--data", str(labels)]) == 2
-    assert str(path) in one_line_error(capsys)
+    assert str(path) in one_line_error()
     assert not labels.exists()
 
 
@@ -237,13 +231,13 @@ def test_tampered_or_foreign_tasks_are_refused(tmp_path, change, message):
     assert not (tmp_path / "labels.jsonl").exists()
 
 
-def test_export_of_another_project_is_refused_with_one_line(tmp_path, capsys):
+def test_export_of_another_project_is_refused_with_one_line(tmp_path, one_line_error):
     labels = tmp_path / "labels.jsonl"
     assert main(["ls", "import", str(EXPORT_FOREIGN), "--data", str(labels)]) == 2
-    err = one_line_error(capsys)
+    err = one_line_error()
     assert str(EXPORT_FOREIGN) in err and "another project" in err
     assert main(["ls", "import", str(EXPORT_IDS), "--data", str(labels), "--project", "99"]) == 2
-    assert "belongs to project" in one_line_error(capsys) and not labels.exists()
+    assert "belongs to project" in one_line_error() and not labels.exists()
 
 
 @pytest.mark.parametrize("content, message", [
@@ -252,11 +246,11 @@ def test_export_of_another_project_is_refused_with_one_line(tmp_path, capsys):
     (b'[{"text": "a", "section": "overview"}]', "not JSON_MIN or CSV"),
     (b"\xff\xfe[]", "not UTF-8"),
 ])
-def test_malformed_exports_fail_with_one_line(tmp_path, capsys, content, message):
+def test_malformed_exports_fail_with_one_line(tmp_path, content, message, one_line_error):
     path = tmp_path / "export.json"
     path.write_bytes(content)
     assert main(["ls", "import", str(path), "--data", str(tmp_path / "labels.jsonl")]) == 2
-    err = one_line_error(capsys)
+    err = one_line_error()
     assert str(path) in err and message in err
 
 
@@ -291,13 +285,13 @@ def test_settings_from_env_or_config_file_never_show_the_key(tmp_path):
     assert Settings("http://u:pw@host:8080/x", "k").safe_url == "http://host:8080/x"
 
 
-def test_server_down_is_one_line_without_the_key(tmp_path, capsys, monkeypatch):
+def test_server_down_is_one_line_without_the_key(tmp_path, monkeypatch, one_line_error):
     from conftest import free_port
 
     monkeypatch.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "very-secret-key-123")
     assert main(["ls", "pull", "--data", str(tmp_path / "labels.jsonl")]) == 2
-    err = one_line_error(capsys)
+    err = one_line_error()
     assert "cannot reach Label Studio" in err and "very-secret-key-123" not in err
 
 
@@ -341,11 +335,11 @@ def test_push_creates_a_validated_project_once(label_studio, two_reports, tmp_pa
 
 
 @pytest.mark.labelstudio
-def test_wrong_key_and_foreign_project_are_one_line_errors(label_studio, two_reports, monkeypatch, capsys):
+def test_wrong_key_and_foreign_project_are_one_line_errors(label_studio, two_reports, monkeypatch, one_line_error):
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "wrong-key-0123456789")
     assert main(["ls", "push", str(two_reports), "--title", unique_title("key")]) == 2
-    err = one_line_error(capsys)
+    err = one_line_error()
     assert "refused the API key (HTTP 401)" in err and "wrong-key-0123456789" not in err
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", label_studio.token)
     title = unique_title("sentiment")
@@ -353,15 +347,15 @@ def test_wrong_key_and_foreign_project_are_one_line_errors(label_studio, two_rep
         '<View><Text name="text" value="$text"/><Choices name="sentiment" toName="text">'
         '<Choice value="Positive"/></Choices></View>'))
     assert main(["ls", "push", str(two_reports), "--title", title]) == 2
-    err = one_line_error(capsys)
+    err = one_line_error()
     assert "has another labelling config" in err and label_studio.token not in err
     assert main(["ls", "pull", "--title", title]) == 2
-    assert "has another labelling config" in one_line_error(capsys)
+    assert "has another labelling config" in one_line_error()
     from conftest import free_port
 
     dead = f"http://127.0.0.1:{free_port()}"
     assert main(["ls", "push", str(two_reports), "--title", unique_title("dead"), "--weak-rules", "--ml-backend", dead]) == 2
-    err = one_line_error(capsys)
+    err = one_line_error()
     assert f"while connecting ML backend {dead}: " in err and label_studio.token not in err
 
 
