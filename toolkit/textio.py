@@ -23,11 +23,19 @@ MAX_BYTES = 1 << 30
 _FULLWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _SPACES = {code: " " for code in (0x00A0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
 _ZERO_WIDTH = {code: None for code in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)}
-_TRANSLATION: list = list(range(0x10000))
-"""A full table of the basic plane (code points above it map to themselves): str.translate then
-never raises and catches KeyError per character, which makes it twice as fast as with a dict."""
-for _code, _to in {**_FULLWIDTH, **_SPACES, **_ZERO_WIDTH}.items():
-    _TRANSLATION[_code] = _to
+
+
+def _translation_table() -> list:
+    """A full table of the basic plane (code points above it map to themselves). With a dict,
+    str.translate raises and catches a KeyError for every unmapped character; with this table it
+    never does, which makes it twice as fast."""
+    table: list = list(range(0x10000))
+    for code, to in {**_FULLWIDTH, **_SPACES, **_ZERO_WIDTH}.items():
+        table[code] = to
+    return table
+
+
+_TRANSLATION = _translation_table()
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
