@@ -290,7 +290,7 @@ class _Split:
 
 
 def _splits(examples: Examples, settings: SimulationSettings) -> list[_Split]:
-    from toolkit.evaluation import grouped_folds
+    from toolkit.splits import grouped_folds
 
     out = []
     for s in range(settings.seed, settings.seed + settings.seeds):

@@ -64,7 +64,7 @@ def out_of_fold_proba(examples: Examples, params: Mapping | None = None, *, fold
                       progress: Progress | None = None) -> OutOfFold:
     """Grouped K-fold probabilities of every class for every example; columns are the given
     labels' classes in taxonomy order (a class a fold's model did not see gets probability 0)."""
-    from toolkit.evaluation import grouped_folds
+    from toolkit.splits import grouped_folds
     from toolkit.training import fit
 
     say = progress or (lambda message: None)

@@ -19,7 +19,8 @@ from toolkit import __version__
 from toolkit.errors import ToolkitError
 
 EXIT_INPUT = 2
-DEFAULT_CORPUS = "annotations/corpus/reports.txt"
+DEFAULT_CORPUS = "annotations/corpus"
+DEFAULT_HELDOUT = "annotations/heldout"
 DEFAULT_LABELS = "annotations/labels.jsonl"
 DEFAULT_MODEL = "models/default.joblib"
 
@@ -286,7 +287,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models or set(models) - set(GRIDS):
         raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
-    result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models, progress=_err)
+    result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
+                      tokenizers=args.tokenizers, progress=_err)
+    heldout = Path(args.heldout)
+    if args.heldout != "none" and (heldout / "labels.jsonl").is_file():
+        from toolkit.evaluation import score_model
+        from toolkit.model import load_model
+        from toolkit.tagging import default_model_path
+
+        model_path = Path(args.model) if args.model else default_model_path()
+        _err(f"scoring {model_path} on the untouched test set {heldout}")
+        _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"))
+        result["heldout"] = {"model": f"{model_path.name} ({load_model(model_path).version})",
+                             **score_model(load_model(model_path), test)}
     for path in evalreport.write(result, args.out):
         _err(f"wrote {path}")
     for name, s in result["comparison"].items():
@@ -301,7 +314,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     path = Path(args.model) if args.model else default_model_path()
     if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
         _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
-    parallel = args.jobs > 1 or args.backend == "dask"
+    parallel = (args.jobs > 1 or args.backend == "dask") and not args.sentences
     if parallel:
         from toolkit.parallel import default_backend, shared_model, tag_parallel
 
@@ -316,7 +329,13 @@ def cmd_tag(args: argparse.Namespace) -> int:
         target = Path(args.output)
         tmp = target.with_name(f".{target.name}.tmp")
         out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
-    if parallel:
+    if args.sentences:
+        from toolkit.tagging import tag_sentences
+        from toolkit.textio import expand_paths, read_document
+
+        stream = (tag_sentences(model, read_document(p).text.split("\n"), source=p, min_confidence=args.min_confidence)
+                  for p in expand_paths(args.paths))
+    elif parallel:
         stream = tag_parallel(ref, args.paths, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
                               min_confidence=args.min_confidence, quiet=True, fmt=args.format)
     else:
@@ -395,7 +414,11 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--models", default="cnb,logreg,svm", help="learned models to compare (baselines always run)")
+    p.add_argument("--models", default="cnb,logreg", help="learned models to compare (baselines always run; svm too)")
+    p.add_argument("--tokenizers", action="store_true", help="also compare the tokenizer backends installed")
+    p.add_argument("--heldout", default=DEFAULT_HELDOUT, metavar="DIR",
+                   help=f"untouched test set (reports/ and labels.jsonl) to score --model on (default {DEFAULT_HELDOUT}; "
+                        "'none' to skip)")
     p.add_argument("--out", default="reports", help="directory for evaluation.md/.json and PNG plots")
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
@@ -412,7 +435,10 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
     p.add_argument("--output", help="write to this file instead of stdout")
-    p.add_argument("--min-confidence", type=float, default=0.5, help="mark sentences below this as low confidence")
+    p.add_argument("--min-confidence", type=float, default=None,
+                   help="mark sentences below this as low confidence (default: the threshold fitted with the model)")
+    p.add_argument("--sentences", action="store_true",
+                   help="each input line is one sentence, classified by its text alone (no report around it)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes; output is identical to --jobs 1")
     p.add_argument("--backend", choices=("fork", "loky", "dask"), default=None,
                    help="fork (default where available): workers inherit the loaded model; loky: joblib's fresh "
@@ -433,10 +459,12 @@ def _labelled(corpus: Sequence[str], data: str):
     from toolkit.corpus import load_reports
     from toolkit.training import labelled_examples
 
+    from toolkit.corpus import load_manifests
+
     reports = load_reports(corpus)
     known = {s.id for r in reports for s in r.sentences}
     labels = {k: a.label for k, a in store.load(data, known_ids=known).items()}
-    return reports, labelled_examples(reports, labels)
+    return reports, labelled_examples(reports, labels, load_manifests(corpus))
 
 
 def _emit(text: str, out: str | None) -> None:
@@ -481,8 +509,12 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     model = load_model(args.model or default_model_path())
     _, examples = _labelled(args.test_corpus, args.test_data)
     result = score_model(model, examples)
-    print(f"{result['sentences']} sentences in {result['reports']} reports: macro-F1 {result['macro_f1']:.3f}  "
-          f"micro-F1 {result['micro_f1']:.3f}")
+    c, a = result["confidence"], result["alone"]
+    print(f"{result['sentences']} sentences in {result['reports']} reports: accuracy {result['accuracy']:.3f}  "
+          f"macro-F1 {result['macro_f1']:.3f}  micro-F1 {result['micro_f1']:.3f}")
+    print(f"sentences alone: accuracy {a['accuracy']:.3f}  macro-F1 {a['macro_f1']:.3f}")
+    print(f"confidence >= 0.9: {c['high_confidence_share']} of sentences, precision {c['high_confidence_precision']}; "
+          f"flagged low: {c['flagged_share']} of sentences, {c['errors_flagged']} of errors")
     print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")
     for label, row in result["per_label"].items():
         print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from toolkit.segment import LEAD_IN, Report
+from toolkit.segment import LEAD_IN, Report, is_junk
 from toolkit.taxonomy import PARTS
 from toolkit.weak import closing_paragraph, off_topic
 from toolkit.weak import cue_matrix as weak_cue_matrix
@@ -23,12 +23,24 @@ POSITION_NAMES = (*(f"pos_bin{i}" for i in range(len(POSITION_BINS) + 1)), "firs
                   *(f"{p}_part" for p in PARTS))
 CUE_FIELDS = ("text", "heading", "section")
 
-_PLANS_START = re.compile(r"打算|计划|思路|设想|展望|^(下半年|明年|今后|新的一年|下一步)")
+_PLANS_START = re.compile(r"打算|计划|思路|设想|展望|安排|规划|^(下半年|明年|今后|新的一年|下一步|下步)|(下一年度?|明年|\d{4}年)(的?)(主要)?(工作|任务|重点)")
 _PROBLEMS = re.compile(r"问题|不足")
-_PROBLEMS_HEADING = re.compile(r"存在的?(主要)?问题|不足|差距|薄弱")
+_PROBLEMS_HEADING = re.compile(r"存在的?(主要)?(问题|困难)|不足|差距|薄弱")
 _PLANS_EARLIEST = 0.3
-_FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下半年|新的一年|在新的一年|展望未来)|展望未来|^(\d{2,4}|[Xx]{2}|20[Xx]{2})年[^,,。]{0,6}(将|要|计划|拟)")
+_FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下步|下半年|新的一年|在新的一年|展望未来)|展望未来|"
+                           r"^(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?[^,,。]{0,6}(将|要|计划|拟)|"
+                           r"^(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?,[^,。]{0,16}(将|要|计划|拟)|"
+                           r"^.{0,6}(下一年度?|明年)[^,。]{0,10}(打算|将|要|计划|拟)")
 _FUTURE_EARLIEST = 0.6
+_PROBLEMS_TEXT = re.compile(r"^.{0,24}(存在(的|着)?(一些|以下|不少)?(问题|不足|差距|薄弱|困难)|(问题|不足|差距)(主要)?(是|有|表现在)|还有(一些|不少)?(差距|不足))"
+                            r"|^(但是?|同时|然而|不过|当然|工作虽|虽然)[,,]?.{0,40}(问题|不足|差距|薄弱|短板)")
+"""A paragraph that opens by admitting shortcomings ("工作中还存在一些不足:一是…"): a problems part
+without a heading."""
+_PROBLEMS_EARLIEST = 0.5
+EVIDENCE = ("overview:first-paragraph", "overview:before-heading", "problems:heading", "problems:text",
+            "plans:heading", "plans:lead-in", "plans:future", "closing:last-paragraph", "other:heading", "other:page")
+"""How a part was found (``part:detector``). Each detector is evidence of a different strength; the
+model learns how far each may move a sentence's label (:mod:`toolkit.calibration`)."""
 
 
 def sentence_records(report: Report) -> list[dict]:
@@ -36,12 +48,17 @@ def sentence_records(report: Report) -> list[dict]:
     sentences = report.sentences
     n_paragraphs = (sentences[-1].paragraph + 1) if sentences else 1
     records = []
-    in_plans = False
+    plans_by = ""
     closing = closing_paragraph(report)
-    opening = next((s.paragraph for s in sentences if s.is_heading), -1)
+    page = {i for i, p in enumerate(report.paragraphs) if is_junk(p)}
+    body = [s.paragraph for s in sentences if s.paragraph not in page]
+    first_body = body[0] if body else -1
+    opening = next((s.paragraph for s in sentences if s.is_heading and s.paragraph not in page), -1)
+    problems_text = {s.paragraph for s in sentences if s.position >= _PROBLEMS_EARLIEST and not s.is_heading
+                     and s.index == _first_index(sentences, s.paragraph) and _PROBLEMS_TEXT.search(s.text)}
     for i, s in enumerate(sentences):
-        in_plans = in_plans or _starts_plans(s)
-        part = _part(s, in_plans, opening, closing)
+        plans_by = plans_by or _starts_plans(s)
+        evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text)
         records.append({
             "id": s.id,
             "text": s.text,
@@ -54,32 +71,54 @@ def sentence_records(report: Report) -> list[dict]:
             "is_heading": s.is_heading,
             "first_paragraph": s.paragraph == 0,
             "last_paragraph": s.paragraph == n_paragraphs - 1,
-            "part": part,
+            "part": evidence.split(":")[0] if evidence else "",
+            "evidence": evidence,
         })
     return records
 
 
-def _part(s, in_plans: bool, first_heading: int, closing: int) -> str:
-    """The part of the report that decides a sentence's label over its topic words (see
-    :func:`toolkit.model.apply_part_rule`): one of :data:`~toolkit.taxonomy.PARTS` or ``""``."""
-    if s.paragraph < first_heading:
-        return "overview"
-    if in_plans:
-        return "plans"
+def alone_record(text: str, *, id: str = "") -> dict:
+    """The record of a sentence known without its report (one line of a list, a Label Studio task
+    with no context): no heading, no neighbours, no position, no part. Models classify it by its
+    text alone (:meth:`toolkit.model.SectionModel.predict_proba`)."""
+    return {"id": id, "text": text, "heading": "", "section": "", "prev": "", "next": "", "position": 0.5,
+            "paragraph_position": 0.5, "is_heading": False, "first_paragraph": False, "last_paragraph": False,
+            "part": "", "evidence": "", "alone": True}
+
+
+def _first_index(sentences, paragraph: int) -> int:
+    return next(s.index for s in sentences if s.paragraph == paragraph)
+
+
+def _evidence(s, plans_by: str, first_body: int, opening: int, closing: int, page: set[int],
+              problems_text: set[int]) -> str:
+    """The part of the report that speaks for a sentence's label over its topic words, and how it
+    was found: one of :data:`EVIDENCE` or ``""``."""
+    if s.paragraph in page:
+        return "other:page"
+    if s.paragraph < opening:
+        return "overview:first-paragraph" if s.paragraph == first_body else "overview:before-heading"
     if s.paragraph == closing:
-        return "closing"
+        return "closing:last-paragraph"
+    if plans_by:
+        return plans_by
     section = s.text if s.is_heading and s.level == 1 else s.section
     if s.position >= _PLANS_EARLIEST and _PROBLEMS_HEADING.search(section):
-        return "problems"
-    return "other" if off_topic(section) else ""
+        return "problems:heading"
+    if s.paragraph in problems_text:
+        return "problems:text"
+    return "other:heading" if off_topic(section) else ""
 
 
-def _starts_plans(s) -> bool:
-    """A heading or lead-in ("…打算如下:") that opens the plans part, in the report's later part."""
+def _starts_plans(s) -> str:
+    """How a sentence opens the plans part, in the report's later part: a heading, a lead-in
+    ("…打算如下:") or a sentence about the future ("明年,…"); ``""`` if it does not."""
     if s.position >= _FUTURE_EARLIEST and not s.is_heading and _FUTURE_START.search(s.text):
-        return True
-    return (s.position >= _PLANS_EARLIEST and (s.is_heading or bool(LEAD_IN.search(s.text)))
-            and bool(_PLANS_START.search(s.text)) and not _PROBLEMS.search(s.text))
+        return "plans:future"
+    if (s.position >= _PLANS_EARLIEST and (s.is_heading or bool(LEAD_IN.search(s.text)))
+            and bool(_PLANS_START.search(s.text)) and not _PROBLEMS.search(s.text)):
+        return "plans:heading" if s.is_heading else "plans:lead-in"
+    return ""
 
 
 def records_of(reports: Iterable[Report]) -> list[dict]:

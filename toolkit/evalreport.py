@@ -24,9 +24,12 @@ def to_markdown(result: dict) -> str:
     lines = [
         "# Evaluation of the section classifier",
         "",
-        f"Grouped {result['folds']}-fold cross-validation by near-duplicate report group (seed {result['seed']}): "
-        f"{d['sentences']} labelled sentences, {d['reports']} reports, {d['groups']} groups. No group is ever on "
-        "both sides of a split; hyper-parameters are chosen by an inner grouped search on each outer training side.",
+        f"Grouped {result['folds']}-fold cross-validation (seed {result['seed']}): {d['sentences']} labelled sentences, "
+        f"{d['reports']} reports, {d['groups']} groups. A group is a kind of unit ({d.get('unit_kinds', 0)} kinds, from "
+        "the corpus manifests: every report of a kind is on one side) or, for reports of no declared kind, a "
+        "near-duplicate report group. Hyper-parameters are chosen by an inner grouped search on each outer "
+        "training side, and part weights, temperature and the low-confidence threshold by inner grouped folds "
+        f"of it. Sentences per corpus: {', '.join(f'{k} {v}' for k, v in d.get('corpora', {}).items())}.",
         "",
         "## Model comparison",
         "",
@@ -36,6 +39,22 @@ def to_markdown(result: dict) -> str:
     lines += _table(["model", "macro-F1", "micro-F1", "accuracy", "macro-F1 per fold"], rows)
     lines += ["", f"Best: **{best['name']}**, macro-F1 {best['macro_f1']}, micro-F1 {best['micro_f1']}; "
               f"parameters most often chosen: `{json.dumps({k: best['params'][k] for k in ('classifier', 'C', 'alpha')})}`.", ""]
+    if result.get("heldout"):
+        lines += heldout_markdown(result["heldout"])
+    if result.get("by_corpus"):
+        lines += ["## By corpus (best model, out-of-fold)", ""]
+        lines += _table(["corpus", "sentences", "accuracy", "macro-F1", "accuracy, sentences alone"],
+                        [[k, v["n"], v["accuracy"], v["macro_f1"], v["alone_accuracy"]] for k, v in result["by_corpus"].items()])
+        lines += [""]
+    if result.get("alone"):
+        a = result["alone"]
+        lines += ["## Sentences alone (best model, out-of-fold)", "",
+                  "Each sentence classified with no heading, neighbours or position, as `toolkit tag --sentences` and "
+                  f"a Label Studio task without context are: accuracy **{a['accuracy']}**, macro-F1 {a['macro_f1']}.", ""]
+    if result.get("calibration"):
+        lines += ["## Confidence (best model, out-of-fold)", ""]
+        lines += confidence_table(result["calibration"])
+        lines += ["", "Reliability diagram: `reliability.png`.", ""]
     lines += ["## What context adds (best model type, fixed parameters)", ""]
     lines += _table(["features", "macro-F1", "micro-F1"],
                     [[k, v["macro_f1"], v["micro_f1"]] for k, v in result["context_ablation"].items()])
@@ -56,8 +75,33 @@ def to_markdown(result: dict) -> str:
     lines += _table(["gold", "predicted", "conf.", "heading", "sentence"],
                     [[e["gold"], e["predicted"], e["confidence"], e["heading"][:24], e["text"][:60]]
                      for e in result["confident_errors"]])
-    lines += ["", "Plots: `confusion_matrix.png`, `per_label_f1.png`, `learning_curve.png`.", ""]
+    lines += ["", "Plots: `confusion_matrix.png`, `per_label_f1.png`, `learning_curve.png`, `reliability.png`.", ""]
     return "\n".join(lines)
+
+
+def confidence_table(calibration: dict) -> list[str]:
+    """Rows: in context / alone; columns: what a user of the confidences relies on."""
+    rows = []
+    for name, c in calibration.items():
+        if not c:
+            continue
+        ece = next((b["ece"] for b in c["reliability"] if "ece" in b), None)
+        rows.append([name.replace("_", " "), c["n"], c["high_confidence_share"], c["high_confidence_precision"],
+                     c["flagged_share"], c["errors_flagged"], ece])
+    return _table(["predictions", "n", "share with confidence >= 0.9", "precision there", "share flagged low",
+                   "errors flagged", "ECE"], rows)
+
+
+def heldout_markdown(h: dict) -> list[str]:
+    """The untouched test set's section of the report."""
+    lines = ["## Untouched test set", "",
+             f"`{h['model']}` on {h['sentences']} sentences of {h['reports']} reports that nothing was trained or tuned "
+             f"on: accuracy **{h['accuracy']}**, macro-F1 **{h['macro_f1']}**; sentences alone: accuracy "
+             f"**{h['alone']['accuracy']}**, macro-F1 {h['alone']['macro_f1']}.", ""]
+    lines += confidence_table({"in context": h["confidence"], "alone": h["alone"]["confidence"]})
+    lines += ["", "| label | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+    lines += [f"| {k} | {v['precision']} | {v['recall']} | {v['f1']} | {v['support']} |" for k, v in h["per_label"].items()]
+    return lines + [""]
 
 
 def plot(result: dict, out_dir: Path) -> list[Path]:
@@ -102,6 +146,26 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     ax.set_ylim(0, 1)
     ax.set_title("Learning curve")
     paths.append(save_figure(fig, out_dir / "learning_curve.png"))
+
+    if result.get("calibration"):
+        fig, ax = plt.subplots(figsize=(5, 5))
+        ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
+        series = [("in context", result["calibration"].get("in_context"))]
+        series.append(("alone", result["calibration"].get("alone")))
+        if result.get("heldout"):
+            series.append(("untouched test set", result["heldout"]["confidence"]))
+        for name, c in series:
+            if not c:
+                continue
+            bins = [b for b in c["reliability"] if b.get("n")]
+            ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], marker="o", label=name)
+        ax.set_xlabel("confidence")
+        ax.set_ylabel("accuracy")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.legend(loc="upper left")
+        ax.set_title("Reliability (out-of-fold)")
+        paths.append(save_figure(fig, out_dir / "reliability.png"))
     plt.close("all")
     return paths
 

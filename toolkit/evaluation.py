@@ -17,6 +17,7 @@ import numpy as np
 from toolkit.errors import AnnotationError
 from toolkit.model import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
+from toolkit.splits import grouped_folds
 from toolkit.training import Examples, fit
 
 Progress = Callable[[str], None]
@@ -33,9 +34,13 @@ ABLATIONS: dict[str, dict] = {
     "+ heading + neighbours": {"context": ["heading", "neighbours"], "part_rule": False},
     "+ heading + neighbours + position": {"context": ["heading", "neighbours", "position"], "part_rule": False},
     "+ heading + neighbours + position + cue words": {"context": _ALL_CONTEXT, "part_rule": False},
-    "+ part rules (opening, problems, plans, closing, charity)": {"context": _ALL_CONTEXT, "part_rule": True},
+    "+ part rules (opening, problems, plans, closing, charity), hard": {"context": _ALL_CONTEXT, "part_rule": True},
+    "+ part rules weighed by learned detector weights, calibrated": {"context": _ALL_CONTEXT, "part_rule": True,
+                                                                   "calibrate": True},
 }
-"""Feature sets of the context ablation, each adding one block to the one before."""
+"""Feature sets of the context ablation, each adding one block to the one before (uncalibrated
+unless the row says so, without the text-only model)."""
+_FAST = {"calibrate": False, "alone": False}
 
 
 def available_tokenizers() -> list[str]:
@@ -47,34 +52,10 @@ def available_tokenizers() -> list[str]:
     return [b for b in TOKENIZER_BACKENDS if b == "jieba" or importlib.util.find_spec(b) is not None]
 
 
-def grouped_folds(groups: Sequence[str], folds: int, seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
-    """K folds over whole groups, groups shuffled by ``seed`` and dealt largest first to the
-    smallest fold. Raises ``AssertionError`` if any group lands on both sides."""
-    names = sorted(set(groups))
-    if len(names) < folds:
-        raise ValueError(f"{len(names)} report groups cannot make {folds} folds")
-    size = Counter(groups)
-    random.Random(seed).shuffle(names)
-    names.sort(key=lambda g: -size[g])
-    bins: list[list[str]] = [[] for _ in range(folds)]
-    load = [0] * folds
-    for name in names:
-        k = load.index(min(load))
-        bins[k].append(name)
-        load[k] += size[name]
-    groups_arr = np.asarray(groups)
-    out = []
-    for members in bins:
-        test = np.flatnonzero(np.isin(groups_arr, members))
-        train = np.flatnonzero(~np.isin(groups_arr, members))
-        assert not set(groups_arr[test]) & set(groups_arr[train]), "a report group is on both sides of a split"
-        out.append((train, test))
-    return out
-
-
 @dataclass
 class CVResult:
-    """Out-of-fold predictions of one configuration."""
+    """Out-of-fold predictions of one configuration: in context, and (where the model has a
+    text-only part) of each sentence alone; the low-confidence flags; each sentence's corpus."""
 
     name: str
     y_true: list[str]
@@ -82,6 +63,11 @@ class CVResult:
     confidence: list[float]
     fold: list[int]
     chosen: list[dict] = field(default_factory=list)
+    flagged: list[bool] = field(default_factory=list)
+    alone_pred: list[str] = field(default_factory=list)
+    alone_confidence: list[float] = field(default_factory=list)
+    alone_flagged: list[bool] = field(default_factory=list)
+    corpora: list[str] = field(default_factory=list)
 
     def scores(self) -> dict:
         from sklearn.metrics import accuracy_score, f1_score
@@ -107,6 +93,47 @@ class CVResult:
 
     def summary(self) -> dict:
         return {**self.scores(), "folds": len(set(self.fold)), "per_fold_macro_f1": self.per_fold_macro_f1()}
+
+    def alone(self) -> "CVResult | None":
+        """The same sentences predicted alone (no heading, neighbours or position), if recorded."""
+        if not self.alone_pred:
+            return None
+        return CVResult(f"{self.name} (sentences alone)", self.y_true, self.alone_pred, self.alone_confidence,
+                        self.fold, flagged=self.alone_flagged)
+
+    def where(self, keep: Sequence[bool]) -> "CVResult":
+        """The predictions of the sentences where ``keep`` holds (e.g. one corpus)."""
+        idx = [i for i, k in enumerate(keep) if k]
+
+        def pick(values: list) -> list:
+            return [values[i] for i in idx] if values else []
+
+        return CVResult(self.name, pick(self.y_true), pick(self.y_pred), pick(self.confidence), pick(self.fold),
+                        self.chosen, pick(self.flagged), pick(self.alone_pred), pick(self.alone_confidence),
+                        pick(self.alone_flagged), pick(self.corpora))
+
+    def by_corpus(self) -> dict[str, dict]:
+        """Scores of each corpus's sentences (``seed``, ``written``…), in context and alone."""
+        out = {}
+        for corpus in sorted(set(self.corpora)):
+            part = self.where([c == corpus for c in self.corpora])
+            alone = part.alone()
+            out[corpus or "unlisted"] = {**part.scores(), "alone_accuracy": alone.scores()["accuracy"] if alone else None}
+        return out
+
+    def confidence_report(self) -> dict:
+        """Precision of confident predictions, errors flagged, sentences flagged; reliability bins."""
+        from toolkit.calibration import confidence_report, reliability
+
+        correct = [t == p for t, p in zip(self.y_true, self.y_pred)]
+        report = confidence_report(self.confidence, correct, 0.0)
+        if self.flagged:
+            flagged = np.asarray(self.flagged, dtype=bool)
+            errors = ~np.asarray(correct, dtype=bool)
+            report["flagged_share"] = round(float(flagged.mean()), 4)
+            report["errors_flagged"] = round(float(flagged[errors].mean()), 4) if errors.any() else None
+        report.pop("min_confidence")
+        return {**report, "reliability": reliability(self.confidence, correct)}
 
     def per_label(self) -> dict[str, dict]:
         from sklearn.metrics import precision_recall_fscore_support
@@ -137,7 +164,7 @@ def select_params(examples: Examples, grid: Sequence[Mapping], base: Mapping, *,
     folds = grouped_folds(examples.groups, min(inner_folds, len(set(examples.groups))), seed)
     best, best_score = None, -1.0
     for point in grid:
-        params = {**base, **point}
+        params = {**base, **point, "calibrate": False, "alone": False}
         true, pred = [], []
         for train, test in folds:
             model = fit(examples.subset(train), params, seed=seed)
@@ -146,7 +173,7 @@ def select_params(examples: Examples, grid: Sequence[Mapping], base: Mapping, *,
             pred += labels
         score = _macro_f1(true, pred)
         if score > best_score:
-            best, best_score = params, score
+            best, best_score = {**base, **point}, score
     return dict(best)
 
 
@@ -154,19 +181,31 @@ def cross_validate(examples: Examples, params: Mapping | None = None, *, folds: 
                    grid: Sequence[Mapping] | None = None, name: str = "model") -> CVResult:
     """Grouped K-fold out-of-fold predictions; with ``grid``, parameters are chosen per outer fold
     by :func:`select_params` on its training side (nested CV)."""
+    from toolkit.context import alone_record
+
     base = {**DEFAULT_PARAMS, **(params or {})}
     n = len(examples)
-    pred, conf, fold_of = [""] * n, [0.0] * n, [0] * n
+    pred, conf, fold_of, flagged = [""] * n, [0.0] * n, [0] * n, [False] * n
+    alone_pred, alone_conf, alone_flagged = [""] * n, [0.0] * n, [False] * n
+    with_alone = bool(base.get("alone")) and base.get("classifier") != "majority"
     chosen = []
     for k, (train, test) in enumerate(grouped_folds(examples.groups, folds, seed)):
         train_ex = examples.subset(train)
         fold_params = select_params(train_ex, grid, base, seed=seed) if grid else base
         chosen.append({key: fold_params[key] for key in ("classifier", "C", "alpha") if key in fold_params})
         model = fit(train_ex, fold_params, seed=seed)
-        labels, confidence = model.predict([examples.records[i] for i in test])
+        records = [examples.records[i] for i in test]
+        labels, confidence = model.predict(records)
         for i, lab, c in zip(test, labels, confidence):
-            pred[i], conf[i], fold_of[i] = lab, c, k
-    return CVResult(name, list(examples.labels), pred, conf, fold_of, chosen)
+            pred[i], conf[i], fold_of[i], flagged[i] = lab, c, k, c < model.min_confidence
+        if with_alone:
+            labels, confidence = model.predict([alone_record(r["text"], id=r["id"]) for r in records])
+            for i, lab, c in zip(test, labels, confidence):
+                alone_pred[i], alone_conf[i], alone_flagged[i] = lab, c, c < model.alone_min_confidence
+    if not with_alone:
+        alone_pred, alone_conf, alone_flagged = [], [], []
+    return CVResult(name, list(examples.labels), pred, conf, fold_of, chosen, flagged, alone_pred, alone_conf,
+                    alone_flagged, list(examples.corpora))
 
 
 def score_model(model, examples: Examples) -> dict:
@@ -174,10 +213,21 @@ def score_model(model, examples: Examples) -> dict:
     micro F1, accuracy, and per-label precision, recall and F1."""
     if not len(examples):
         raise AnnotationError("the test labels match no sentence of the test corpus")
+    from toolkit.context import alone_record
+
     predicted, confidence = model.predict(examples.records)
-    result = CVResult("test", list(examples.labels), predicted, confidence, [0] * len(examples))
+    alone = [alone_record(r["text"], id=r["id"]) for r in examples.records]
+    alone_pred, alone_conf = model.predict(alone)
+    result = CVResult("test", list(examples.labels), predicted, confidence, [0] * len(examples),
+                      flagged=[c < t for c, t in zip(confidence, model.min_confidences(examples.records))],
+                      alone_pred=alone_pred, alone_confidence=alone_conf,
+                      alone_flagged=[c < t for c, t in zip(alone_conf, model.min_confidences(alone))],
+                      corpora=list(examples.corpora))
+    alone_result = result.alone()
     return {"sentences": len(examples), "reports": len(set(examples.reports)), **result.scores(),
-            "per_label": result.per_label()}
+            "per_label": result.per_label(), "confidence": result.confidence_report(),
+            "alone": {**alone_result.scores(), "confidence": alone_result.confidence_report()},
+            "confusion": dict(zip(("labels", "matrix"), result.confusion()))}
 
 
 def weak_rule_baseline(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0) -> CVResult:
@@ -228,7 +278,8 @@ def confident_errors(result: CVResult, examples: Examples, top: int = 20) -> lis
 
 
 def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0,
-             models: Sequence[str] = tuple(GRIDS), progress: Progress | None = None) -> dict:
+             models: Sequence[str] = ("cnb", "logreg"), tokenizers: bool = False,
+             progress: Progress | None = None) -> dict:
     """The whole evaluation: model comparison (nested), context ablation, and for the best model
     per-label scores, confusion matrix, learning curve and confident errors."""
     say = progress or (lambda message: None)
@@ -250,25 +301,33 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
     ablation = {}
     for label, setting in ABLATIONS.items():
         say(f"context ablation: {label}")
-        ablation[label] = cross_validate(examples, {**best_params, **setting}, folds=folds, seed=seed).summary()
-    tokenizers = {}
-    for backend in available_tokenizers():
+        ablation[label] = cross_validate(examples, {**best_params, **_FAST, **setting}, folds=folds, seed=seed).summary()
+    tokenizer_scores = {}
+    for backend in available_tokenizers() if tokenizers else ():
         say(f"tokenizer: {backend}")
-        tokenizers[backend] = cross_validate(examples, {**best_params, "tokenizer": backend}, folds=folds, seed=seed).summary()
+        tokenizer_scores[backend] = cross_validate(examples, {**best_params, **_FAST, "tokenizer": backend}, folds=folds,
+                                             seed=seed).summary()
     say("learning curve")
-    curve = learning_curve(examples, best_params, folds=folds, seed=seed)
+    curve = learning_curve(examples, {**best_params, **_FAST}, folds=folds, seed=seed)
     labels, matrix = best.confusion()
+    alone = best.alone()
     return {
         "folds": folds,
         "seed": seed,
         "data": {"sentences": len(examples), "reports": len(set(examples.reports)), "groups": len(set(examples.groups)),
+                 "unit_kinds": len({g for g in examples.groups if g.startswith("kind:")}),
+                 "corpora": dict(sorted(Counter(c or "unlisted" for c in examples.corpora).items())),
                  "label_counts": dict(sorted(Counter(examples.labels).items()))},
         "comparison": {k: {**v.summary(), "chosen_params_per_fold": v.chosen} for k, v in comparison.items()},
         "best": {"name": best_name, "params": best_params, **best.summary()},
         "per_label": best.per_label(),
         "confusion": {"labels": labels, "matrix": matrix},
         "context_ablation": ablation,
-        "tokenizers": tokenizers,
+        "tokenizers": tokenizer_scores,
+        "by_corpus": best.by_corpus(),
+        "alone": {**alone.summary(), "per_label": alone.per_label()} if alone else None,
+        "calibration": {"in_context": best.confidence_report(),
+                        "alone": alone.confidence_report() if alone else None},
         "learning_curve": curve,
         "confident_errors": confident_errors(best, examples),
     }

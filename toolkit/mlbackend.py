@@ -103,9 +103,14 @@ def auth_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] | Non
 
 
 def record_from_task(data: Mapping[str, Any]) -> dict:
-    """A feature record for a sentence known only from a task's data (not found in the corpus)."""
+    """A feature record for a sentence known only from a task's data (not found in the corpus):
+    with no heading it is classified by its text alone (:func:`toolkit.context.alone_record`)."""
+    from toolkit.context import alone_record
+
     text = str(data.get("text") or "")
     heading = str(data.get("heading") or "")
+    if not heading:
+        return alone_record(text, id=str(data.get("id") or text_id(text)))
     return {"id": str(data.get("id") or text_id(text)), "text": text, "heading": heading, "section": heading,
             "prev": "", "next": "", "position": 0.5, "paragraph_position": 0.5, "is_heading": False,
             "first_paragraph": False, "last_paragraph": False}

@@ -20,14 +20,21 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.calibration import Calibration, temper
 from toolkit.errors import ModelError
 from toolkit.store import atomic_write_bytes, atomic_write_text
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION, TOPICS
 
-FORMAT = "toolkit-section-model/2"
+FORMAT = "toolkit-section-model/3"
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
-                  "tokenizer": "jieba", "part_rule": True}
+                  "tokenizer": "jieba", "part_rule": True, "calibrate": True, "alone": True, "inner_folds": 3,
+                  "flag_share": 0.15}
+"""Training parameters. ``part_rule`` weighs in the report's parts (learned weights when
+``calibrate``, else the hard rule of :func:`apply_part_rule`); ``calibrate`` fits part weights,
+temperature and the low-confidence threshold on ``inner_folds`` grouped folds
+(:mod:`toolkit.calibration`), flagging the least sure ``flag_share`` of sentences; ``alone`` adds a
+text-only model for sentences without their report."""
 
 
 class SectionModel:
@@ -38,12 +45,16 @@ class SectionModel:
     when asked for (:attr:`pipeline`).
     """
 
-    def __init__(self, pipeline=None, card: dict | None = None, *, compiled=None, pipeline_bytes: bytes | None = None):
+    def __init__(self, pipeline=None, card: dict | None = None, *, compiled=None, pipeline_bytes: bytes | None = None,
+                 alone=None, calibration: Calibration | None = None, alone_calibration: Calibration | None = None):
         if pipeline is None and pipeline_bytes is None:
             raise ValueError("a SectionModel needs a pipeline or its pickled bytes")
         self._pipeline = pipeline
         self._pipeline_bytes = pipeline_bytes
         self.compiled = compiled
+        self.alone = alone
+        self.calibration = calibration
+        self.alone_calibration = alone_calibration
         self.card = dict(card or {})
 
     @property
@@ -72,8 +83,19 @@ class SectionModel:
 
     def warm(self) -> None:
         """Load what the first prediction would (the segmenter's dictionary…), e.g. before forking."""
-        if self.compiled is not None:
-            self.compiled.warm()
+        for compiled in (self.compiled, self.alone):
+            if compiled is not None and hasattr(compiled, "warm"):
+                compiled.warm()
+
+    @property
+    def min_confidence(self) -> float:
+        """Below this confidence a prediction in context is flagged (fitted, else 0.5)."""
+        return self.calibration.min_confidence if self.calibration else 0.5
+
+    @property
+    def alone_min_confidence(self) -> float:
+        """Below this confidence a prediction for a sentence alone is flagged (fitted, else 0.5)."""
+        return self.alone_calibration.min_confidence if self.alone_calibration else self.min_confidence
 
     @property
     def classes(self) -> list[str]:
@@ -85,17 +107,48 @@ class SectionModel:
     def version(self) -> str:
         return str(self.card.get("model_version", "unversioned"))
 
+    def _context_proba(self, records: Sequence[dict]) -> np.ndarray:
+        if self.compiled is not None:
+            return self.compiled.predict_proba(records)
+        return self.pipeline.predict_proba(records)
+
+    def raw_proba(self, records: Sequence[dict]) -> np.ndarray:
+        """Probabilities before calibration and the part rule; records marked ``alone``
+        (:func:`toolkit.context.alone_record`) go to the text-only model when there is one."""
+        records = list(records)
+        proba = np.zeros((len(records), len(self.classes)))
+        alone = np.array([bool(r.get("alone")) for r in records], dtype=bool)
+        if self.alone is None:
+            alone[:] = False
+        rows = np.flatnonzero(~alone)
+        if len(rows):
+            proba[rows] = self._context_proba([records[i] for i in rows])
+        rows = np.flatnonzero(alone)
+        if len(rows):
+            proba[rows] = self.alone.predict_proba([records[i] for i in rows])
+        return proba
+
     def predict_proba(self, records: Sequence[dict]) -> np.ndarray:
-        """Class probabilities, columns in :attr:`classes` order (after the part rule, if on)."""
+        """Class probabilities, columns in :attr:`classes` order: calibrated with the part
+        evidence weighed in (or the hard part rule, for a model trained without calibration)."""
+        records = list(records)
         if not records:
             return np.zeros((0, len(self.classes)))
-        if self.compiled is not None:
-            proba = self.compiled.predict_proba(records)
-        else:
-            proba = self.pipeline.predict_proba(records)
-        if self.card.get("params", {}).get("part_rule", False):
-            proba = apply_part_rule(records, proba, self.classes)
+        proba = self.raw_proba(records)
+        alone = np.array([bool(r.get("alone")) and self.alone is not None for r in records], dtype=bool)
+        context = np.flatnonzero(~alone)
+        if len(context) and self.calibration is not None:
+            proba[context] = self.calibration.apply([records[i] for i in context], proba[context], self.classes)
+        elif len(context) and self.card.get("params", {}).get("part_rule", False):
+            proba[context] = apply_part_rule([records[i] for i in context], proba[context], self.classes)
+        if alone.any() and self.alone_calibration is not None:
+            proba[alone] = temper(proba[alone], self.alone_calibration.temperature)
         return proba
+
+    def min_confidences(self, records: Sequence[dict]) -> list[float]:
+        """The low-confidence threshold that applies to each record (in context or alone)."""
+        return [self.alone_min_confidence if r.get("alone") and self.alone is not None else self.min_confidence
+                for r in records]
 
     def predict(self, records: Sequence[dict]) -> tuple[list[str], list[float]]:
         """Most probable label and its probability for each record."""
@@ -141,7 +194,10 @@ def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
     path = Path(path)
     buffer = io.BytesIO()
     joblib.dump({"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "compiled": model.compiled,
-                 "pipeline": model.pipeline_bytes()}, buffer, compress=3)
+                 "pipeline": model.pipeline_bytes(), "alone": model.alone,
+                 "calibration": model.calibration.to_dict() if model.calibration else None,
+                 "alone_calibration": model.alone_calibration.to_dict() if model.alone_calibration else None},
+                buffer, compress=3)
     data = buffer.getvalue()
     card = {**model.card, "format": FORMAT, "taxonomy_version": TAXONOMY_VERSION,
             "model_file": path.name, "model_sha256": hashlib.sha256(data).hexdigest(), "model_bytes": len(data)}
@@ -195,7 +251,11 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionMod
         raise ModelError(f"{name}: made for taxonomy {payload.get('taxonomy_version')!r}, expected {TAXONOMY_VERSION!r}")
     if not isinstance(payload.get("pipeline"), bytes):
         raise ModelError(f"{name}: not a toolkit section model of format {FORMAT}; retrain with 'toolkit train'")
-    model = SectionModel(card=card, compiled=payload.get("compiled"), pipeline_bytes=payload["pipeline"])
+    calibration, alone_calibration = payload.get("calibration"), payload.get("alone_calibration")
+    model = SectionModel(card=card, compiled=payload.get("compiled"), pipeline_bytes=payload["pipeline"],
+                         alone=payload.get("alone"),
+                         calibration=Calibration.from_dict(calibration) if calibration else None,
+                         alone_calibration=Calibration.from_dict(alone_calibration) if alone_calibration else None)
     unknown = [c for c in model.classes if c not in BY_SLUG]
     if unknown:
         raise ModelError(f"{name}: predicts labels outside the taxonomy: {unknown}")

@@ -80,7 +80,7 @@ def shared_model(model: str | os.PathLike | ModelRef, backend: str) -> tuple[Mod
 
 
 def predict_batch(ref: ModelRef, reports: list[tuple[str, str, list[str]]], quiet: bool = False, *,
-                  min_confidence: float = DEFAULT_MIN_CONFIDENCE, fmt: str | None = None) -> list:
+                  min_confidence: float | None = DEFAULT_MIN_CONFIDENCE, fmt: str | None = None) -> list:
     """Worker task: cut a batch of ``(id, source, paragraphs)`` reports into sentences and tag
     them; each report's tagged sentences, or with ``fmt`` the report rendered in that format."""
     if quiet:
@@ -102,7 +102,7 @@ def tag_parallel(
     jobs: int = 2,
     backend: str = "fork",
     scheduler: str | None = None,
-    min_confidence: float = DEFAULT_MIN_CONFIDENCE,
+    min_confidence: float | None = DEFAULT_MIN_CONFIDENCE,
     batch: int = BATCH_SENTENCES,
     quiet: bool = False,
     fmt: str | None = None,

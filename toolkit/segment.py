@@ -52,6 +52,20 @@ _TITLE_MAX = 20
 _TITLE_BREAKS = re.compile(r"[,;:、]")
 _PART_HEADING = re.compile(rf"^第[{_NUM_CN}]{{1,3}}部分")
 """"第一部分 主要工作" divides a report like a level-1 heading."""
+_ORDINAL = re.compile(rf"^第[{_NUM_CN}]{{1,3}}[,、:]")
+""""第一,以教代会为载体,推进民主管理。…" opens a section like "一、": its first sentence is the heading."""
+_ORDINAL_RUN_IN_MAX = 40
+_JUNK = re.compile(
+    r"^(首页|当前位置|您的位置|位置[::])|[>›»]\s*\S+\s*[>›»]|^(发布|发表|更新)(时间|日期)|^(来源|作者|责任编辑|编辑|浏览|阅读|点击)"
+    r"(次数|量)?[::]|(浏览|阅读|点击)(次数|量)?[::]?\s*\d+次?$|^(上一篇|下一篇|上一页|下一页|相关(推荐|阅读|文章|范文)|"
+    r"热门(推荐|文章)|推荐阅读|返回(顶部|首页|列表)|打印(本页)?|关闭(窗口)?|分享到|【?(打印|关闭|收藏)】?$)|"
+    r"^-\s*\d{1,3}\s*-$|^第\s*\d{1,3}\s*页|共\s*\d{1,3}\s*页$|^\d{1,3}\s*/\s*\d{1,3}$|^\d{1,3}$|"
+    r"(范文|文库|文档|文秘|资料|公文|写作)(网|大全|频道)|网\s*[-_|]|[-_|]\s*\S{0,12}(网|频道)$|(版权所有|Copyright|ICP备)|"
+    r"[(( ](精选|优秀|通用|热门)?[\d一二三四五六七八九十]{1,2}篇[))]|^\S{1,12}网$")
+"""Lines that belong to the page, not the report: site navigation, publishing data, page numbers."""
+_SEPARATOR = re.compile(rf"^(篇|范文|例文|第)\s*([{_NUM_CN}]{{1,3}}|\d{{1,2}})\s*(篇)?[::]?$")
+""""篇2", "范文三", "第二篇": a page of sample reports announces the next one."""
+_REPORT_TITLE = re.compile(r"(工作总结|工作报告|工作汇报|工作回顾|述职报告)(\(.{0,12}\))?$")
 _SALUTATION = re.compile(r"^(各位|尊敬的|同志们)")
 _GREETING_MAX = 20
 """A salutation opens a report only as a short greeting line ("各位代表:"), not as the start of a
@@ -186,7 +200,23 @@ def numbered_level(line: str) -> int:
     match = _NUMBERED.match(line)
     if match:
         return match.lastindex
-    return 1 if _PART_HEADING.match(line) else 0
+    return 1 if _PART_HEADING.match(line) or _ORDINAL.match(line) else 0
+
+
+def is_junk(line: str) -> bool:
+    """A line of the web page or the printed page around a report (breadcrumbs, "发布时间:…",
+    "上一篇", page numbers, "篇2"), not part of its text.
+
+    >>> [is_junk(s) for s in ("首页 > 范文 > 工作总结", "- 3 -", "第2页 共5页", "篇2", "一、组织建设")]
+    [True, True, True, True, False]
+    """
+    return len(line) <= 60 and bool(_JUNK.search(line) or _SEPARATOR.match(line))
+
+
+def is_report_title(line: str) -> bool:
+    """A short line naming a report ("XX公司工会2023年工作总结"): it begins the report it names."""
+    return (len(line) <= 40 and not _has_terminal_stop(line) and bool(_REPORT_TITLE.search(line))
+            and not is_junk(line) and not numbered_level(line))
 
 
 def _has_terminal_stop(text: str) -> bool:
@@ -195,9 +225,9 @@ def _has_terminal_stop(text: str) -> bool:
 
 def _is_title_line(paragraph: str) -> bool:
     """A short unnumbered line with no stop and no comma: a section title ("下步打算",
-    "二〇二五年工作思路")."""
+    "二〇二五年工作思路"); not a line of the page around the report."""
     return (0 < len(paragraph) <= _TITLE_MAX and not _has_terminal_stop(paragraph) and not _TITLE_BREAKS.search(paragraph)
-            and not _SALUTATION.match(paragraph))
+            and not _SALUTATION.match(paragraph) and not is_junk(paragraph))
 
 
 def _is_lead_title(paragraph: str) -> bool:
@@ -230,7 +260,8 @@ def run_in_heading(paragraph: str, sentences: Sequence[str]) -> int:
     if len(sentences) < 2:
         return 0
     level = numbered_level(paragraph)
-    return level if level and len(sentences[0]) <= 20 else 0
+    longest = _ORDINAL_RUN_IN_MAX if _ORDINAL.match(paragraph) else 20
+    return level if level and len(sentences[0]) <= longest else 0
 
 
 def is_opening(paragraph: str) -> bool:
@@ -247,6 +278,30 @@ def is_opening(paragraph: str) -> bool:
     return bool(_OPENING_CUE.search(head) and (_OPENING_START.match(paragraph) or _OPENING_CUE.search(paragraph[:30])))
 
 
+def _is_strong_opening(paragraph: str) -> bool:
+    """An opening that dates itself or names who speaks ("2023年,…在…领导下", "社区工会在…领导下"):
+    it begins a report after any paragraph. One that begins with "在" ("在公司党委的支持下,我们建成
+    了…") may as well stand in the middle of a report, so it begins one only after a closing, a title
+    or the page's own lines."""
+    return is_opening(paragraph) and not paragraph.startswith("在")
+
+
+def _ends_report(paragraph: str) -> bool:
+    return is_closing(paragraph) or is_junk(paragraph) or is_report_title(paragraph) or is_signature(paragraph)
+
+
+_SIGNATURE = re.compile(r"^(\S{2,30}(工会|委员会|联合会|女工委|办公室))?\s*((\d{4}|二〇[〇一二三四五六七八九]{2}|20[Xx]{2})年\S{1,3}月(\S{1,3}日)?)?$")
+
+
+def is_signature(paragraph: str) -> bool:
+    """A signature or date line closing a report ("XX公司工会 2023年12月28日").
+
+    >>> [is_signature(s) for s in ("XX公司工会 2023年12月28日", "二〇二三年十二月", "一、组织建设")]
+    [True, True, False]
+    """
+    return len(paragraph) <= 40 and bool(_SIGNATURE.match(paragraph))
+
+
 def is_closing(paragraph: str) -> bool:
     """Does ``paragraph`` read like a report's closing (or problems/plans) paragraph?"""
     return not numbered_level(paragraph) and bool(_CLOSING_CUE.search(paragraph))
@@ -259,46 +314,81 @@ def _top_numeral(paragraph: str) -> str:
 def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -> Iterator[list[str]]:
     """Group a stream of paragraphs into reports, yielding each report as soon as the next begins.
 
-    A report begins at an opening paragraph (:func:`is_opening`) that follows a non-opening one,
-    or where level-1 numbering restarts at "一、" after a report that has used it. In the second
-    case the new report begins after the last closing paragraph since the previous level-1
-    heading, else at the "一、" heading itself, unless the paragraph before it is a lead-in
-    ("…从以下几个方面:") and no closing paragraph came before it: that keeps the list in the
-    same report (a half-year summary followed by its plans). Only the current report is held in
-    memory.
+    A report begins:
+
+    * at a separator line of a page of sample reports ("篇2", "范文三") or a report's title line
+      ("XX公司工会2023年工作总结");
+    * at an opening paragraph (:func:`is_opening`) that follows a non-opening one, when it is
+      dated ("2023年,…在…领导下") or follows a closing, a title or the page's own lines;
+    * where level-1 numbering restarts at "一、" after a report that has used it. The new report
+      then begins after the last closing paragraph since the previous level-1 heading, else at the
+      "一、" heading itself, unless the paragraph before it is a lead-in ("…从以下几个方面:") and
+      no closing paragraph came before it: that keeps the list in the same report (a half-year
+      summary followed by its plans).
+
+    A report needs ``min_paragraphs`` paragraphs of its own text (page lines do not count) before
+    another may begin; a new report takes the title and separator lines just before it. Only the
+    current report is held in memory.
     """
     buf: list[str] = []
+    content = 0
     seen_top = False
     last_top = 0
     for paragraph in paragraphs:
         numeral = _top_numeral(paragraph)
         if not buf:
             buf.append(paragraph)
+            content = 0 if is_junk(paragraph) else 1
             seen_top = numeral != ""
             continue
         i = len(buf)
         cut = None
-        if i >= min_paragraphs and is_opening(paragraph) and not is_opening(buf[-1]):
-            cut = i
-        elif numeral == "一" and seen_top and i >= min_paragraphs:
-            closing = next((j for j in range(i - 1, last_top, -1) if is_closing(buf[j])), None)
-            if closing is not None:
-                cut = closing + 1
-            elif not LEAD_IN.search(buf[-1]):
+        if content >= min_paragraphs:
+            if _SEPARATOR.match(paragraph) or (is_report_title(paragraph) and not is_report_title(buf[-1])):
                 cut = i
-            if cut is not None and cut < min_paragraphs:
+            elif is_opening(paragraph) and not is_opening(buf[-1]) and (_is_strong_opening(paragraph) or _ends_report(buf[-1])):
+                cut = i
+            elif numeral == "一" and seen_top:
+                closing = next((j for j in range(i - 1, last_top, -1) if is_closing(buf[j])), None)
+                if closing is not None:
+                    cut = closing + 1
+                elif not LEAD_IN.search(buf[-1]):
+                    cut = i
+            while cut is not None and cut > 1 and (_SEPARATOR.match(buf[cut - 1]) or is_report_title(buf[cut - 1])):
+                cut -= 1
+            if cut is not None and sum(not is_junk(p) for p in buf[:cut]) < min_paragraphs:
                 cut = None
         buf.append(paragraph)
+        content += not is_junk(paragraph)
         if cut is not None:
             yield buf[:cut]
             buf = buf[cut:]
-            seen_top = False
+            content = sum(not is_junk(p) for p in buf)
+            seen_top = any(_top_numeral(p) for p in buf[:-1])
             last_top -= cut
         if numeral:
             seen_top = True
             last_top = len(buf) - 1
     if buf:
         yield buf
+
+
+_INLINE_HEADING = re.compile(rf"(?<=[。!?])\s*(?=[{_NUM_CN}]{{1,3}}、|\([{_NUM_CN}]{{1,3}}\)|第[{_NUM_CN}]{{1,3}}(?:部分|[,、]))")
+_RUN_ON = 400
+
+
+def restore_breaks(line: str) -> list[str]:
+    """A long line that has lost its line breaks, cut back into paragraphs before each heading number
+    that follows a full stop ("…完成。二、加强组织建设…"). The cuts fall where sentences end anyway, so
+    every sentence keeps its text (and id).
+
+    >>> restore_breaks("一、组织。" + "新建工会。" * 80 + "二、帮扶。慰问职工。")[-1]
+    '二、帮扶。慰问职工。'
+    """
+    if len(line) < _RUN_ON:
+        return [line]
+    parts = [p.strip() for p in _INLINE_HEADING.split(line)]
+    return [p for p in parts if p] if len(parts) > 2 else [line]
 
 
 def report_starts(paragraphs: Sequence[str], min_paragraphs: int = 3) -> list[int]:
@@ -435,7 +525,8 @@ def _reports_with_ids(paragraphs: Iterable[str], source: str) -> Iterator[Report
     """Reports found in a stream of paragraphs, with ids but no sentences yet: a report's id hashes
     its text; a second identical copy in the same input gets ``-2``, a third ``-3``…"""
     seen: dict[str, int] = {}
-    for chunk in iter_report_paragraphs(p.strip() for p in paragraphs if p.strip()):
+    lines = (part for p in paragraphs if p.strip() for part in restore_breaks(p.strip()))
+    for chunk in iter_report_paragraphs(lines):
         base = text_id("\n".join(chunk), prefix="r")
         seen[base] = seen.get(base, 0) + 1
         yield Report(id=base if seen[base] == 1 else f"{base}-{seen[base]}", paragraphs=chunk, source=source)

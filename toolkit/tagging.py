@@ -21,7 +21,8 @@ from toolkit.taxonomy import LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines
 
 FIELDS = ("report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")
-DEFAULT_MIN_CONFIDENCE = 0.5
+DEFAULT_MIN_CONFIDENCE: float | None = None
+"""``None``: flag below the threshold the model fitted (:attr:`~toolkit.model.SectionModel.min_confidence`)."""
 BATCH_SENTENCES = 2000
 
 
@@ -67,7 +68,7 @@ def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> It
 
 
 def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Sequence[float], *,
-             min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
+             min_confidence: float = 0.5) -> list[list[Tagged]]:
     """Tagged sentences per report from the labels and confidences of all their sentences, in order."""
     out, k = [], 0
     for report in reports:
@@ -83,13 +84,34 @@ def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Seque
 
 
 def tag_reports(model: SectionModel, reports: Sequence[Report], *,
-                min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
+                min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
     """Label every sentence of ``reports`` in one model call (per-call overhead is paid once)."""
     labels, confidence = model.predict([r for report in reports for r in sentence_records(report)])
-    return assemble(reports, labels, confidence, min_confidence=min_confidence)
+    threshold = model.min_confidence if min_confidence is None else min_confidence
+    return assemble(reports, labels, confidence, min_confidence=threshold)
 
 
-def tag_report(model: SectionModel, report: Report, *, min_confidence: float = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
+def tag_sentences(model: SectionModel, texts: Sequence[str], *, source: str = "",
+                  min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
+    """Label sentences known without their report (a list, one sentence each) by their text alone:
+    no heading, neighbours or position speak for them (:func:`toolkit.context.alone_record`).
+    ``index`` is the sentence's place in ``texts``; empty lines are skipped."""
+    from toolkit.context import alone_record
+    from toolkit.segment import text_id
+    from toolkit.textio import normalize
+
+    kept = [(i, normalize(t).strip()) for i, t in enumerate(texts)]
+    kept = [(i, t) for i, t in kept if t]
+    records = [alone_record(t, id=text_id(t)) for _, t in kept]
+    labels, confidence = model.predict(records)
+    threshold = model.alone_min_confidence if min_confidence is None else min_confidence
+    report = text_id("\n".join(t for _, t in kept), prefix="r") if kept else ""
+    return [Tagged(report=report, index=i, text=t, heading="", label=label, label_name=label_name(label),
+                   confidence=round(c, 4), low_confidence=c < threshold, id=r["id"], paragraph=i, source=source)
+            for (i, t), r, label, c in zip(kept, records, labels, confidence)]
+
+
+def tag_report(model: SectionModel, report: Report, *, min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
     """Label every sentence of ``report`` with the model's best section and its probability."""
     return tag_reports(model, [report], min_confidence=min_confidence)[0]
 
@@ -103,7 +125,7 @@ def iter_reports(paths: Iterable[str | os.PathLike], *, sentences: bool = True) 
 
 
 def tag_paths(model: SectionModel, paths: Iterable[str | os.PathLike], *,
-              min_confidence: float = DEFAULT_MIN_CONFIDENCE, batch: int = BATCH_SENTENCES) -> Iterator[list[Tagged]]:
+              min_confidence: float | None = DEFAULT_MIN_CONFIDENCE, batch: int = BATCH_SENTENCES) -> Iterator[list[Tagged]]:
     """Tagged sentences, one list per report, streamed in input order; reports are predicted in
     batches of about ``batch`` sentences so memory stays bounded and per-call overhead small."""
     for group in report_batches(iter_reports(paths), batch):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.segment import Report, Sentence, numbered_level
+from toolkit.segment import Report, Sentence, is_junk, is_report_title, is_signature, numbered_level
 
 Rule = Callable[[Sentence, Report], "str | None"]
 
@@ -52,15 +52,27 @@ def off_topic(heading: str) -> bool:
     return bool(heading) and bool(_OTHER.search(heading)) and topic_of(heading) is None
 
 
+_CLOSING_PARAGRAPH = re.compile(_CLOSING.pattern + r"|^总的来[看说]|一年来的实践|来之不易|贡献力量|新的更大|更大的?贡献|"
+                                 r"^(新的一年|展望\d{0,4}年?|展望未来|站在新的起点)[^。]{0,40}(再接再厉|奋力|努力|携手|砥砺|凝心)")
+
+
 def closing_paragraph(report: Report) -> int:
-    """Index of the report's closing paragraph (its last, unnumbered and looking back on the year), or -1."""
+    """Index of the report's closing paragraph, or -1: its last paragraph of text (signature, date
+    and page lines after it do not count), unnumbered, looking back on the year or vowing in
+    general terms."""
     if not report.sentences:
         return -1
     last = report.sentences[-1].paragraph
+    while last > 0 and last < len(report.paragraphs) and _after_text(report.paragraphs[last]):
+        last -= 1
     text = report.paragraphs[last] if last < len(report.paragraphs) else ""
-    if numbered_level(text) or not _CLOSING.search(text):
+    if numbered_level(text) or not _CLOSING_PARAGRAPH.search(text):
         return -1
     return last
+
+
+def _after_text(paragraph: str) -> bool:
+    return is_junk(paragraph) or is_signature(paragraph) or is_report_title(paragraph)
 
 
 def by_heading(sentence: Sentence, report: Report) -> str | None:

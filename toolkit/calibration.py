@@ -1,0 +1,170 @@
+"""Confidence the user can trust, learned from out-of-fold predictions on the training data.
+
+Three things are fitted, and applied, in this order, on probabilities the model gave to sentences it was not
+trained on (grouped inner folds, see :func:`toolkit.training.fit`):
+
+1. **Part weights.** The parts of a report (:data:`toolkit.context.EVIDENCE`: the paragraphs before
+   the first heading, a problems or plans part, the closing paragraph, a charity section, the
+   page's own lines) speak for a label over a sentence's topic words, but each detector is right
+   to a different degree. For each detector a weight ``w`` in [0, 1] says what share of the topic
+   sections' probability moves to the part's label; it is the ``w`` that maximises the
+   likelihood of the true labels of the sentences that detector fired on. A detector that is
+   often wrong thus moves little, and none overrides the text at 1.00 unless the data say so.
+2. **Temperature** (Guo et al., 2017): one scalar ``T`` that sharpens or softens every
+   probability (``p ** (1/T)``, renormalised, the same as dividing the logits by ``T``), chosen
+   to maximise the likelihood. It keeps the ranking and so the predicted label.
+3. **The low-confidence threshold**: the confidence below which the least sure
+   ``flag_share`` of the out-of-fold predictions fall, so the flag marks a known share of
+   sentences for review.
+
+Only NumPy is used, so tagging applies a calibration without importing scikit-learn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from toolkit.taxonomy import TOPICS
+
+WEIGHT_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 21))
+TEMPERATURE_GRID = tuple(round(t, 3) for t in np.exp(np.linspace(np.log(0.25), np.log(4.0), 49)))
+DEFAULT_FLAG_SHARE = 0.15
+_EPS = 1e-12
+
+
+@dataclass
+class Calibration:
+    """Fitted part weights, temperature and low-confidence threshold (see the module docstring)."""
+
+    part_weights: dict[str, float] = field(default_factory=dict)
+    temperature: float = 1.0
+    min_confidence: float = 0.5
+
+    def apply(self, records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+        """Probabilities with the part evidence weighed in, then tempered."""
+        return temper(apply_parts(records, proba, classes, self.part_weights), self.temperature)
+
+    def to_dict(self) -> dict:
+        return {"part_weights": dict(self.part_weights), "temperature": self.temperature,
+                "min_confidence": self.min_confidence}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Calibration":
+        return cls({str(k): float(v) for k, v in data.get("part_weights", {}).items()},
+                   float(data.get("temperature", 1.0)), float(data.get("min_confidence", 0.5)))
+
+
+def temper(proba: np.ndarray, temperature: float) -> np.ndarray:
+    """``proba ** (1 / temperature)``, each row renormalised (dividing the logits by ``temperature``)."""
+    if temperature == 1.0 or not len(proba):
+        return proba
+    scaled = np.exp(np.log(np.clip(proba, _EPS, 1.0)) / temperature)
+    return scaled / scaled.sum(axis=1, keepdims=True)
+
+
+def apply_parts(records: Sequence[dict], proba: np.ndarray, classes: Sequence[str],
+                weights: dict[str, float]) -> np.ndarray:
+    """Move the share ``weights[evidence]`` of the topic sections' probability to the label of the
+    part each record stands in; records without evidence, or whose detector has no weight, keep
+    their probabilities. Rows still sum to one."""
+    classes = list(classes)
+    topics = [i for i, c in enumerate(classes) if c in TOPICS]
+    evidence = [r.get("evidence") or "" for r in records]
+    out = proba
+    for kind in sorted(set(evidence) - {""}):
+        w = weights.get(kind, 0.0)
+        label = kind.split(":")[0]
+        if w <= 0.0 or label not in classes:
+            continue
+        rows = np.array([e == kind for e in evidence])
+        out = out.copy() if out is proba else out
+        moved = out[np.ix_(rows, topics)] * w
+        out[np.ix_(rows, topics)] -= moved
+        out[rows, classes.index(label)] += moved.sum(axis=1)
+    return out
+
+
+def _log_likelihood(proba: np.ndarray, y: np.ndarray) -> float:
+    return float(np.log(np.clip(proba[np.arange(len(y)), y], _EPS, 1.0)).sum())
+
+
+def fit_temperature(proba: np.ndarray, y: np.ndarray) -> float:
+    """The temperature of :data:`TEMPERATURE_GRID` with the highest likelihood of ``y``."""
+    if not len(y):
+        return 1.0
+    scores = [_log_likelihood(temper(proba, t), y) for t in TEMPERATURE_GRID]
+    return float(TEMPERATURE_GRID[int(np.argmax(scores))])
+
+
+def fit_part_weights(records: Sequence[dict], proba: np.ndarray, y: np.ndarray,
+                     classes: Sequence[str]) -> dict[str, float]:
+    """For each detector, the weight of :data:`WEIGHT_GRID` with the highest likelihood of the true
+    labels of the sentences it fired on (ties: the smaller weight)."""
+    evidence = np.array([r.get("evidence") or "" for r in records])
+    weights: dict[str, float] = {}
+    for kind in sorted(set(evidence) - {""}):
+        rows = np.flatnonzero(evidence == kind)
+        sub = [records[i] for i in rows]
+        scores = [_log_likelihood(apply_parts(sub, proba[rows], classes, {kind: w}), y[rows]) for w in WEIGHT_GRID]
+        weights[kind] = float(WEIGHT_GRID[int(np.argmax(scores))])
+    return weights
+
+
+def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence[str], classes: Sequence[str], *,
+                    part_rule: bool = True, flag_share: float = DEFAULT_FLAG_SHARE) -> Calibration:
+    """Temperature, part weights (with ``part_rule``) and threshold from out-of-fold ``proba``."""
+    if not 0.0 <= flag_share < 1.0:
+        raise ValueError(f"flag_share must be in [0, 1), got {flag_share}")
+    classes = list(classes)
+    known = np.array([label in classes for label in labels])
+    records = [r for r, k in zip(records, known) if k]
+    proba = np.asarray(proba)[known]
+    y = np.array([classes.index(label) for label in labels if label in classes], dtype=int)
+    weights = fit_part_weights(records, proba, y, classes) if part_rule else {}
+    weighed = apply_parts(records, proba, classes, weights)
+    temperature = fit_temperature(weighed, y)
+    final = temper(weighed, temperature)
+    threshold = float(np.quantile(final.max(axis=1), flag_share)) if len(final) and flag_share > 0 else 0.0
+    return Calibration(weights, temperature, round(threshold, 4))
+
+
+def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:
+    """Accuracy against confidence in ``bins`` equal-width bins (for a reliability diagram), and
+    the expected calibration error as the last row's ``ece``."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    out = []
+    ece = 0.0
+    for b in range(bins):
+        mask = which == b
+        n = int(mask.sum())
+        if n:
+            ece += n / len(confidence) * abs(correct[mask].mean() - confidence[mask].mean())
+        out.append({"low": round(float(edges[b]), 2), "high": round(float(edges[b + 1]), 2), "n": n,
+                    "confidence": round(float(confidence[mask].mean()), 4) if n else None,
+                    "accuracy": round(float(correct[mask].mean()), 4) if n else None})
+    return out + [{"ece": round(float(ece), 4)}]
+
+
+def confidence_report(confidence: Sequence[float], correct: Sequence[bool], min_confidence: float) -> dict:
+    """What a user of the confidences can rely on: the precision of the predictions made with
+    confidence >= 0.9 (and their share), the share of errors flagged ``low_confidence`` and the
+    share of sentences flagged."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=bool)
+    high = confidence >= 0.9
+    flagged = confidence < min_confidence
+    errors = ~correct
+    return {
+        "n": int(len(confidence)),
+        "high_confidence_share": round(float(high.mean()), 4) if len(high) else None,
+        "high_confidence_precision": round(float(correct[high].mean()), 4) if high.any() else None,
+        "min_confidence": round(float(min_confidence), 4),
+        "flagged_share": round(float(flagged.mean()), 4) if len(flagged) else None,
+        "errors_flagged": round(float(flagged[errors].mean()), 4) if errors.any() else None,
+    }
