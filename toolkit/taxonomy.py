@@ -58,6 +58,7 @@ HARD_CASES: tuple[str, ...] = (
     "Re-employment training for laid-off workers is assistance; training to raise the skills of employed workers is education; a contest of skills is competition.",
     "Women-specific content is women before any other label.",
     "Inside a plans part (after a heading or lead-in such as \"今后的工作打算:\"), items are plans whatever their topic; before the first heading they are overview; in a section on problems, problems; in a section on charity or disaster relief they are other; in the closing paragraph, closing.",
+    "Closing vow or plan? In the closing paragraph, a sentence that promises in general terms to go on and do better (\"今后,我们将继续努力,…为…做出新的贡献\") is closing; one that names a concrete task, target or measure for the next period (\"明年将开展职工技能比赛\") is plans, wherever it stands.",
 )
 
 
