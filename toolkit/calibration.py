@@ -31,7 +31,7 @@ from toolkit.taxonomy import TOPICS
 
 WEIGHT_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 21))
 TEMPERATURE_GRID = tuple(round(t, 3) for t in np.exp(np.linspace(np.log(0.25), np.log(4.0), 49)))
-DEFAULT_FLAG_SHARE = 0.15
+DEFAULT_FLAG_SHARE = 0.2
 _EPS = 1e-12
 
 

@@ -29,7 +29,7 @@ FORMAT = "toolkit-section-model/3"
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
                   "tokenizer": "jieba", "part_rule": True, "calibrate": True, "alone": True, "inner_folds": 3,
-                  "flag_share": 0.15}
+                  "flag_share": 0.2}
 """Training parameters. ``part_rule`` weighs in the report's parts (learned weights when
 ``calibrate``, else the hard rule of :func:`apply_part_rule`); ``calibrate`` fits part weights,
 temperature and the low-confidence threshold on ``inner_folds`` grouped folds
@@ -47,10 +47,11 @@ class SectionModel:
 
     def __init__(self, pipeline=None, card: dict | None = None, *, compiled=None, pipeline_bytes: bytes | None = None,
                  alone=None, calibration: Calibration | None = None, alone_calibration: Calibration | None = None):
-        if pipeline is None and pipeline_bytes is None:
-            raise ValueError("a SectionModel needs a pipeline or its pickled bytes")
+        if pipeline is None and pipeline_bytes is None and compiled is None:
+            raise ValueError("a SectionModel needs a pipeline, its pickled bytes or a compiled form")
         self._pipeline = pipeline
         self._pipeline_bytes = pipeline_bytes
+        self.pipeline_file: Path | None = None
         self.compiled = compiled
         self.alone = alone
         self.calibration = calibration
@@ -59,10 +60,13 @@ class SectionModel:
 
     @property
     def pipeline(self):
-        """The scikit-learn pipeline (unpickled on first use)."""
+        """The scikit-learn pipeline (unpickled on first use, from the model file or, for a compiled
+        model, from the ``.pipeline.joblib`` file beside it, checked against the card's SHA-256)."""
         if self._pipeline is None:
             import joblib
 
+            if self._pipeline_bytes is None:
+                self._pipeline_bytes = self._read_pipeline_file()
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -70,6 +74,16 @@ class SectionModel:
             except Exception as exc:  # a pickle from other library versions fails in many ways
                 raise ModelError(f"model {self.version}: its scikit-learn pipeline cannot be loaded ({type(exc).__name__}); retrain") from None
         return self._pipeline
+
+    def _read_pipeline_file(self) -> bytes:
+        path = self.pipeline_file
+        if path is None or not path.is_file():
+            raise ModelError(f"model {self.version}: its scikit-learn pipeline file is missing "
+                             f"({path.name if path else 'none recorded'}); retrain to inspect or refit it")
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.card.get("pipeline_sha256"):
+            raise ModelError(f"{path}: SHA-256 does not match its model card: the file is corrupt, truncated or replaced")
+        return data
 
     def pipeline_bytes(self) -> bytes:
         """The pipeline pickled with joblib (uncompressed: the model file is compressed as a whole)."""
@@ -187,20 +201,34 @@ def card_path(model_path: str | os.PathLike) -> Path:
     return Path(model_path).with_suffix(".json")
 
 
+def pipeline_path(model_path: str | os.PathLike) -> Path:
+    """``models/default.joblib`` → ``models/default.pipeline.joblib`` (the scikit-learn pipeline of a
+    compiled model: needed to inspect or refit it, never to tag)."""
+    return Path(model_path).with_suffix(".pipeline.joblib")
+
+
 def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
-    """Write the model (joblib, compress=3) and its card atomically; return the card."""
+    """Write the model (joblib, compress=3) and its card atomically; return the card. A compiled
+    model's scikit-learn pipeline goes to :func:`pipeline_path`, so tagging reads only what it uses."""
     import joblib
 
     path = Path(path)
+    extra = {}
+    if model.compiled is not None:
+        buffer = io.BytesIO()
+        joblib.dump(model.pipeline, buffer, compress=3)
+        side = buffer.getvalue()
+        atomic_write_bytes(pipeline_path(path), side)
+        extra = {"pipeline_file": pipeline_path(path).name, "pipeline_sha256": hashlib.sha256(side).hexdigest()}
     buffer = io.BytesIO()
     joblib.dump({"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "compiled": model.compiled,
-                 "pipeline": model.pipeline_bytes(), "alone": model.alone,
+                 "pipeline": None if model.compiled is not None else model.pipeline_bytes(), "alone": model.alone,
                  "calibration": model.calibration.to_dict() if model.calibration else None,
                  "alone_calibration": model.alone_calibration.to_dict() if model.alone_calibration else None},
                 buffer, compress=3)
     data = buffer.getvalue()
-    card = {**model.card, "format": FORMAT, "taxonomy_version": TAXONOMY_VERSION,
-            "model_file": path.name, "model_sha256": hashlib.sha256(data).hexdigest(), "model_bytes": len(data)}
+    card = {**{k: v for k, v in model.card.items() if k not in ("pipeline_file", "pipeline_sha256")}, **extra,
+            "format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "model_file": path.name, "model_sha256": hashlib.sha256(data).hexdigest(), "model_bytes": len(data)}
     atomic_write_bytes(path, data)
     atomic_write_text(card_path(path), json.dumps(card, ensure_ascii=False, indent=2) + "\n")
     model.card = card
@@ -249,10 +277,10 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionMod
         raise ModelError(f"{name}: not a toolkit section model")
     if payload.get("taxonomy_version") != TAXONOMY_VERSION:
         raise ModelError(f"{name}: made for taxonomy {payload.get('taxonomy_version')!r}, expected {TAXONOMY_VERSION!r}")
-    if not isinstance(payload.get("pipeline"), bytes):
+    if not isinstance(payload.get("pipeline"), bytes) and payload.get("compiled") is None:
         raise ModelError(f"{name}: not a toolkit section model of format {FORMAT}; retrain with 'toolkit train'")
     calibration, alone_calibration = payload.get("calibration"), payload.get("alone_calibration")
-    model = SectionModel(card=card, compiled=payload.get("compiled"), pipeline_bytes=payload["pipeline"],
+    model = SectionModel(card=card, compiled=payload.get("compiled"), pipeline_bytes=payload.get("pipeline"),
                          alone=payload.get("alone"),
                          calibration=Calibration.from_dict(calibration) if calibration else None,
                          alone_calibration=Calibration.from_dict(alone_calibration) if alone_calibration else None)
@@ -265,4 +293,7 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionMod
 def load_model(path: str | os.PathLike) -> SectionModel:
     """Load a model after checking its card, SHA-256 and taxonomy; one-line :class:`ModelError` otherwise."""
     data, card = read_model_bytes(path)
-    return model_from_bytes(data, card, str(path))
+    model = model_from_bytes(data, card, str(path))
+    if card.get("pipeline_file"):
+        model.pipeline_file = Path(path).with_name(card["pipeline_file"])
+    return model
