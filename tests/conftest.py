@@ -17,6 +17,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
+"""The seed corpus: small fixtures come from it."""
+CORPUS_DIR = ROOT / "annotations" / "corpus"
+"""Everything the shipped model is trained on: the seed and the written corpus."""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,6 +49,13 @@ def one_line_error(capsys):
 @pytest.fixture(scope="session")
 def corpus_path() -> Path:
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def all_corpus_reports():
+    from toolkit.corpus import load_reports
+
+    return load_reports([CORPUS_DIR])
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,12 @@
 import json
+from pathlib import Path
 import subprocess
 import sys
 
 from toolkit.cli import main
+
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_segment_jsonl(two_reports, capsys):
@@ -46,7 +50,8 @@ def test_console_script_and_module_entry_points():
 def test_stats_and_weak_label(capsys, tmp_path):
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
-    assert "512 labelled, 0 unlabelled" in out
+    stored = len((ROOT / "annotations" / "labels.jsonl").read_text(encoding="utf-8").splitlines())
+    assert f"{stored} labelled, 0 unlabelled" in out
     weak = tmp_path / "weak.jsonl"
     assert main(["weak-label", "--out", str(weak)]) == 0
     out = capsys.readouterr().out
