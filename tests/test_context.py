@@ -60,3 +60,29 @@ def test_position_and_cue_matrices_have_one_row_per_record():
     charity = records.index(next(r for r in records if "捐款" in r["text"]))
     assert cues[charity, CUE_NAMES.index("other")] == 1.0
     assert position_matrix([]).shape == (0, len(POSITION_NAMES))
+
+
+def test_evidence_names_the_detector():
+    from toolkit.context import EVIDENCE
+
+    text = ("首页 > 范文\n20xx年,公司工会在公司党委的领导下开展工作。\n一、加强组织建设\n全年新发展会员50人。\n"
+            "二、帮扶工作\n慰问困难职工20户。\n工作中还存在一些不足:一是活动阵地偏小;二是经费紧张。\n"
+            "明年,工会将重点抓好职工技能培训。\n总之,一年来工会工作取得了一定的成绩。\n")
+    records = {r["text"]: r["evidence"] for r in sentence_records(segment_text(text)[0])}
+    assert records["首页 > 范文"] == "other:page"
+    assert records["20xx年,公司工会在公司党委的领导下开展工作。"] == "overview:first-paragraph"
+    assert records["全年新发展会员50人。"] == ""
+    assert records["工作中还存在一些不足:一是活动阵地偏小;"] == "problems:text"  # found by what it says
+    assert records["明年,工会将重点抓好职工技能培训。"] == "plans:future"
+    assert records["总之,一年来工会工作取得了一定的成绩。"] == "closing:last-paragraph"
+    assert set(records.values()) - {""} <= set(EVIDENCE)
+
+
+def test_a_sentence_alone_has_no_context():
+    from toolkit.context import alone_record
+
+    record = alone_record("组织职工参加安康杯竞赛。", id="s1")
+    assert record["alone"] and record["text"] == "组织职工参加安康杯竞赛。" and record["id"] == "s1"
+    assert record["heading"] == record["prev"] == record["next"] == record["part"] == ""
+    assert not record["first_paragraph"] and not record["last_paragraph"]
+    assert position_matrix([record])[0, POSITION_NAMES.index("first_para")] == 0.0

@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from toolkit.errors import ModelError
@@ -118,3 +119,39 @@ def test_part_rule_moves_topic_probability_to_the_part_label():
     assert np.allclose(out[1], proba[1])
     assert np.allclose(out[2], [0.0, 0.8, 0.0, 0.1, 0.1])
     assert np.allclose(proba[0], [0.5, 0.1, 0.2, 0.1, 0.1])  # input untouched
+
+
+def test_a_fitted_model_has_a_text_only_part_and_a_calibration(trained, tmp_path):
+    from toolkit.context import alone_record
+
+    model, examples = trained
+    assert model.alone is not None and model.calibration is not None and model.alone_calibration is not None
+    assert 0.0 < model.min_confidence < 1.0 and model.calibration.temperature > 0
+    alone = [alone_record(r["text"]) for r in examples.records[:30]]
+    in_context = model.predict_proba(examples.records[:30])
+    by_text = model.predict_proba(alone)
+    assert np.allclose(by_text.sum(axis=1), 1.0) and not np.allclose(by_text, in_context)
+    mixed = model.predict_proba([examples.records[0], alone[1]])  # each row goes to its own part
+    assert np.allclose(mixed, [in_context[0], by_text[1]])
+    assert model.min_confidences([examples.records[0], alone[1]]) == [model.min_confidence, model.alone_min_confidence]
+    path = tmp_path / "m.joblib"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.calibration == model.calibration and np.allclose(loaded.predict_proba(alone), by_text)
+
+
+def test_the_pipeline_of_a_compiled_model_lives_beside_it_and_is_checked(trained, tmp_path):
+    from toolkit.model import pipeline_path
+
+    model, examples = trained
+    path = tmp_path / "m.joblib"
+    card = save_model(model, path)
+    assert pipeline_path(path).is_file() and card["pipeline_file"] == pipeline_path(path).name
+    loaded = load_model(path)
+    assert loaded.pipeline.predict(examples.records[:5]).tolist()  # read on demand
+    data = pipeline_path(path).read_bytes()
+    pipeline_path(path).write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
+    with pytest.raises(ModelError, match="SHA-256 does not match"):
+        _ = load_model(path).pipeline
+    pipeline_path(path).unlink()
+    assert load_model(path).predict(examples.records[:5])[0]  # tagging never needs it

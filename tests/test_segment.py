@@ -208,3 +208,55 @@ def test_a_modest_closing_stays_with_its_report():
     reports = segment_text(text)
     assert [len(r.paragraphs) for r in reports] == [6, 7]
     assert reports[0].paragraphs[-1].startswith("一年来") and reports[1].paragraphs[-1].startswith("各位代表,在新的一年里")
+
+
+def test_page_lines_are_neither_headings_nor_reports():
+    from toolkit.segment import is_junk
+
+    page = ["XX范文网 - 免费范文大全", "首页 > 范文大全 > 工作总结", "发布时间:2024-01-05 来源:网络 阅读:1203",
+            "- 2 -", "第3页 共5页", "篇2", "范文三", "上一篇:XX工会工作总结", "返回顶部", "工会工作总结(精选2篇)"]
+    text = ["一、加强组织建设", "XX公司工会2023年工作总结", "全年新发展会员45人。", "下步打算"]
+    assert all(is_junk(line) for line in page)
+    assert not any(is_junk(line) for line in text)
+    report = segment_text("首页 > 范文 > 工作总结\n20xx年,公司工会在党委领导下开展工作。\n一、组织建设\n新建分会3个。\n返回顶部\n")[0]
+    headings = [s.text for s in report.sentences if s.is_heading]
+    assert headings == ["一、组织建设"]
+
+
+def test_sample_pages_and_titles_begin_reports():
+    from toolkit.segment import report_starts
+
+    body = ["20xx年,厂工会在厂党委领导下开展工作。", "一、组织建设", "新建分会3个。", "二、帮扶", "慰问职工20户。"]
+    page = ["某某范文网", "篇1", *body, "篇2", "XX学校工会2023年工作总结", *body[:1], "一、师德建设", "开展师德教育。", "二、帮扶"]
+    starts = report_starts(page)
+    assert [page[i] for i in starts] == ["某某范文网", "篇2"]
+    titled = [*body, "XX学校工会2023年工作总结", "今年以来,校工会在校党委领导下开展工作。", "一、师德建设", "开展师德教育。"]
+    assert [titled[i] for i in report_starts(titled)] == [body[0], "XX学校工会2023年工作总结"]
+
+
+def test_an_undated_opening_inside_a_report_does_not_cut_it():
+    from toolkit.segment import report_starts
+
+    lines = ["今年以来,物流公司工会在公司党委领导下开展工作。", "1、建设职工活动阵地。", "新建职工之家1个。",
+             "在公司党委的支持下,我们建成了面积约600平方米的职工活动中心。", "2、维护职工权益。", "签订集体合同。"]
+    assert report_starts(lines) == [0]
+    after_closing = [*lines, "总之,一年来工会工作取得了一定成绩。", "在镇党委的支持下,镇总工会今年新建基层工会5个。",
+                     "一、组建工会", "新建工会5个。"]
+    assert report_starts(after_closing) == [0, 7]
+
+
+def test_ordinal_openers_are_headings():
+    report = segment_text("20xx年,县教育工会在县总工会领导下开展工作。\n第一,以教代会为载体,推进学校民主管理。全县学校全部召开了教代会。\n第二,关心教职工生活。走访慰问教师50人。\n")[0]
+    headings = [s.text for s in report.sentences if s.is_heading]
+    assert headings == ["第一,以教代会为载体,推进学校民主管理。", "第二,关心教职工生活。"]
+    assert report.sentences[-1].heading == "第二,关心教职工生活。"
+
+
+def test_lost_line_breaks_are_restored_before_heading_numbers_without_changing_sentences():
+    from toolkit.segment import restore_breaks, split_sentences
+
+    line = "20xx年,公司工会在党委领导下开展工作。" + "新建工会小组3个,发展会员40人。" * 30 + "二、帮扶工作。慰问职工。(一)送温暖。发放慰问金。"
+    parts = restore_breaks(line)
+    assert parts[1:] == ["二、帮扶工作。慰问职工。", "(一)送温暖。发放慰问金。"]
+    assert [s for p in parts for s in split_sentences(p)] == split_sentences(line)
+    assert restore_breaks("短行。二、帮扶。") == ["短行。二、帮扶。"]

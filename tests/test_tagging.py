@@ -82,3 +82,19 @@ def test_jsonl_lines_equal_json_dumps(tags):
     odd = dataclasses.replace(tags[0], text='引号"\\反斜杠\t\x01 𠀀 \u2028', heading="", confidence=1.0, low_confidence=True)
     for t in [*tags, odd]:
         assert jsonl_line(t) == json.dumps(t.to_dict(), ensure_ascii=False) + "\n"
+
+
+def test_sentences_alone_are_tagged_by_their_text(capsys, tmp_path):
+    from toolkit.cli import main
+    from toolkit.tagging import tag_sentences
+
+    model = load_model(default_model_path())
+    lines = ["组织职工参加“安康杯”知识竞赛,开展隐患排查。", "", "三八节期间组织女职工开展健康讲座。"]
+    tagged = tag_sentences(model, lines, source="list.txt")
+    assert [t.index for t in tagged] == [0, 2] and [t.label for t in tagged] == ["safety", "women"]
+    assert all(t.heading == "" and t.low_confidence == (t.confidence < model.alone_min_confidence) for t in tagged)
+    path = tmp_path / "list.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["tag", "--sentences", str(path)]) == 0
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["label"] for r in out] == ["safety", "women"]

@@ -46,3 +46,9 @@ def test_train_from_store_fills_the_card(small_store):
     assert 0 < card["cross_validation"]["macro_f1"] <= 1 and card["cross_validation"]["folds"] == 3
     assert set(card["library_versions"]) >= {"scikit-learn", "jieba", "joblib", "python"}
     assert card["labels"] and all(lab in model.classes for lab in card["labels"])
+
+
+def test_fit_refuses_unknown_parameters(corpus_reports, gold_labels):
+    examples = labelled_examples(corpus_reports[:3], gold_labels)
+    with pytest.raises(ValueError, match="unknown parameter"):
+        fit(examples, {"classifer": "cnb"})

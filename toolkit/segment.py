@@ -225,9 +225,9 @@ def _has_terminal_stop(text: str) -> bool:
 
 def _is_title_line(paragraph: str) -> bool:
     """A short unnumbered line with no stop and no comma: a section title ("下步打算",
-    "二〇二五年工作思路"); not a line of the page around the report."""
+    "二〇二五年工作思路"); not a line of the page around the report, nor the report's own title."""
     return (0 < len(paragraph) <= _TITLE_MAX and not _has_terminal_stop(paragraph) and not _TITLE_BREAKS.search(paragraph)
-            and not _SALUTATION.match(paragraph) and not is_junk(paragraph))
+            and not _SALUTATION.match(paragraph) and not is_junk(paragraph) and not is_report_title(paragraph))
 
 
 def _is_lead_title(paragraph: str) -> bool:
