@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import threading
 import time
@@ -10,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
+CORPUS_DIR = ROOT / "annotations" / "corpus"
 
 FLOOR = r"""
 import json, sys, time
@@ -29,14 +31,23 @@ print(json.dumps({"sentences": n, "seconds": time.perf_counter() - t1, "startup_
 tokenisation alone of every sentence (one ``jieba.Tokenizer`` with the toolkit's user dictionary)."""
 
 
+def corpus_text() -> str:
+    """Every report of the training corpus (the seed and the written reports), one file after another."""
+    return "".join(p.read_text(encoding="utf-8").rstrip("\n") + "\n" for p in sorted(CORPUS_DIR.rglob("*.txt")))
+
+
+_ENDS = re.compile(r"([。!?;;!?])|(?=\n)")
+
+
 def make_input(mb: float, directory: Path) -> Path:
-    """The corpus repeated to about ``mb`` megabytes, each copy made unique (its number before every
-    。) so that no copy repeats an earlier one: token memos then only help as on real text."""
-    seed = CORPUS.read_text(encoding="utf-8")
+    """The corpus repeated to about ``mb`` megabytes, every sentence of every copy made unique (the
+    copy's number before each sentence end and line end, headings and list items included), so that
+    no sentence repeats an earlier one: token memos then help only as on real text."""
+    seed = corpus_text()
     path = directory / f"corpus_{mb:g}mb.txt"
     with path.open("w", encoding="utf-8") as handle:
         for i in range(max(1, round(mb * 1e6 / len(seed.encode("utf-8"))))):
-            handle.write(seed.replace("。", f"{i}。"))
+            handle.write(_ENDS.sub(lambda m, i=i: f"{i}{m.group(1) or ''}", seed))
     return path
 
 

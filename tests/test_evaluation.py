@@ -100,3 +100,15 @@ def test_cli_scores_a_model_on_a_test_set_and_needs_its_labels(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "toolkit", "evaluate", "--test-corpus", str(folder / "reports.txt")],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--test-data" in bad.stderr
+
+
+def test_cross_validation_reports_sentences_alone_corpora_and_confidence(examples):
+    result = cross_validate(examples, {"classifier": "logreg", "inner_folds": 2}, folds=3)
+    alone = result.alone()
+    assert alone is not None and len(alone.y_pred) == len(result.y_true)
+    assert alone.scores()["accuracy"] < result.scores()["accuracy"]  # context helps
+    report = result.confidence_report()
+    assert 0 < report["flagged_share"] < 0.5 and 0 <= report["errors_flagged"] <= 1
+    assert report["reliability"][-1]["ece"] >= 0
+    assert sum(b["n"] for b in report["reliability"][:-1]) == len(result.y_true)
+    assert set(result.by_corpus()) == {"unlisted"}  # no manifest in this fixture

@@ -279,6 +279,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return cmd_evaluate_active(args)
     if args.test_corpus:
         return cmd_evaluate_test(args)
+    if args.segmentation:
+        return cmd_evaluate_segmentation(args)
     from toolkit import evalreport
     from toolkit.evaluation import GRIDS, evaluate
     from toolkit.weak import weak_labels
@@ -426,6 +428,8 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
                    "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
+    p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
+                   "part starts) on hand-checked cases (caseNN.txt + caseNN.json), e.g. annotations/segmentation")
     p.add_argument("--model", help="model to score with --test-corpus (default: the shipped models/default.joblib)")
     p.set_defaults(func=cmd_evaluate)
 
@@ -518,6 +522,18 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")
     for label, row in result["per_label"].items():
         print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
+    return 0
+
+
+def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
+    from toolkit.segment_eval import load_cases, score_cases
+
+    result = score_cases(load_cases(args.segmentation))
+    print(f"{result['cases']} cases")
+    print("| structure | precision | recall | F1 | gold | predicted |\n|---|---|---|---|---|---|")
+    for key, name in (("reports", "report starts"), ("headings", "headings"), ("parts", "part starts (problems, plans, closing)")):
+        r = result[key]
+        print(f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['gold']} | {r['predicted']} |")
     return 0
 
 

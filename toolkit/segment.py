@@ -72,7 +72,7 @@ _GREETING_MAX = 20
 closing vow ("各位代表,在新的一年里…")."""
 _OPENING_CUE = re.compile(r"(领导|指导|关心|支持|帮助)下")
 _OPENING_START = re.compile(r"^(20|2x|XX|xx|今年|一年来|本年度|\d{4}年)", re.IGNORECASE)
-_LOOKING_BACK = re.compile(r"^(总之|综上|回顾|回首)|展望|不足|差距|今后|新的一年|下一年")
+_LOOKING_BACK = re.compile(r"^(总之|综上|回顾|回首|让我们|我们坚信|相信)|展望|不足|差距|今后|新的一年|下一年")
 _MODEST_LOOK_BACK = re.compile(r"做了一些工作|做了一定的工作|取得了一定的?成绩")
 """Near the start of a paragraph, the closing's modest look back ("一年来…做了一些工作"), which
 otherwise reads like an opening ("一年来…在…领导下")."""
@@ -269,7 +269,7 @@ def is_opening(paragraph: str) -> bool:
     if numbered_level(paragraph) or heading_level(paragraph):
         return False
     if _SALUTATION.match(paragraph):
-        return len(paragraph) <= _GREETING_MAX
+        return len(paragraph) <= _GREETING_MAX and paragraph[-1] in "::!"
     if _LOOKING_BACK.search(paragraph):
         return False
     head = paragraph[:60]
@@ -352,7 +352,7 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
                 closing = next((j for j in range(i - 1, last_top, -1) if is_closing(buf[j])), None)
                 if closing is not None:
                     cut = closing + 1
-                elif not LEAD_IN.search(buf[-1]):
+                elif not LEAD_IN.search(buf[-1]) and not heading_level(buf[-1]):
                     cut = i
             while cut is not None and cut > 1 and (_SEPARATOR.match(buf[cut - 1]) or is_report_title(buf[cut - 1])):
                 cut -= 1
