@@ -1,3 +1,4 @@
+import pytest
 import json
 from pathlib import Path
 import subprocess
@@ -120,3 +121,31 @@ def test_evaluate_writes_report_and_plots(small_store, tmp_path, capsys):
     assert main(argv) == 0  # same seed, same numbers
     again = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
     assert again["comparison"] == first["comparison"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["tag", "x.txt", "--min-confidence", "5"],
+    ["tag", "x.txt", "--jobs", "0"],
+    ["tag", "x.txt", "--jobs", "two"],
+    ["suggest", "--n", "0"],
+    ["audit", "--top", "-1"],
+    ["evaluate", "--folds", "1"],
+    ["serve", "--port", "70000"],
+    ["no-such-command"],
+])
+def test_bad_arguments_are_one_line_errors(argv, one_line_error):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    assert "see --help" in one_line_error()
+
+
+def test_bad_output_and_model_are_one_line_errors_and_leave_nothing(tmp_path, one_line_error):
+    sample = str(ROOT / "examples" / "sample_report.txt")
+    assert main(["tag", sample, "--output", str(tmp_path / "no" / "x.md")]) == 2
+    assert "does not exist" in one_line_error()
+    assert main(["tag", sample, "--output", str(tmp_path)]) == 2
+    assert "names a folder" in one_line_error()
+    assert main(["tag", sample, "--model", str(tmp_path / "m.joblib")]) == 2
+    assert "model file not found" in one_line_error()
+    assert list(tmp_path.iterdir()) == []

@@ -56,8 +56,32 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (``toolkit: error: …``, exit 2) instead of usage and message."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        sub = self.prog.removeprefix("toolkit").strip()
+        self.exit(EXIT_INPUT, f"toolkit: error: {sub + ': ' if sub else ''}{message} (see --help)\n")
+
+
+def _number(kind: type, low: float | None = None, high: float | None = None):
+    """An argparse type: a ``kind`` number within [low, high], else a one-line error naming the range."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range ({bounds})")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="toolkit",
         description="Annotate, classify and restructure Chinese trade-union work reports (工会工作总结).",
     )
@@ -203,7 +227,7 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
                  f"toolkit serve --model {DEFAULT_MODEL} --port {DEFAULT_PORT}")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model to serve and retrain (default {DEFAULT_MODEL}; weak rules until it exists)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=_number(int, 1, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS], metavar="PATH", help=f"reports (default {DEFAULT_CORPUS})")
     p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store to train on (default {DEFAULT_LABELS})")
@@ -313,7 +337,15 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from toolkit.model import load_model
     from toolkit.tagging import Writer, default_model_path, tag_paths
 
+    if args.output:
+        target = Path(args.output)
+        if target.is_dir():
+            raise ToolkitError(f"{target}: --output names a folder; give a file name")
+        if not target.parent.is_dir():
+            raise ToolkitError(f"{target.parent}: --output's folder does not exist")
     path = Path(args.model) if args.model else default_model_path()
+    if args.model and not path.is_file():
+        raise ToolkitError(f"{path}: model file not found")
     if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
         _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
     parallel = (args.jobs > 1 or args.backend == "dask") and not args.sentences
@@ -358,7 +390,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
         out.close()
         os.replace(tmp, args.output)
     reports = f"{writer.reports} report" + ("" if writer.reports == 1 else "s")
-    _err(f"tagged {writer.sentences} sentences in {reports} with {path.name} ({model.version})")
+    sentences = f"{writer.sentences} sentence" + ("" if writer.sentences == 1 else "s")
+    _err(f"tagged {sentences} in {reports} with {path.name} ({model.version})")
     return 0
 
 
@@ -406,7 +439,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
     p.add_argument("--out", default=DEFAULT_MODEL)
     p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
-    p.add_argument("--folds", type=int, default=5, help="grouped CV folds for the card's scores (0 to skip)")
+    p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
 
@@ -414,7 +447,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
                  "toolkit evaluate --folds 5 --out reports")
     p.add_argument("--data", default=DEFAULT_LABELS)
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
-    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--folds", type=_number(int, 2), default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default="cnb,logreg", help="learned models to compare (baselines always run; svm too)")
     p.add_argument("--tokenizers", action="store_true", help="also compare the tokenizer backends installed")
@@ -439,11 +472,11 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
     p.add_argument("--output", help="write to this file instead of stdout")
-    p.add_argument("--min-confidence", type=float, default=None,
+    p.add_argument("--min-confidence", type=_number(float, 0.0, 1.0), default=None,
                    help="mark sentences below this as low confidence (default: the threshold fitted with the model)")
     p.add_argument("--sentences", action="store_true",
                    help="each input line is one sentence, classified by its text alone (no report around it)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes; output is identical to --jobs 1")
+    p.add_argument("--jobs", type=_number(int, 1), default=1, help="worker processes; output is identical to --jobs 1")
     p.add_argument("--backend", choices=("fork", "loky", "dask"), default=None,
                    help="fork (default where available): workers inherit the loaded model; loky: joblib's fresh "
                         "workers; dask: run on a Dask cluster (pip install 'toolkit[dask]')")
@@ -589,10 +622,10 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                  "toolkit suggest examples/sample_report.txt --n 20 --strategy margin --out next.json")
     p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS],
                    help=f"report files or directories (default {DEFAULT_CORPUS})")
-    p.add_argument("--n", type=int, default=DEFAULT_N, help=f"sentences to suggest (default {DEFAULT_N})")
+    p.add_argument("--n", type=_number(int, 1), default=DEFAULT_N, help=f"sentences to suggest (default {DEFAULT_N})")
     p.add_argument("--strategy", choices=STRATEGIES, default="uncertainty",
                    help="uncertainty: lowest top probability; margin: closest top two; entropy; random (default uncertainty)")
-    p.add_argument("--diversity", type=float, default=DIVERSITY_THRESHOLD, metavar="COSINE",
+    p.add_argument("--diversity", type=_number(float, 0.0, 1.0), default=DIVERSITY_THRESHOLD, metavar="COSINE",
                    help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
     p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS,
                    help=f"annotation store: its sentences are never suggested (default {DEFAULT_LABELS})")
@@ -608,11 +641,11 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                  f"toolkit audit --data {DEFAULT_LABELS} --top 30 --format ls --out review.json")
     p.add_argument("--data", default=DEFAULT_LABELS)
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
-    p.add_argument("--top", type=int, default=DEFAULT_TOP, help=f"how many to show (default {DEFAULT_TOP}; 0 = all flagged)")
+    p.add_argument("--top", type=_number(int, 0), default=DEFAULT_TOP, help=f"how many to show (default {DEFAULT_TOP}; 0 = all flagged)")
     p.add_argument("--format", choices=FORMATS, default="md", help="md table, jsonl, or ls: Label Studio review tasks")
     p.add_argument("--out", help="output file (default stdout)")
     p.add_argument("--ranking", choices=RANKINGS, default="self_confidence")
-    p.add_argument("--folds", type=int, default=5, help="grouped folds for the out-of-fold probabilities")
+    p.add_argument("--folds", type=_number(int, 2), default=5, help="grouped folds for the out-of-fold probabilities")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--config", help="JSON file of model parameters (see toolkit.model.DEFAULT_PARAMS)")
     p.set_defaults(func=cmd_audit)
@@ -643,6 +676,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # a full disk, a folder without write permission…: the file and the reason
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"toolkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("toolkit: interrupted", file=sys.stderr)
         return 130

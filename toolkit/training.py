@@ -212,6 +212,8 @@ def make_card(model: SectionModel, examples: Examples, labels: Mapping[str, str]
         "taxonomy_version": TAXONOMY_VERSION,
         "training_data": {"sha256": digest, "sentences": len(examples), "distinct_labels": len(labels),
                           "reports": len(set(examples.reports)), "groups": len(set(examples.groups)),
+                          "unit_kinds": len({g for g in examples.groups if g.startswith("kind:")}),
+                          "sentences_by_corpus": dict(sorted(Counter(c or "unlisted" for c in examples.corpora).items())),
                           "label_counts": dict(sorted(Counter(examples.labels).items()))},
         "params": model.card.get("params", {}),
         "calibration": model.calibration.to_dict() if model.calibration else None,
