@@ -1,11 +1,11 @@
-import pytest
 import json
-from pathlib import Path
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from toolkit.cli import main
-
 
 ROOT = Path(__file__).resolve().parents[1]
 
