@@ -315,3 +315,16 @@ def call_predict(server: BackendServer, tasks: list[dict]) -> list[dict]:
                           headers=auth)
     assert status == 200
     return answer["results"]
+
+
+def test_a_task_without_heading_is_classified_by_its_text_alone():
+    from toolkit.mlbackend import ModelPredictor, record_from_task
+    from toolkit.model import load_model
+    from toolkit.tagging import default_model_path
+
+    bare = record_from_task({"text": "三八节期间组织女职工开展健康讲座。"})
+    assert bare["alone"] and bare["heading"] == "" and bare["part"] == ""
+    headed = record_from_task({"text": "开展健康讲座。", "heading": "五、女职工工作"})
+    assert not headed.get("alone") and headed["heading"] == "五、女职工工作"
+    guess = ModelPredictor(load_model(default_model_path())).guess_records([bare])[0]
+    assert guess.label == "women" and 0 < guess.score <= 1
