@@ -1,5 +1,30 @@
-"""toolkit: annotate, classify and restructure Chinese trade-union work reports."""
+"""toolkit: annotate, classify and restructure Chinese trade-union work reports.
+
+>>> import toolkit
+>>> model = toolkit.load_model()
+>>> tags = model.tag("一、加强组织建设。新发展会员45人。")
+>>> tags[1].label, tags[1].label_name
+('organization', '组织与自身建设')
+>>> model.tag_sentences(["三八节期间组织女职工开展健康讲座。"])[0].label
+'women'
+>>> [s.text for s in toolkit.segment("一、帮扶。慰问职工20户。")[0].sentences]
+['一、帮扶。', '慰问职工20户。']
+"""
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from toolkit.model import SectionModel, load_model  # noqa: E402
+from toolkit.segment import Report, Sentence  # noqa: E402
+from toolkit.tagging import Tagged  # noqa: E402
+
+
+def segment(text: str, *, source: str = "") -> list[Report]:
+    """Raw report text (one or several reports, in any of the accepted forms) cut into reports,
+    paragraphs, headings and sentences."""
+    from toolkit.segment import segment_text
+    from toolkit.textio import normalize
+
+    return segment_text(normalize(text), source)
+
+
+__all__ = ["__version__", "load_model", "segment", "SectionModel", "Report", "Sentence", "Tagged"]

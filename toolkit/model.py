@@ -159,6 +159,29 @@ class SectionModel:
             proba[alone] = temper(proba[alone], self.alone_calibration.temperature)
         return proba
 
+    def tag(self, text: str, *, source: str = "") -> list:
+        """Every sentence of raw report text (one or several reports, any of the accepted forms:
+        full-width punctuation, odd spaces…) tagged in context: a list of
+        :class:`toolkit.tagging.Tagged`, in reading order.
+
+        >>> model = load_model()
+        >>> [t.label for t in model.tag("一、加强组织建设。新发展会员45人。")]
+        ['organization', 'organization']
+        """
+        from toolkit.segment import segment_text  # tagging imports this module: imported here
+        from toolkit.tagging import tag_reports
+        from toolkit.textio import normalize
+
+        reports = segment_text(normalize(text), source, group=False)
+        return [t for tags in tag_reports(self, reports) for t in tags]
+
+    def tag_sentences(self, sentences: Sequence[str]) -> list:
+        """Sentences without their report, each classified by its text alone (see
+        :func:`toolkit.tagging.tag_sentences`)."""
+        from toolkit.tagging import tag_sentences
+
+        return tag_sentences(self, list(sentences))
+
     def min_confidences(self, records: Sequence[dict]) -> list[float]:
         """The low-confidence threshold that applies to each record (in context or alone)."""
         return [self.alone_min_confidence if r.get("alone") and self.alone is not None else self.min_confidence
@@ -290,8 +313,16 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionMod
     return model
 
 
-def load_model(path: str | os.PathLike) -> SectionModel:
-    """Load a model after checking its card, SHA-256 and taxonomy; one-line :class:`ModelError` otherwise."""
+def default_model_path() -> Path:
+    """``$TOOLKIT_MODEL`` if set, else the shipped ``models/default.joblib``."""
+    env = os.environ.get("TOOLKIT_MODEL")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / "default.joblib"
+
+
+def load_model(path: str | os.PathLike | None = None) -> SectionModel:
+    """Load a model (the shipped one by default) after checking its card, SHA-256 and taxonomy;
+    one-line :class:`ModelError` otherwise."""
+    path = default_model_path() if path is None else path
     data, card = read_model_bytes(path)
     model = model_from_bytes(data, card, str(path))
     if card.get("pipeline_file"):

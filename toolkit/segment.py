@@ -380,10 +380,11 @@ _RUN_ON = 400
 def restore_breaks(line: str) -> list[str]:
     """A long line that has lost its line breaks, cut back into paragraphs before each heading number
     that follows a full stop ("…完成。二、加强组织建设…"). The cuts fall where sentences end anyway, so
-    every sentence keeps its text (and id).
+    every sentence keeps its text (and id). Two such numbers at least: one alone may be a list inside
+    a paragraph.
 
-    >>> restore_breaks("一、组织。" + "新建工会。" * 80 + "二、帮扶。慰问职工。")[-1]
-    '二、帮扶。慰问职工。'
+    >>> restore_breaks("一、组织。" + "新建工会。" * 80 + "二、帮扶。慰问职工。三、文体。举办比赛。")[-2:]
+    ['二、帮扶。慰问职工。', '三、文体。举办比赛。']
     """
     if len(line) < _RUN_ON:
         return [line]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from toolkit.context import sentence_records
-from toolkit.model import SectionModel
+from toolkit.model import SectionModel, default_model_path
 from toolkit.segment import Report
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
@@ -44,12 +44,6 @@ class Tagged:
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in FIELDS}
-
-
-def default_model_path() -> Path:
-    """``$TOOLKIT_MODEL`` if set, else ``models/default.joblib`` of this checkout."""
-    env = os.environ.get("TOOLKIT_MODEL")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / "default.joblib"
 
 
 def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> Iterator[list[Report]]:
