@@ -98,3 +98,46 @@ def test_merge_can_protect_manual_labels(tmp_path):
     store.merge(path, [_rec("s1", "women")])
     result = store.merge(path, [_rec("s1", "culture", source="weak")], overwrite_manual=False)
     assert result.unchanged == ["s1"] and store.load(path)["s1"].label == "women"
+
+
+def _import_batch(args) -> int:
+    path, batch = args
+    from toolkit.store import Annotation, merge
+
+    report = merge(path, [Annotation(id=f"s{batch:02d}{i:010d}", text=f"句子{batch}-{i}。", label="plans",
+                                     source="label-studio", annotator=f"a{batch}") for i in range(15)])
+    relabel = merge(path, [Annotation(id=f"s9{k:011d}", text=f"原句{k}。", label="closing", source="label-studio",
+                                      annotator=f"a{batch}") for k in range(batch * 3, batch * 3 + 3)])
+    return len(report.added) + len(relabel.changed)
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    """Twelve importers at once, each adding 15 labels and relabelling 3 of its own: every label and
+    every history record is there afterwards."""
+    import multiprocessing
+
+    from toolkit.store import Annotation, history_path, iter_history, merge
+
+    path = tmp_path / "labels.jsonl"
+    merge(path, [Annotation(id=f"s9{k:011d}", text=f"原句{k}。", label="plans", source="manual", annotator="x")
+                 for k in range(36)])
+    with multiprocessing.get_context("fork").Pool(12) as pool:
+        done = pool.map(_import_batch, [(path, b) for b in range(12)])
+    assert done == [18] * 12
+    records = store.load(path)
+    assert len(records) == 36 + 12 * 15
+    assert sum(r.label == "closing" for r in records.values()) == 36
+    assert len(list(iter_history(path))) == 36 and history_path(path).is_file()
+
+
+def test_a_writer_that_cannot_get_the_lock_changes_nothing(tmp_path, monkeypatch):
+    from toolkit.store import Annotation, locked, merge
+
+    path = tmp_path / "labels.jsonl"
+    merge(path, [Annotation(id="s000000000001", text="一。", label="plans", source="manual")])
+    before = path.read_bytes()
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "0.2")
+    with locked(path):  # another writer holds it (flock locks are per open file, so this blocks merge)
+        with pytest.raises(AnnotationError, match="another writer"):
+            merge(path, [Annotation(id="s000000000002", text="二。", label="plans", source="manual")])
+    assert path.read_bytes() == before

@@ -8,9 +8,11 @@ to ``history.jsonl`` next to the store with its previous value, so nothing is si
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
@@ -153,6 +155,39 @@ def _append_history(path: Path, entries: list[dict]) -> None:
     atomic_write_text(path, old + "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
 
 
+LOCK_TIMEOUT = 30.0
+"""Seconds a writer waits for the store's lock (``$TOOLKIT_LOCK_TIMEOUT`` overrides)."""
+
+
+@contextlib.contextmanager
+def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[None]:
+    """Hold the exclusive lock of the store at ``path`` (an ``flock`` on ``.NAME.lock`` beside it)
+    for a whole read-modify-write, so writers in several processes (an import, a pull, the
+    backend's retrain) cannot lose each other's labels. A writer that cannot get it within
+    ``timeout`` seconds gets a one-line :class:`AnnotationError` and has changed nothing."""
+    import fcntl
+
+    path = Path(path)
+    timeout = float(os.environ.get("TOOLKIT_LOCK_TIMEOUT", LOCK_TIMEOUT)) if timeout is None else timeout
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(f".{path.name}.lock")
+    with open(lock, "a+b") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise AnnotationError(f"{path}: another writer has held the store for {timeout:g} s; "
+                                          "nothing was changed, try again") from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def merge(
     path: str | os.PathLike,
     incoming: Iterable[Annotation],
@@ -164,8 +199,15 @@ def merge(
 
     Same label: unchanged (idempotent). New id: added. Different label: replaced, with the
     previous record appended to ``history.jsonl``; with ``overwrite_manual=False`` a manual label
-    is kept and the incoming one is not applied (reported as unchanged).
+    is kept and the incoming one is not applied (reported as unchanged). The store's lock is held
+    from the read to the rename (:func:`locked`).
     """
+    with locked(path):
+        return _merge(path, incoming, known_ids=known_ids, overwrite_manual=overwrite_manual)
+
+
+def _merge(path: str | os.PathLike, incoming: Iterable[Annotation], *, known_ids: Container[str] | None,
+           overwrite_manual: bool) -> MergeReport:
     records = load(path, known_ids=known_ids)
     report = MergeReport([], [], [])
     history: list[dict] = []
