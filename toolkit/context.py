@@ -54,8 +54,11 @@ def sentence_records(report: Report) -> list[dict]:
     body = [s.paragraph for s in sentences if s.paragraph not in page]
     first_body = body[0] if body else -1
     opening = next((s.paragraph for s in sentences if s.is_heading and s.paragraph not in page), -1)
+    first_of: dict[int, int] = {}
+    for s in sentences:
+        first_of.setdefault(s.paragraph, s.index)
     problems_text = {s.paragraph for s in sentences if s.position >= _PROBLEMS_EARLIEST and not s.is_heading
-                     and s.index == _first_index(sentences, s.paragraph) and _PROBLEMS_TEXT.search(s.text)}
+                     and s.index == first_of[s.paragraph] and _PROBLEMS_TEXT.search(s.text)}
     for i, s in enumerate(sentences):
         plans_by = plans_by or _starts_plans(s)
         evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text)
@@ -84,10 +87,6 @@ def alone_record(text: str, *, id: str = "") -> dict:
     return {"id": id, "text": text, "heading": "", "section": "", "prev": "", "next": "", "position": 0.5,
             "paragraph_position": 0.5, "is_heading": False, "first_paragraph": False, "last_paragraph": False,
             "part": "", "evidence": "", "alone": True}
-
-
-def _first_index(sentences, paragraph: int) -> int:
-    return next(s.index for s in sentences if s.paragraph == paragraph)
 
 
 def _evidence(s, plans_by: str, first_body: int, opening: int, closing: int, page: set[int],

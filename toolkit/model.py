@@ -46,14 +46,16 @@ class SectionModel:
     """
 
     def __init__(self, pipeline=None, card: dict | None = None, *, compiled=None, pipeline_bytes: bytes | None = None,
-                 alone=None, calibration: Calibration | None = None, alone_calibration: Calibration | None = None):
+                 alone=None, alone_bytes: bytes | None = None, calibration: Calibration | None = None,
+                 alone_calibration: Calibration | None = None):
         if pipeline is None and pipeline_bytes is None and compiled is None:
             raise ValueError("a SectionModel needs a pipeline, its pickled bytes or a compiled form")
         self._pipeline = pipeline
         self._pipeline_bytes = pipeline_bytes
         self.pipeline_file: Path | None = None
         self.compiled = compiled
-        self.alone = alone
+        self._alone = alone
+        self._alone_bytes = alone_bytes
         self.calibration = calibration
         self.alone_calibration = alone_calibration
         self.card = dict(card or {})
@@ -95,11 +97,36 @@ class SectionModel:
             self._pipeline_bytes = buffer.getvalue()
         return self._pipeline_bytes
 
+    @property
+    def alone(self):
+        """The text-only model for sentences without their report, or ``None``. Unpickled on first
+        use: tagging whole reports never needs it, and it is a third of the loading time."""
+        if self._alone is None and self._alone_bytes is not None:
+            import pickle
+
+            self._alone = pickle.loads(self._alone_bytes)
+        return self._alone
+
+    @alone.setter
+    def alone(self, value) -> None:
+        self._alone, self._alone_bytes = value, None
+
+    @property
+    def has_alone(self) -> bool:
+        return self._alone is not None or self._alone_bytes is not None
+
+    def alone_bytes(self) -> bytes | None:
+        """The text-only model pickled (for the model file)."""
+        if self._alone_bytes is None and self._alone is not None:
+            import pickle
+
+            self._alone_bytes = pickle.dumps(self._alone, protocol=pickle.HIGHEST_PROTOCOL)
+        return self._alone_bytes
+
     def warm(self) -> None:
         """Load what the first prediction would (the segmenter's dictionary…), e.g. before forking."""
-        for compiled in (self.compiled, self.alone):
-            if compiled is not None and hasattr(compiled, "warm"):
-                compiled.warm()
+        if self.compiled is not None:
+            self.compiled.warm()
 
     @property
     def min_confidence(self) -> float:
@@ -132,7 +159,7 @@ class SectionModel:
         records = list(records)
         proba = np.zeros((len(records), len(self.classes)))
         alone = np.array([bool(r.get("alone")) for r in records], dtype=bool)
-        if self.alone is None:
+        if not self.has_alone:
             alone[:] = False
         rows = np.flatnonzero(~alone)
         if len(rows):
@@ -149,7 +176,7 @@ class SectionModel:
         if not records:
             return np.zeros((0, len(self.classes)))
         proba = self.raw_proba(records)
-        alone = np.array([bool(r.get("alone")) and self.alone is not None for r in records], dtype=bool)
+        alone = np.array([bool(r.get("alone")) and self.has_alone for r in records], dtype=bool)
         context = np.flatnonzero(~alone)
         if len(context) and self.calibration is not None:
             proba[context] = self.calibration.apply([records[i] for i in context], proba[context], self.classes)
@@ -184,7 +211,7 @@ class SectionModel:
 
     def min_confidences(self, records: Sequence[dict]) -> list[float]:
         """The low-confidence threshold that applies to each record (in context or alone)."""
-        return [self.alone_min_confidence if r.get("alone") and self.alone is not None else self.min_confidence
+        return [self.alone_min_confidence if r.get("alone") and self.has_alone else self.min_confidence
                 for r in records]
 
     def predict(self, records: Sequence[dict]) -> tuple[list[str], list[float]]:
@@ -245,7 +272,7 @@ def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
         extra = {"pipeline_file": pipeline_path(path).name, "pipeline_sha256": hashlib.sha256(side).hexdigest()}
     buffer = io.BytesIO()
     joblib.dump({"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "compiled": model.compiled,
-                 "pipeline": None if model.compiled is not None else model.pipeline_bytes(), "alone": model.alone,
+                 "pipeline": None if model.compiled is not None else model.pipeline_bytes(), "alone": model.alone_bytes(),
                  "calibration": model.calibration.to_dict() if model.calibration else None,
                  "alone_calibration": model.alone_calibration.to_dict() if model.alone_calibration else None},
                 buffer, compress=3)
@@ -304,7 +331,7 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionMod
         raise ModelError(f"{name}: not a toolkit section model of format {FORMAT}; retrain with 'toolkit train'")
     calibration, alone_calibration = payload.get("calibration"), payload.get("alone_calibration")
     model = SectionModel(card=card, compiled=payload.get("compiled"), pipeline_bytes=payload.get("pipeline"),
-                         alone=payload.get("alone"),
+                         alone_bytes=payload.get("alone") if isinstance(payload.get("alone"), bytes) else None,
                          calibration=Calibration.from_dict(calibration) if calibration else None,
                          alone_calibration=Calibration.from_dict(alone_calibration) if alone_calibration else None)
     unknown = [c for c in model.classes if c not in BY_SLUG]
