@@ -161,7 +161,7 @@ def test_cli_suggest_writes_tasks_and_refuses_bad_input(tmp_path, capsys):
     assert "4 of 22 unlabelled sentences suggested by margin" in capsys.readouterr().err
     assert main(["suggest", str(SAMPLE), "--n", "0", "--data", str(labels)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("toolkit: error: --n 0")
+    assert err.count("\n") == 1 and err.startswith("toolkit: error: suggest: argument --n: 0 is out of range")
     assert main(["suggest", str(SAMPLE), "--model", str(tmp_path / "none.joblib")]) == 2
     assert "model file not found" in capsys.readouterr().err
 

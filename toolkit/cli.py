@@ -667,7 +667,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(threads, "1")  # before NumPy loads: our products are small, idle BLAS threads only spin
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a bad argument (already reported in one line)
+        return int(stop.code or 0)
     _quiet_jieba()
     try:
         return args.func(args)
