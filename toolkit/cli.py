@@ -227,7 +227,7 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
                  f"toolkit serve --model {DEFAULT_MODEL} --port {DEFAULT_PORT}")
     p.add_argument("--model", default=DEFAULT_MODEL, help=f"model to serve and retrain (default {DEFAULT_MODEL}; weak rules until it exists)")
-    p.add_argument("--port", type=_number(int, 1, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--port", type=_number(int, 0, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS], metavar="PATH", help=f"reports (default {DEFAULT_CORPUS})")
     p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store to train on (default {DEFAULT_LABELS})")
