@@ -78,6 +78,7 @@ def test_random_strategy_is_seeded():
         informativeness(proba, "smart")
 
 
+@pytest.mark.slow
 def test_diversity_guard_skips_near_duplicates_of_chosen_sentences():
     texts = ["组织职工开展文体活动,丰富了职工业余生活。",   # best
              "组织职工开展文体活动,丰富了职工的业余生活。",  # near-duplicate of the best
@@ -106,6 +107,7 @@ def variants_report(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_suggest_ranks_by_the_models_uncertainty_and_guards_diversity(tmp_path, model):
     stem = UNSURE[:8]
     reports = load_reports([variants_report(tmp_path)])
@@ -180,6 +182,7 @@ def small_examples(corpus_lines, tmp_path_factory):
     return labelled_examples(reports, labels)
 
 
+@pytest.mark.slow
 def test_simulation_is_grouped_reproducible_and_reported(small_examples, tmp_path):
     settings = SimulationSettings(seeds=2, folds=3, rounds=2, batch=15, params=CHEAP_PARAMS)
     result = simulate(small_examples, settings)
@@ -229,6 +232,7 @@ def test_conclusion_says_honestly_whether_it_helps():
     assert conclusion(worse).startswith("Active learning hurts here: every strategy does worse than random")
 
 
+@pytest.mark.slow
 def test_cli_evaluate_active_writes_the_report(small_store, tmp_path, capsys):
     corpus, labels = small_store
     out = tmp_path / "reports"

@@ -109,6 +109,7 @@ def flip(labels: dict[str, str], ids: list[str], seed: int) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_audit_finds_flipped_labels_the_model_knows(small):
     """Flip ten labels the out-of-fold model predicts right with p >= 0.9, three times over: at
     least 24 of the 30 are in the top 20 of ~240 sentences (29 when written; chance: 2.5), and
@@ -129,6 +130,7 @@ def test_audit_finds_flipped_labels_the_model_knows(small):
     assert found >= 24, f"{found} of 30 flipped labels in the top 20"
 
 
+@pytest.mark.slow
 def test_audit_finds_random_flips_far_above_chance(small):
     """Ten labels flipped at random, three times over (some where the model is wrong anyway, or
     to a section with no other example): at least half are in the top 30 (21 of 30 when
@@ -147,6 +149,7 @@ def test_audit_finds_random_flips_far_above_chance(small):
     assert found >= 15, f"{found} of 30 flipped labels in the top 30"
 
 
+@pytest.mark.slow
 def test_same_seed_same_audit(small):
     _, reports, labels = small
     examples = labelled_examples(reports, labels)
@@ -157,6 +160,7 @@ def test_same_seed_same_audit(small):
 # --- outputs and the command -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_cli_audit_formats(small, tmp_path, capsys):
     path, _, labels = small
     store_path = tmp_path / "labels.jsonl"

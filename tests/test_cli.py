@@ -37,6 +37,7 @@ def test_empty_and_binary_files_fail_with_one_line(tmp_path, capsys):
         assert err.count("\n") == 1 and str(path) in err and reason in err
 
 
+@pytest.mark.slow
 def test_console_script_and_module_entry_points():
     out = subprocess.run([sys.executable, "-m", "toolkit", "--version"], capture_output=True, text=True, check=True)
     assert out.stdout.startswith("toolkit ")
@@ -60,6 +61,7 @@ def test_stats_and_weak_label(capsys, tmp_path):
     assert all(json.loads(line)["source"] == "weak" for line in weak.read_text(encoding="utf-8").splitlines())
 
 
+@pytest.mark.slow
 def test_train_then_tag_every_format(small_store, tmp_path, capsys):
     corpus, labels = small_store
     model = tmp_path / "models" / "m.joblib"
@@ -107,6 +109,7 @@ def test_tag_errors_are_one_line(tmp_path, capsys):
         assert message in err and err.strip().count("\n") <= 1
 
 
+@pytest.mark.slow
 def test_evaluate_writes_report_and_plots(small_store, tmp_path, capsys):
     corpus, labels = small_store
     out = tmp_path / "reports"

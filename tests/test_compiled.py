@@ -21,6 +21,7 @@ def split(corpus_reports, gold_labels):
     {"context": []},
     {"context": ["heading", "neighbours"], "part_rule": False},
 ])
+@pytest.mark.slow
 def test_compiled_model_gives_the_pipelines_probabilities(split, params):
     examples, records = split
     model = fit(examples, params)
@@ -47,6 +48,7 @@ def test_models_it_cannot_compile_predict_through_scikit_learn(split):
     assert len(labels) == 5 and all(0 < c <= 1 for c in confidence)
 
 
+@pytest.mark.slow
 def test_compiled_model_handles_empty_and_odd_text(split):
     examples, _ = split
     model = fit(examples, {})
@@ -56,6 +58,7 @@ def test_compiled_model_handles_empty_and_odd_text(split):
     assert np.abs(model.compiled.predict_proba(records) - model.pipeline.predict_proba(records)).max() < 1e-9
 
 
+@pytest.mark.slow
 def test_tagging_with_a_saved_model_never_imports_scikit_learn(split, tmp_path):
     from toolkit.model import save_model
 

@@ -40,12 +40,14 @@ def test_too_few_groups_is_an_error(examples):
         grouped_folds(examples.groups[:5], 5)
 
 
+@pytest.mark.slow
 def test_same_seed_same_numbers(examples):
     a = cross_validate(examples, {"classifier": "cnb"}, folds=3, seed=1).summary()
     b = cross_validate(examples, {"classifier": "cnb"}, folds=3, seed=1).summary()
     assert a == b
 
 
+@pytest.mark.slow
 def test_model_beats_baselines(examples, corpus_reports):
     model = cross_validate(examples, {"classifier": "logreg", "calibrate": False, "alone": False}, folds=5).scores()
     majority = cross_validate(examples, {"classifier": "majority"}, folds=5).scores()
@@ -53,12 +55,14 @@ def test_model_beats_baselines(examples, corpus_reports):
     assert model["macro_f1"] > weak["macro_f1"] > majority["macro_f1"]
 
 
+@pytest.mark.slow
 def test_nested_search_records_choices_per_fold(examples):
     result = cross_validate(examples, {"classifier": "cnb"}, folds=3,
                             grid=[{"classifier": "cnb", "alpha": 0.1}, {"classifier": "cnb", "alpha": 1.0}])
     assert len(result.chosen) == 3 and all(c["alpha"] in (0.1, 1.0) for c in result.chosen)
 
 
+@pytest.mark.slow
 def test_learning_curve_and_errors(examples):
     curve = learning_curve(examples, {"classifier": "cnb"}, folds=3, steps=[2, 6])
     assert [p["groups"] for p in curve] == [2, 6] and all(0 <= p["macro_f1"] <= 1 for p in curve)
@@ -102,6 +106,7 @@ def test_cli_scores_a_model_on_a_test_set_and_needs_its_labels(tmp_path):
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "--test-data" in bad.stderr
 
 
+@pytest.mark.slow
 def test_cross_validation_reports_sentences_alone_corpora_and_confidence(examples):
     result = cross_validate(examples, {"classifier": "logreg", "inner_folds": 2}, folds=3)
     alone = result.alone()

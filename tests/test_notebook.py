@@ -25,6 +25,7 @@ def test_notebook_is_committed_without_outputs():
     assert "from toolkit" in source and "def " not in source  # it calls the library, defines nothing
 
 
+@pytest.mark.slow
 def test_notebook_runs_from_its_folder(monkeypatch):
     monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
     import nbformat

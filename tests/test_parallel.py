@@ -65,6 +65,7 @@ def test_dask_cluster_gives_the_serial_output(six_copies, serial):
     assert out == serial
 
 
+@pytest.mark.slow
 def test_cli_jobs_identical_to_serial(six_copies, tmp_path):
     from toolkit.cli import main
 

@@ -1,3 +1,4 @@
+import pytest
 import copy
 import pickle
 
@@ -47,6 +48,7 @@ def test_rjieba_token_parity_on_the_corpus(corpus_reports):
         assert same >= floor, (hmm, same)
 
 
+@pytest.mark.slow
 def test_tokenizer_backend_is_part_of_the_model(corpus_reports, gold_labels):
     from toolkit.training import fit, labelled_examples
 
@@ -67,6 +69,7 @@ def test_unknown_or_missing_backend_is_a_clear_error():
         JiebaTokenizer(backend="nope")("工会")
 
 
+@pytest.mark.slow
 def test_cached_prefix_dictionary_gives_jiebas_own(tmp_path, monkeypatch, corpus_reports):
     from toolkit.tokenizer import USER_DICT, dictionary_cache, _user_words, load_jieba
 

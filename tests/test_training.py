@@ -37,6 +37,7 @@ def test_fit_refuses_empty_and_single_label(corpus_reports, gold_labels):
         fit(examples.subset(same))
 
 
+@pytest.mark.slow
 def test_train_from_store_fills_the_card(small_store):
     corpus, labels = small_store
     model = train_from_store(labels, [corpus], {"classifier": "cnb"}, folds=3)
