@@ -59,8 +59,9 @@ def test_writer_formats(tags, fmt):
     text = out.getvalue()
     if fmt == "jsonl":
         rows = [json.loads(line) for line in text.splitlines()]
-        assert len(rows) == 14 and set(rows[0]) == {"report", "index", "text", "heading", "label", "label_name",
-                                                     "confidence", "low_confidence"}
+        assert len(rows) == 14 and set(rows[0]) == {"source", "report", "index", "text", "heading", "label",
+                                                     "label_name", "confidence", "low_confidence"}
+        assert rows[0]["source"] == "sample.txt"
     elif fmt == "json":
         doc = json.loads(text)
         assert doc["model_version"] == "v1" and len(doc["reports"]) == 2
@@ -98,3 +99,15 @@ def test_sentences_alone_are_tagged_by_their_text(capsys, tmp_path):
     assert main(["tag", "--sentences", str(path)]) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["label"] for r in out] == ["safety", "women"]
+
+
+def test_every_record_names_its_source_file(tmp_path, capsys):
+    from toolkit.cli import main
+
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(SAMPLE, encoding="utf-8")
+    b.write_text(SAMPLE.replace("县医院", "县中学"), encoding="utf-8")
+    assert main(["tag", str(a), str(b)]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["source"] for r in records} == {str(a), str(b)}
+    assert [r["source"] for r in records] == sorted(r["source"] for r in records)  # in input order

@@ -20,7 +20,8 @@ from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines
 
-FIELDS = ("report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")
+FIELDS = ("source", "report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")
+"""Every output record names the file it comes from (``<stdin>`` for standard input)."""
 DEFAULT_MIN_CONFIDENCE: float | None = None
 """``None``: flag below the threshold the model fitted (:attr:`~toolkit.model.SectionModel.min_confidence`)."""
 BATCH_SENTENCES = 2000
@@ -165,7 +166,7 @@ _quote = json.encoder.encode_basestring
 def jsonl_line(t: Tagged) -> str:
     """``json.dumps(t.to_dict(), ensure_ascii=False)`` plus a newline, without building the dict
     (a third of the time; the test checks they are equal)."""
-    return (f'{{"report": {_quote(t.report)}, "index": {t.index}, "text": {_quote(t.text)}, '
+    return (f'{{"source": {_quote(t.source)}, "report": {_quote(t.report)}, "index": {t.index}, "text": {_quote(t.text)}, '
             f'"heading": {_quote(t.heading)}, "label": {_quote(t.label)}, "label_name": {_quote(t.label_name)}, '
             f'"confidence": {float(t.confidence)!r}, "low_confidence": {"true" if t.low_confidence else "false"}}}\n')
 
