@@ -34,7 +34,7 @@ def test_full_width_snippets_match_normalised_text():
 
 
 def test_the_messy_segmentation_cases_score_above_their_floor():
-    """The hand-checked messy inputs of annotations/segmentation (see its README for the figures)."""
+    """The hand-checked messy inputs of annotations/segmentation (the data card and README give the figures)."""
     result = score_cases(load_cases(CASES))
     assert result["cases"] >= 20
     assert result["reports"]["f1"] >= 0.9
