@@ -71,6 +71,6 @@ def test_reliability_and_confidence_report():
     top = next(b for b in bins if b.get("low") == 0.9)
     assert top["n"] == 4 and top["accuracy"] == 0.75
     assert bins[-1]["ece"] == pytest.approx((4 * 0.2 + 2 * 0.2) / 6, abs=1e-4)
-    report = confidence_report(confidence, correct, 0.5)
+    report = confidence_report(confidence, correct, [c < 0.5 for c in confidence])
     assert report["high_confidence_precision"] == 0.75 and report["flagged_share"] == pytest.approx(0.3333, abs=1e-4)
     assert report["errors_flagged"] == 0.5

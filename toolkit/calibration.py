@@ -151,20 +151,19 @@ def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int 
     return out + [{"ece": round(float(ece), 4)}]
 
 
-def confidence_report(confidence: Sequence[float], correct: Sequence[bool], min_confidence: float) -> dict:
+def confidence_report(confidence: Sequence[float], correct: Sequence[bool], flagged: Sequence[bool]) -> dict:
     """What a user of the confidences can rely on: the precision of the predictions made with
-    confidence >= 0.9 (and their share), the share of errors flagged ``low_confidence`` and the
-    share of sentences flagged."""
+    confidence >= 0.9 (and their share), the share of sentences flagged ``low_confidence`` and the
+    share of errors among them. ``flagged`` are the flags as given (each model's own threshold)."""
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=bool)
+    flagged = np.asarray(flagged, dtype=bool)
     high = confidence >= 0.9
-    flagged = confidence < min_confidence
     errors = ~correct
     return {
         "n": int(len(confidence)),
         "high_confidence_share": round(float(high.mean()), 4) if len(high) else None,
         "high_confidence_precision": round(float(correct[high].mean()), 4) if high.any() else None,
-        "min_confidence": round(float(min_confidence), 4),
         "flagged_share": round(float(flagged.mean()), 4) if len(flagged) else None,
         "errors_flagged": round(float(flagged[errors].mean()), 4) if errors.any() else None,
     }

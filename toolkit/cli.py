@@ -324,8 +324,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         model_path = Path(args.model) if args.model else default_model_path()
         _err(f"scoring {model_path} on the untouched test set {heldout}")
         _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"))
-        result["heldout"] = {"model": f"{model_path.name} ({load_model(model_path).version})",
-                             **score_model(load_model(model_path), test)}
+        model = load_model(model_path)
+        result["heldout"] = {"model": f"{model_path.name} ({model.version})", **score_model(model, test)}
     for path in evalreport.write(result, args.out):
         _err(f"wrote {path}")
     for name, s in result["comparison"].items():

@@ -126,14 +126,8 @@ class CVResult:
         from toolkit.calibration import confidence_report, reliability
 
         correct = [t == p for t, p in zip(self.y_true, self.y_pred)]
-        report = confidence_report(self.confidence, correct, 0.0)
-        if self.flagged:
-            flagged = np.asarray(self.flagged, dtype=bool)
-            errors = ~np.asarray(correct, dtype=bool)
-            report["flagged_share"] = round(float(flagged.mean()), 4)
-            report["errors_flagged"] = round(float(flagged[errors].mean()), 4) if errors.any() else None
-        report.pop("min_confidence")
-        return {**report, "reliability": reliability(self.confidence, correct)}
+        flagged = self.flagged or [False] * len(correct)
+        return {**confidence_report(self.confidence, correct, flagged), "reliability": reliability(self.confidence, correct)}
 
     def per_label(self) -> dict[str, dict]:
         from sklearn.metrics import precision_recall_fscore_support

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from toolkit.calibration import Calibration, temper
+from toolkit.calibration import Calibration, apply_parts, temper
 from toolkit.errors import ModelError
 from toolkit.store import atomic_write_bytes, atomic_write_text
-from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION, TOPICS
+from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
 
 FORMAT = "toolkit-section-model/3"
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
@@ -153,14 +153,17 @@ class SectionModel:
             return self.compiled.predict_proba(records)
         return self.pipeline.predict_proba(records)
 
-    def raw_proba(self, records: Sequence[dict]) -> np.ndarray:
-        """Probabilities before calibration and the part rule; records marked ``alone``
-        (:func:`toolkit.context.alone_record`) go to the text-only model when there is one."""
+    def _alone_rows(self, records: Sequence[dict]) -> np.ndarray:
+        """Which records go to the text-only model: those marked ``alone``
+        (:func:`toolkit.context.alone_record`), when the model has one."""
+        return np.array([bool(r.get("alone")) and self.has_alone for r in records], dtype=bool)
+
+    def raw_proba(self, records: Sequence[dict], alone: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities before calibration and the part rule; records marked ``alone`` go to the
+        text-only model when there is one (``alone``: that mask, if already known)."""
         records = list(records)
         proba = np.zeros((len(records), len(self.classes)))
-        alone = np.array([bool(r.get("alone")) for r in records], dtype=bool)
-        if not self.has_alone:
-            alone[:] = False
+        alone = self._alone_rows(records) if alone is None else alone
         rows = np.flatnonzero(~alone)
         if len(rows):
             proba[rows] = self._context_proba([records[i] for i in rows])
@@ -175,8 +178,8 @@ class SectionModel:
         records = list(records)
         if not records:
             return np.zeros((0, len(self.classes)))
-        proba = self.raw_proba(records)
-        alone = np.array([bool(r.get("alone")) and self.has_alone for r in records], dtype=bool)
+        alone = self._alone_rows(records)
+        proba = self.raw_proba(records, alone)
         context = np.flatnonzero(~alone)
         if len(context) and self.calibration is not None:
             proba[context] = self.calibration.apply([records[i] for i in context], proba[context], self.classes)
@@ -211,8 +214,7 @@ class SectionModel:
 
     def min_confidences(self, records: Sequence[dict]) -> list[float]:
         """The low-confidence threshold that applies to each record (in context or alone)."""
-        return [self.alone_min_confidence if r.get("alone") and self.has_alone else self.min_confidence
-                for r in records]
+        return [self.alone_min_confidence if a else self.min_confidence for a in self._alone_rows(records)]
 
     def predict(self, records: Sequence[dict]) -> tuple[list[str], list[float]]:
         """Most probable label and its probability for each record."""
@@ -229,21 +231,10 @@ def apply_part_rule(records: Sequence[dict], proba: np.ndarray, classes: Sequenc
     the opening paragraphs, a problems section, the plans part, a charity section, the closing).
 
     For a record whose ``part`` names such a label, the probability of every topic section moves to
-    that label, so the confidence stays a probability.
+    that label, so the confidence stays a probability: :func:`toolkit.calibration.apply_parts` with
+    every part at full weight (the rule of a model trained without calibration).
     """
-    classes = list(classes)
-    topics = [i for i, c in enumerate(classes) if c in TOPICS]
-    out = proba
-    parts = np.array([r.get("part") or "" for r in records])
-    for label in PARTS:
-        rows = parts == label
-        if label not in classes or not rows.any():
-            continue
-        out = out.copy() if out is proba else out
-        target = classes.index(label)
-        out[rows, target] += out[np.ix_(rows, topics)].sum(axis=1)
-        out[np.ix_(rows, topics)] = 0.0
-    return out
+    return apply_parts([{"evidence": r.get("part") or ""} for r in records], proba, classes, dict.fromkeys(PARTS, 1.0))
 
 
 def card_path(model_path: str | os.PathLike) -> Path:

@@ -331,14 +331,17 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
     current report is held in memory.
     """
     buf: list[str] = []
-    content = 0
+    page: list[bool] = []  # is_junk of each paragraph of buf, found once
+    content = 0  # paragraphs of buf that are the report's own text
     seen_top = False
     last_top = 0
     for paragraph in paragraphs:
         numeral = _top_numeral(paragraph)
+        junk = is_junk(paragraph)
         if not buf:
             buf.append(paragraph)
-            content = 0 if is_junk(paragraph) else 1
+            page.append(junk)
+            content = int(not junk)
             seen_top = numeral != ""
             continue
         i = len(buf)
@@ -356,14 +359,15 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
                     cut = i
             while cut is not None and cut > 1 and (_SEPARATOR.match(buf[cut - 1]) or is_report_title(buf[cut - 1])):
                 cut -= 1
-            if cut is not None and sum(not is_junk(p) for p in buf[:cut]) < min_paragraphs:
+            if cut is not None and page[:cut].count(False) < min_paragraphs:
                 cut = None
         buf.append(paragraph)
-        content += not is_junk(paragraph)
+        page.append(junk)
+        content += not junk
         if cut is not None:
             yield buf[:cut]
-            buf = buf[cut:]
-            content = sum(not is_junk(p) for p in buf)
+            buf, page = buf[cut:], page[cut:]
+            content = page.count(False)
             seen_top = any(_top_numeral(p) for p in buf[:-1])
             last_top -= cut
         if numeral:
