@@ -7,6 +7,9 @@ range of the per-run ratios (a shared machine is noisy: one run alone can be off
 Measured in one run, each in a fresh subprocess (so start-up and peak memory are real):
   * floor: read + segment the text, then jieba tokenisation alone of every sentence
     (one ``jieba.Tokenizer`` with the same user dictionary);
+  * the same with the toolkit's own exact re-implementation of jieba's accurate mode
+    (:class:`toolkit.tokenizer.AccurateCut`, which the tagger uses): the ratio to it is what
+    everything but tokenisation costs;
   * tag: the whole ``toolkit tag`` process on the same file (imports, model load, tagging, output);
   * model load time, and peak RSS of each process.
 """
@@ -42,16 +45,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = make_input(args.mb, Path(tmp))
         size = data.stat().st_size / 1e6
-        floors, tags, loads, colds = [], [], [], []
+        floors, cuts, tags, loads, colds = [], [], [], [], []
         one = Path(tmp) / "one.txt"
         one.write_text("\n".join(CORPUS.read_text(encoding="utf-8").splitlines()[:17]) + "\n", encoding="utf-8")
         for _ in range(max(1, args.repeat)):
             wall, peak, out = run([sys.executable, "-c", FLOOR, str(data)])
             floors.append((json.loads(out)["seconds"], wall, peak, json.loads(out)))
+            cuts.append(json.loads(run([sys.executable, "-c", FLOOR, str(data), "accurate-cut"])[2])["seconds"])
             tags.append(run([sys.executable, "-m", "toolkit", "tag", str(data), "--output", str(Path(tmp) / "o.jsonl")])[:2])
             loads.append(json.loads(run([sys.executable, "-c", LOAD])[2]))
             colds.append(run([sys.executable, "-m", "toolkit", "tag", str(one), "--output", str(Path(tmp) / "one.jsonl")])[0])
         ratios = sorted(t[0] / f[0] for t, f in zip(tags, floors))
+        cut_ratios = sorted(t[0] / c for t, c in zip(tags, cuts))
         floor_s, floor_wall, floor_peak, floor = sorted(floors, key=lambda f: f[0])[len(floors) // 2]
         tag_wall = statistics.median(t[0] for t in tags)
         tag_peak = max(t[1] for t in tags)
@@ -63,9 +68,12 @@ def main() -> None:
         ("input", f"{size:.2f} MB, {n} sentences"),
         ("floor: jieba tokenisation alone (s)", f"{floor['seconds']:.2f}  ({size / floor['seconds']:.2f} MB/s)"),
         ("floor: whole process incl. start-up (s)", f"{floor_wall:.2f}  (peak RSS {floor_peak:.0f} MB)"),
+        ("floor: toolkit's AccurateCut alone (s)", f"{statistics.median(cuts):.2f}  (same words as jieba)"),
         ("toolkit tag, whole process (s)", f"{tag_wall:.2f}  ({n / tag_wall:,.0f} sentences/s, {size / tag_wall:.2f} MB/s)"),
         ("ratio: tag process / jieba tokenisation", f"{statistics.median(ratios):.2f}x median of {len(ratios)} "
          f"(runs {', '.join(f'{r:.2f}x' for r in ratios)}; target <= 1.3x)"),
+        ("ratio: tag process / AccurateCut tokenisation", f"{statistics.median(cut_ratios):.2f}x median "
+         f"(runs {', '.join(f'{r:.2f}x' for r in cut_ratios)}: the cost of everything but tokenising)"),
         ("ratio: tag process / floor process", f"{tag_wall / floor_wall:.2f}x"),
         ("cold start, one report (s)", f"{cold_wall:.2f}  (target < 1 s)"),
         ("model load (s)", f"{load['load_s']:.3f}  (target < 0.1 s; imports {load['import_s']:.2f} s)"),

@@ -95,3 +95,52 @@ def test_unwritable_cache_directory_still_loads(tmp_path, monkeypatch):
     blocker.write_text("x")
     monkeypatch.setenv("TOOLKIT_CACHE_DIR", str(blocker / "sub"))
     assert load_jieba.__wrapped__(USER_DICT).lcut("召开职代会") == ["召开", "职代会"]
+
+
+_ODD_TEXTS = ["", "  ", "abc def 12.5% 工会ABC工作", "Ｕ盘和U盘", "2025年,市总工会召开十届三次全委(扩大)会议。",
+              "一是…二是…", "职工之家\t建设\r\n先进", "的的的的的", "#1楼&2号-3室_4.5"]
+
+
+def _texts_of(paths) -> list[str]:
+    texts = set(_ODD_TEXTS)
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            texts.add(line)
+            texts.update(line.replace("。", "。\n").replace(",", ",\n").split("\n"))
+    return sorted(texts)
+
+
+def _assert_accurate_cut_is_jieba(texts: list[str]) -> None:
+    from toolkit.tokenizer import AccurateCut, load_jieba
+
+    jieba_tokenizer = load_jieba()
+    cut = AccurateCut(jieba_tokenizer)
+    for hmm in (True, False):
+        differ = [t for t in texts if cut(t, hmm) != jieba_tokenizer.lcut(t, HMM=hmm)]
+        assert not differ, (hmm, differ[:3])
+
+
+def test_accurate_cut_gives_jiebas_words_on_the_seed_corpus(corpus_path):
+    from pathlib import Path
+
+    _assert_accurate_cut_is_jieba(_texts_of([Path(corpus_path)]))
+
+
+@pytest.mark.slow
+def test_accurate_cut_gives_jiebas_words_on_every_text_of_the_project():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    paths = sorted((root / "annotations").rglob("*.txt")) + sorted((root / "tests" / "data").rglob("*.txt"))
+    assert len(paths) > 100
+    _assert_accurate_cut_is_jieba(_texts_of(paths))
+
+
+def test_the_jieba_backend_tokenises_with_accurate_cut_on_known_jieba_releases():
+    import jieba
+
+    from toolkit.tokenizer import EXACT_JIEBA_VERSIONS, AccurateCut
+
+    segmenter = load_segmenter("jieba")
+    assert isinstance(segmenter, AccurateCut) == (jieba.__version__ in EXACT_JIEBA_VERSIONS)
+    assert segmenter("召开职代会", True) == ["召开", "职代会"]
