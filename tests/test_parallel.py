@@ -39,9 +39,12 @@ def test_two_loky_jobs_give_the_serial_output_in_order(six_copies, serial):
 
 def test_worker_task_cuts_and_tags_its_reports(corpus_lines):
     ref = ModelRef.from_path(default_model_path())
-    (tags,) = predict_batch(ref, [("r1", "a.txt", corpus_lines[:17])])
+    (tags, written) = predict_batch(ref, [("r1", "a.txt", corpus_lines[:17], []),
+                                          ("r2", "b.txt", ["一、组织建设", "新发展会员45人,建会3家。"],
+                                           ["一、组织建设", "新发展会员45人，建会3家。"])])
     assert len(tags) > 20 and {t.report for t in tags} == {"r1"} and {t.source for t in tags} == {"a.txt"}
     assert [t.index for t in tags] == list(range(len(tags))) and all(0 < t.confidence <= 1 for t in tags)
+    assert [t.text for t in written] == ["一、组织建设", "新发展会员45人，建会3家。"]
 
 
 def test_two_forked_jobs_give_the_serial_output_in_order(six_copies, serial):

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from toolkit.context import sentence_records
 from toolkit.model import SectionModel, default_model_path
-from toolkit.segment import Report
+from toolkit.segment import Report, ReportIds
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines
@@ -29,7 +29,7 @@ BATCH_SENTENCES = 2000
 
 @dataclass(frozen=True)
 class Tagged:
-    """One tagged sentence."""
+    """One tagged sentence; ``text`` and ``heading`` as they stand in the input (not normalised)."""
 
     report: str
     index: int
@@ -64,13 +64,18 @@ def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> It
 
 def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Sequence[float], *,
              min_confidence: float = 0.5) -> list[list[Tagged]]:
-    """Tagged sentences per report from the labels and confidences of all their sentences, in order."""
+    """Tagged sentences per report from the labels and confidences of all their sentences, in order;
+    text and heading as written in the input."""
     out, k = [], 0
     for report in reports:
         tags = []
+        headings: dict[str, str] = {}
         for s in report.sentences:
             label, c = labels[k], float(confidence[k])
-            tags.append(Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=label,
+            if s.is_heading:
+                headings[s.text] = s.as_written or s.text
+            tags.append(Tagged(report=report.id, index=s.index, text=s.as_written or s.text,
+                               heading=headings.get(s.heading, s.heading), label=label,
                                label_name=label_name(label), confidence=round(c, 4), low_confidence=c < min_confidence,
                                id=s.id, paragraph=s.paragraph, source=report.source))
             k += 1
@@ -90,20 +95,21 @@ def tag_sentences(model: SectionModel, texts: Sequence[str], *, source: str = ""
                   min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
     """Label sentences known without their report (a list, one sentence each) by their text alone:
     no heading, neighbours or position speak for them (:func:`toolkit.context.alone_record`).
-    ``index`` is the sentence's place in ``texts``; empty lines are skipped."""
+    ``index`` is the sentence's place in ``texts``; empty lines are skipped. The model reads each
+    sentence normalised; ``Tagged.text`` is the sentence as given, stripped."""
     from toolkit.context import alone_record
     from toolkit.segment import text_id
     from toolkit.textio import normalize
 
-    kept = [(i, normalize(t).strip()) for i, t in enumerate(texts)]
-    kept = [(i, t) for i, t in kept if t]
-    records = [alone_record(t, id=text_id(t)) for _, t in kept]
+    kept = [(i, normalize(t).strip(), t.strip()) for i, t in enumerate(texts)]
+    kept = [k for k in kept if k[1]]
+    records = [alone_record(t, id=text_id(t)) for _, t, _ in kept]
     labels, confidence = model.predict(records)
     threshold = model.alone_min_confidence if min_confidence is None else min_confidence
-    report = text_id("\n".join(t for _, t in kept), prefix="r") if kept else ""
-    return [Tagged(report=report, index=i, text=t, heading="", label=label, label_name=label_name(label),
+    report = text_id("\n".join(t for _, t, _ in kept), prefix="r") if kept else ""
+    return [Tagged(report=report, index=i, text=written, heading="", label=label, label_name=label_name(label),
                    confidence=round(c, 4), low_confidence=c < threshold, id=r["id"], paragraph=i, source=source)
-            for (i, t), r, label, c in zip(kept, records, labels, confidence)]
+            for (i, _, written), r, label, c in zip(kept, records, labels, confidence)]
 
 
 def tag_report(model: SectionModel, report: Report, *, min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
@@ -113,10 +119,12 @@ def tag_report(model: SectionModel, report: Report, *, min_confidence: float | N
 
 def iter_reports(paths: Iterable[str | os.PathLike], *, sentences: bool = True) -> Iterator[Report]:
     """Reports of every input, streamed line by line (no near-duplicate grouping: not needed to
-    tag), so memory does not grow with the size of a file; ``sentences=False`` leaves cutting
-    them into sentences to the caller (a worker process)."""
+    tag), so memory does not grow with the size of a file; report ids are unique across the
+    inputs; ``sentences=False`` leaves cutting them into sentences to the caller (a worker process)."""
+    ids = ReportIds()
     for path in expand_paths(paths):
-        yield from segment_reports(iter_lines(path), "<stdin>" if path == "-" else path, sentences=sentences)
+        yield from segment_reports(iter_lines(path, as_written=True), "<stdin>" if path == "-" else path,
+                                   sentences=sentences, ids=ids)
 
 
 def tag_paths(model: SectionModel, paths: Iterable[str | os.PathLike], *,
