@@ -467,10 +467,13 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
-                 "toolkit tag report.txt --format md\n  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
+                 "toolkit tag report.txt --format md\n  toolkit tag reports/ --format html --output tagged.html\n"
+                 "  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
     p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
-    p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "json", "csv", "md", "html"), default="jsonl",
+                   help="jsonl, json, csv: one record per sentence; md: one rebuilt report after another; "
+                   "html: one self-contained page for the run")
     p.add_argument("--output", help="write to this file instead of stdout")
     p.add_argument("--min-confidence", type=_number(float, 0.0, 1.0), default=None,
                    help="mark sentences below this as low confidence (default: the threshold fitted with the model)")
