@@ -102,7 +102,7 @@ def test_sentences_alone_are_tagged_by_their_text(capsys, tmp_path):
     from toolkit.tagging import tag_sentences
 
     model = load_model(default_model_path())
-    lines = ["组织职工参加“安康杯”知识竞赛,开展隐患排查。", "", "三八节期间组织女职工开展健康讲座。"]
+    lines = ["组织职工参加“安康杯”知识竞赛，开展隐患排查。", "", "\u3000三八节期间组织女职工开展健康讲座。 "]
     tagged = tag_sentences(model, lines, source="list.txt")
     assert [t.index for t in tagged] == [0, 2] and [t.label for t in tagged] == ["safety", "women"]
     assert all(t.heading == "" and t.low_confidence == (t.confidence < model.alone_min_confidence) for t in tagged)
@@ -111,6 +111,8 @@ def test_sentences_alone_are_tagged_by_their_text(capsys, tmp_path):
     assert main(["tag", "--sentences", str(path)]) == 0
     out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["label"] for r in out] == ["safety", "women"]
+    assert [r["text"] for r in out] == [t.text for t in tagged] == ["组织职工参加“安康杯”知识竞赛，开展隐患排查。",
+                                                                   "三八节期间组织女职工开展健康讲座。"]
 
 
 def test_every_record_names_its_source_file(tmp_path, capsys):

@@ -365,9 +365,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
         out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
     if args.sentences:
         from toolkit.tagging import tag_sentences
-        from toolkit.textio import expand_paths, read_document
+        from toolkit.textio import expand_paths, iter_lines
 
-        stream = (tag_sentences(model, read_document(p).text.split("\n"), source=p, min_confidence=args.min_confidence)
+        stream = (tag_sentences(model, list(iter_lines(p, as_written=True)), source=p, min_confidence=args.min_confidence)
                   for p in expand_paths(args.paths))
     elif parallel:
         stream = tag_parallel(ref, args.paths, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
