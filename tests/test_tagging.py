@@ -224,7 +224,7 @@ class _Page(HTMLParser):
         self.sentences: list[dict] = []
         self.items: list[str] = []
         self.articles: list[dict] = []
-        self.view = ""
+        self.view = self.article = ""
         self.tags: list[str] = []
         self._span: dict | None = None
         self._raw_li: list[str] | None = None
@@ -245,10 +245,11 @@ class _Page(HTMLParser):
             self.open.append(tag)
         if tag == "article":
             self.articles.append(attrs)
+            self.article = attrs.get("id", "")
         if tag == "section":
             self.view = attrs.get("class", "")
         if tag == "span" and "data-label" in attrs:
-            self._span = {**attrs, "text": "", "view": self.view}
+            self._span = {**attrs, "text": "", "view": self.view, "report": self.article}
         if tag == "li":
             self._raw_li = []
         elif self._raw_li is not None:
@@ -336,14 +337,16 @@ def test_html_page_is_self_contained_valid_and_escaped(planted):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script" not in text
     assert [a["id"] for a in page.articles] == [planted[0].report, reordered[0].report]
     for tags in (planted, reordered):
-        for view in ("as-written", "canonical"):
-            spans = [s for s in page.sentences if s["view"] == view and s["text"] in {t.text for t in tags}]
-            assert len(spans) == len(tags)
-            for span, t in zip(spans if view == "as-written" else sorted(spans, key=lambda s: [x.text for x in tags].index(s["text"])), tags):
-                assert span["text"] == t.text and span["data-label"] == t.label
-                assert span["title"].startswith(f"{t.label_name} ({t.label}) · 置信度 {t.confidence:.2f}")
-    canonical = [s["data-label"] for s in page.sentences if s["view"] == "canonical" and s["text"] in {t.text for t in reordered}]
-    assert [ORDER[x] for x in canonical] == sorted(ORDER[x] for x in canonical)
+        by_text = {t.text: t for t in tags}
+        written, canonical = ([s for s in page.sentences if s["report"] == tags[0].report and s["view"] == view]
+                              for view in ("as-written", "canonical"))
+        assert [s["text"] for s in written] == [t.text for t in tags]
+        assert sorted(s["text"] for s in canonical) == sorted(by_text)
+        assert [ORDER[s["data-label"]] for s in canonical] == sorted(ORDER[s["data-label"]] for s in canonical)
+        for span in written + canonical:
+            t = by_text[span["text"]]
+            assert span["data-label"] == t.label
+            assert span["title"].startswith(f"{t.label_name} ({t.label}) · 置信度 {t.confidence:.2f}")
     assert text.index('class="coverage"') < text.index('class="views"')
     assert "来源 b.txt" in text and "来源 planted_*file*.txt" in text
 
