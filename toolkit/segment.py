@@ -421,7 +421,8 @@ def _pieces_as_written(text: str, written: str, pieces: Sequence[str]) -> list[s
     ``written``, the text as written behind ``text``."""
     if written == text:
         return list(pieces)
-    offsets, out, at = written_offsets(written), [], 0
+    offsets = None if len(written) == len(text) else written_offsets(written)  # only dropped marks move characters
+    out, at = [], 0
     for piece in pieces:
         start = text.find(piece, at)
         at = start + len(piece)
@@ -584,7 +585,8 @@ def paragraphs_as_written(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
         if text == line:
             yield from ((part, part) for part in parts)
             continue
-        written = written_span(line, written_offsets(line), lead, lead + len(stripped))
+        offsets = None if len(text) == len(line) else written_offsets(line)
+        written = written_span(line, offsets, lead, lead + len(stripped))
         yield from zip(parts, _pieces_as_written(stripped, written, parts))
 
 
