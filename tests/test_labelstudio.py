@@ -90,7 +90,7 @@ def test_cli_config_prints_the_config(capsys):
 
 def test_export_tasks_shape_with_weak_rules(two_reports, tmp_path, capsys, one_line_error):
     out = tmp_path / "tasks.json"
-    assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--model", str(tmp_path / "none.joblib")]) == 2
+    assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--model", str(tmp_path / "none.npz")]) == 2
     assert "model file not found" in one_line_error()
     assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--weak-rules"]) == 0
     tasks = json.loads(out.read_text(encoding="utf-8"))
