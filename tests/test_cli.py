@@ -49,7 +49,9 @@ def test_console_script_and_module_entry_points():
         assert help_.returncode == 0 and "example:" in help_.stdout, command
 
 
-def test_stats_and_weak_label(capsys, tmp_path):
+def test_stats_and_weak_label(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv("TOOLKIT_PROJECT", raising=False)
+    monkeypatch.chdir(ROOT / "annotations" / "corpus")  # the project is found from any folder inside it
     assert main(["stats"]) == 0
     out = capsys.readouterr().out
     stored = len((ROOT / "annotations" / "labels.jsonl").read_text(encoding="utf-8").splitlines())
