@@ -349,3 +349,22 @@ def test_an_untrusted_model_without_compiled_form_never_executes_its_pickles(unc
     with pytest.raises(ModelError, match="trust_pickle"):
         load_model(path)
     assert not marker.exists()
+
+
+def test_the_shipped_model_is_package_data_that_a_wheel_carries():
+    import configparser
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    from toolkit.model import shipped_model_path
+
+    path = shipped_model_path()
+    package = Path(__import__("toolkit").__file__).parent
+    assert path.parent == package / "data" and path.is_file()
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    files = [path, path.with_name(card["pipeline_file"]), card_path(path)]
+    config = configparser.ConfigParser()
+    config.read(package.parent / "setup.cfg", encoding="utf-8")
+    patterns = [p.strip() for p in config["options.package_data"]["toolkit"].replace("\n", ",").split(",") if p.strip()]
+    for file in files:
+        assert any(fnmatch(file.relative_to(package).as_posix(), p) for p in patterns), file
