@@ -73,3 +73,11 @@ def test_project_option_before_or_after_the_command(project, monkeypatch, capsys
     for argv in (["--project", str(project), "stats"], ["stats", "--project", str(project)]):
         assert main(argv) == 0
         assert "1 labelled, 1 unlabelled" in capsys.readouterr().out
+
+
+def test_train_and_serve_refuse_a_model_name_without_npz_before_any_work(project, monkeypatch, one_line_error):
+    monkeypatch.chdir(project)
+    for argv in (["train", "--out", "models/m.joblib"], ["serve", "--model", "models/m.joblib", "--port", "0"]):
+        assert main(argv) == 2
+        assert "ends in .npz" in one_line_error()
+    assert not (project / "models").exists()

@@ -215,6 +215,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _corpus_in_project(args)
     _in_project(args, "labels")
     _in_project(args, "model", "model")
+    if Path(args.model).suffix != ".npz":
+        raise ToolkitError(f"{args.model}: --model names the model file to serve and retrain, which ends in .npz")
     options = BackendOptions(tuple(args.corpus), Path(args.labels), Path(args.model), args.folds, optional_settings())
     server = make_server(Backend(options), args.host, args.port, auth=auth_from_env(), max_body=args.max_body)
     print(f"serving model {server.backend.version} on {server.url} (Ctrl+C stops)", file=sys.stderr)
@@ -346,6 +348,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     _corpus_in_project(args)
     _in_project(args)
     _in_project(args, "out", "model")
+    if Path(args.out).suffix != ".npz":
+        raise ToolkitError(f"{args.out}: --out names a model file, which ends in .npz")
     params = load_params(args.config)
     model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err)
     card = save_model(model, args.out)
