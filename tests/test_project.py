@@ -81,3 +81,26 @@ def test_train_and_serve_refuse_a_model_name_without_npz_before_any_work(project
         assert main(argv) == 2
         assert "ends in .npz" in one_line_error()
     assert not (project / "models").exists()
+
+
+def test_tasks_are_pre_annotated_by_the_projects_model_else_the_shipped_one(project, monkeypatch, capsys):
+    import json
+    import shutil
+
+    from toolkit.model import load_model, shipped_model_path
+
+    report = project.parent / "outside" / "r.txt"
+    report.write_text("一、加强组织建设。新发展会员45人。\n", encoding="utf-8")
+    monkeypatch.chdir(project.parent / "outside")
+    assert main(["ls", "export-tasks", str(report)]) == 0
+    assert f"({load_model().version})" in capsys.readouterr().err
+    models = project / "models"
+    models.mkdir()
+    for name in ("default.npz", "default.pipeline.joblib"):
+        shutil.copy(shipped_model_path().with_name(name), models / name)
+    card = json.loads(shipped_model_path().with_suffix(".json").read_text(encoding="utf-8"))
+    (models / "default.json").write_text(json.dumps({**card, "model_version": "project-model"}), encoding="utf-8")
+    monkeypatch.chdir(project / "notes")
+    assert main(["ls", "export-tasks", str(report)]) == 0
+    tasks, err = capsys.readouterr()
+    assert "(project-model)" in err and json.loads(tasks)[0]["predictions"][0]["model_version"] == "project-model"

@@ -157,7 +157,7 @@ def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str]:
 
         project = _optional_project(args)
         own = project.model if project is not None and project.model.is_file() else None
-        predictor = labelstudio.load_predictor(args.model or own or default_model_path())
+        predictor = labelstudio.choose_predictor(args.model or own, default_model_path())
     if args.only_unlabelled:
         _in_project(args, "labels")
     labels = args.labels if args.only_unlabelled else None
