@@ -349,7 +349,7 @@ def test_wrong_key_and_foreign_project_are_one_line_errors(label_studio, two_rep
     assert main(["ls", "push", str(two_reports), "--title", title]) == 2
     err = one_line_error()
     assert "has another labelling config" in err and label_studio.token not in err
-    assert main(["ls", "pull", "--title", title]) == 2
+    assert main(["ls", "pull", "--title", title, "--data", str(two_reports.parent / "labels.jsonl")]) == 2
     assert "has another labelling config" in one_line_error()
     from conftest import free_port
 

@@ -370,13 +370,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from toolkit.evaluation import GRIDS, evaluate
     from toolkit.weak import weak_labels
 
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models or set(models) - set(GRIDS):
+        raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
     _corpus_in_project(args)
     _in_project(args)
     _in_project(args, "heldout", "heldout")
     reports, examples = _labelled(args.corpus, args.data)
-    models = [m.strip() for m in args.models.split(",") if m.strip()]
-    if not models or set(models) - set(GRIDS):
-        raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
     result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
                       tokenizers=args.tokenizers, progress=_err)
     heldout = Path(args.heldout)
