@@ -24,7 +24,7 @@ def train_fast_model(directory: Path) -> Path:
     """The default model's parameters with the rjieba tokenizer, trained on the shipped labels."""
     config = directory / "fast.json"
     config.write_text(json.dumps({"tokenizer": "rjieba"}))
-    out = directory / "fast.joblib"
+    out = directory / "fast.npz"
     run([sys.executable, "-m", "toolkit", "train", "--config", str(config), "--out", str(out), "--folds", "0",
          "--data", str(ROOT / "annotations" / "labels.jsonl"), "--corpus", str(ROOT / "annotations" / "corpus" / "reports.txt")])
     return out

@@ -65,7 +65,7 @@ def main() -> None:
         load = {k: statistics.median(x[k] for x in loads) for k in ("import_s", "load_s")}
         cold_wall = statistics.median(colds)
     n = floor["sentences"]
-    model_mb = (ROOT / "models" / "default.joblib").stat().st_size / 1e6
+    model_mb = default_model_path().stat().st_size / 1e6
     rows = [
         ("input", f"{size:.2f} MB, {n} sentences"),
         ("floor: jieba tokenisation alone (s)", f"{floor['seconds']:.2f}  ({size / floor['seconds']:.2f} MB/s)"),

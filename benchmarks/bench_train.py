@@ -46,7 +46,7 @@ def main() -> None:
         tmp = Path(tmp)
         for factor in args.factors:
             corpus, store = make_labelled(factor, tmp)
-            out = tmp / f"m{factor}.joblib"
+            out = tmp / f"m{factor}.npz"
             wall, peak, _ = run([sys.executable, "-m", "toolkit", "train", "--data", str(store), "--corpus", str(corpus),
                                  "--out", str(out), "--folds", "0"])
             card = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))

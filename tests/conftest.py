@@ -204,7 +204,7 @@ def ls_model(tmp_path_factory: pytest.TempPathFactory, ls_corpus: Path, ls_label
     from toolkit.model import save_model
     from toolkit.training import train_from_store
 
-    path = tmp_path_factory.mktemp("ls-model") / "model.joblib"
+    path = tmp_path_factory.mktemp("ls-model") / "model.npz"
     save_model(train_from_store(ls_labels, [ls_corpus], folds=1), path)
     return path
 

@@ -32,11 +32,12 @@ from toolkit.cli import main
 from toolkit.corpus import load_reports
 from toolkit.errors import ToolkitError
 from toolkit.labelstudio import FROM_NAME, TO_NAME
+from toolkit.model import shipped_model_path
 from toolkit.segment import text_id
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "examples" / "sample_report.txt"
-MODEL = ROOT / "models" / "default.joblib"
+MODEL = shipped_model_path()
 
 # Four sentences' probabilities over three sections, built so that each strategy ranks them
 # differently (hand-computed):
@@ -164,7 +165,7 @@ def test_cli_suggest_writes_tasks_and_refuses_bad_input(tmp_path, capsys):
     assert main(["suggest", str(SAMPLE), "--n", "0", "--data", str(labels)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("toolkit: error: suggest: argument --n: 0 is out of range")
-    assert main(["suggest", str(SAMPLE), "--model", str(tmp_path / "none.joblib")]) == 2
+    assert main(["suggest", str(SAMPLE), "--model", str(tmp_path / "none.npz")]) == 2
     assert "model file not found" in capsys.readouterr().err
 
 

@@ -25,4 +25,4 @@ def test_a_missing_model_is_a_one_line_error(tmp_path):
     from toolkit.errors import ModelError
 
     with pytest.raises(ModelError, match="model file not found"):
-        toolkit.load_model(tmp_path / "none.joblib")
+        toolkit.load_model(tmp_path / "none.npz")

@@ -63,7 +63,7 @@ def test_tagging_with_a_saved_model_never_imports_scikit_learn(split, tmp_path):
     from toolkit.model import save_model
 
     examples, _ = split
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     save_model(fit(examples, {}), path)
     script = (
         "import sys\n"

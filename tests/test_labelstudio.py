@@ -90,7 +90,7 @@ def test_cli_config_prints_the_config(capsys):
 
 def test_export_tasks_shape_with_weak_rules(two_reports, tmp_path, capsys, one_line_error):
     out = tmp_path / "tasks.json"
-    assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--model", str(tmp_path / "none.joblib")]) == 2
+    assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--model", str(tmp_path / "none.npz")]) == 2
     assert "model file not found" in one_line_error()
     assert main(["ls", "export-tasks", str(two_reports), "--out", str(out), "--weak-rules"]) == 0
     tasks = json.loads(out.read_text(encoding="utf-8"))
@@ -349,7 +349,7 @@ def test_wrong_key_and_foreign_project_are_one_line_errors(label_studio, two_rep
     assert main(["ls", "push", str(two_reports), "--title", title]) == 2
     err = one_line_error()
     assert "has another labelling config" in err and label_studio.token not in err
-    assert main(["ls", "pull", "--title", title]) == 2
+    assert main(["ls", "pull", "--title", title, "--data", str(two_reports.parent / "labels.jsonl")]) == 2
     assert "has another labelling config" in one_line_error()
     from conftest import free_port
 

@@ -65,7 +65,7 @@ def store_copy(tmp_path: Path, ls_labels: Path) -> Path:
 @pytest.fixture()
 def backend(tmp_path: Path, ls_corpus: Path, store_copy: Path) -> Iterator[BackendServer]:
     """A backend with no model yet (weak rules), serving on a free port."""
-    options = BackendOptions((str(ls_corpus),), store_copy, tmp_path / "models" / "model.joblib")
+    options = BackendOptions((str(ls_corpus),), store_copy, tmp_path / "models" / "model.npz")
     server = start(Backend(options))
     yield server
     stop(server)
@@ -113,7 +113,7 @@ def test_predict_tasks_from_outside_the_corpus(backend):
 ])
 def test_bad_requests_get_4xx_and_the_server_keeps_serving(tmp_path, ls_corpus, store_copy, method, path, raw,
                                                           headers, status, message):
-    options = BackendOptions((str(ls_corpus),), store_copy, tmp_path / "model.joblib")
+    options = BackendOptions((str(ls_corpus),), store_copy, tmp_path / "model.npz")
     server = start(Backend(options), max_body=1_000_000)
     try:
         got, answer = call(server, method, path, raw=raw, headers=headers)
@@ -126,7 +126,7 @@ def test_bad_requests_get_4xx_and_the_server_keeps_serving(tmp_path, ls_corpus, 
 def test_binds_loopback_by_default_and_requires_basic_auth_when_set(tmp_path, ls_corpus, store_copy):
     import base64
 
-    backend = Backend(BackendOptions((str(ls_corpus),), store_copy, tmp_path / "model.joblib"))
+    backend = Backend(BackendOptions((str(ls_corpus),), store_copy, tmp_path / "model.npz"))
     server = make_server(backend, port=0, auth=("toolkit", "s3cret"))
     assert server.server_address[0] == "127.0.0.1"
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -173,7 +173,7 @@ def test_start_training_retrains_saves_and_reloads(backend, store_copy, corpus_t
 
 def test_failed_training_keeps_the_old_model(tmp_path, ls_corpus):
     labels = tmp_path / "labels.jsonl"  # an empty store: nothing to train on
-    server = start(Backend(BackendOptions((str(ls_corpus),), labels, tmp_path / "model.joblib")))
+    server = start(Backend(BackendOptions((str(ls_corpus),), labels, tmp_path / "model.npz")))
     try:
         assert call(server, "POST", "/webhook", {"action": "START_TRAINING", "project": {"id": 1}})[0] == 201
         assert server.backend.wait_idle(60)
@@ -208,7 +208,7 @@ def test_project_id_forms():
 def test_serve_command_runs_and_stops_on_interrupt(tmp_path, ls_corpus, store_copy):
     proc = subprocess.Popen(
         [sys.executable, "-m", "toolkit", "serve", "--port", "0", "--corpus", str(ls_corpus), "--data",
-         str(store_copy), "--model", str(tmp_path / "model.joblib")],
+         str(store_copy), "--model", str(tmp_path / "model.npz")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         line = ""
@@ -260,7 +260,7 @@ def test_label_studio_gets_predictions_and_retrains_the_backend(label_studio, ls
     Studio then receives the new model's predictions."""
     from toolkit.labelstudio import Settings
 
-    model_path = tmp_path / "model.joblib"
+    model_path = tmp_path / "model.npz"
     shutil.copy(ls_model, model_path)
     shutil.copy(ls_model.with_suffix(".json"), model_path.with_suffix(".json"))
     settings = Settings(label_studio.url, label_studio.token)

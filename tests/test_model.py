@@ -27,7 +27,7 @@ def test_predict_gives_known_labels_and_confidences(trained):
 
 def test_save_load_round_trip_and_card(trained, tmp_path):
     model, examples = trained
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     card = save_model(model, path)
     stored = json.loads(card_path(path).read_text(encoding="utf-8"))
     assert stored == card and len(card["model_sha256"]) == 64 and card["taxonomy_version"]
@@ -38,7 +38,7 @@ def test_save_load_round_trip_and_card(trained, tmp_path):
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
 def test_corrupt_model_fails_with_one_line(trained, tmp_path, damage):
     model, _ = trained
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     save_model(model, path)
     data = path.read_bytes()
     path.write_bytes({"truncate": data[: len(data) // 2], "flip": data[:-10] + b"0123456789", "garbage": b"not a model"}[damage])
@@ -52,14 +52,14 @@ def test_foreign_pickle_with_forged_card_is_refused(tmp_path):
 
     import joblib
 
-    path = tmp_path / "foreign.joblib"
+    path = tmp_path / "foreign.npz"
     joblib.dump({"something": "else"}, path)
     from toolkit.model import FORMAT
 
     card = {"format": FORMAT, "taxonomy_version": __import__("toolkit.taxonomy").taxonomy.TAXONOMY_VERSION,
             "model_sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     card_path(path).write_text(json.dumps(card), encoding="utf-8")
-    with pytest.raises(ModelError, match="not a toolkit section model"):
+    with pytest.raises(ModelError, match="not an .npz archive"):
         load_model(path)
 
 
@@ -67,7 +67,7 @@ def test_model_of_an_older_format_asks_for_retraining(trained, tmp_path):
     from toolkit.model import FORMAT
 
     model, _ = trained
-    path = tmp_path / "old.joblib"
+    path = tmp_path / "old.npz"
     save_model(model, path)
     card = json.loads(card_path(path).read_text(encoding="utf-8"))
     card_path(path).write_text(json.dumps({**card, "format": "toolkit-section-model/1"}), encoding="utf-8")
@@ -78,7 +78,7 @@ def test_model_of_an_older_format_asks_for_retraining(trained, tmp_path):
 
 def test_model_for_another_taxonomy_is_refused(trained, tmp_path):
     model, _ = trained
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     save_model(model, path)
     card = json.loads(card_path(path).read_text(encoding="utf-8"))
     card["taxonomy_version"] = "1999.01"
@@ -89,10 +89,10 @@ def test_model_for_another_taxonomy_is_refused(trained, tmp_path):
 
 def test_missing_model_and_missing_card(tmp_path):
     with pytest.raises(ModelError, match="model file not found"):
-        load_model(tmp_path / "none.joblib")
-    (tmp_path / "x.joblib").write_bytes(b"x")
+        load_model(tmp_path / "none.npz")
+    (tmp_path / "x.npz").write_bytes(b"x")
     with pytest.raises(ModelError, match="no model card"):
-        load_model(tmp_path / "x.joblib")
+        load_model(tmp_path / "x.npz")
 
 
 def test_shipped_default_model_loads_and_is_small():
@@ -134,24 +134,237 @@ def test_a_fitted_model_has_a_text_only_part_and_a_calibration(trained, tmp_path
     mixed = model.predict_proba([examples.records[0], alone[1]])  # each row goes to its own part
     assert np.allclose(mixed, [in_context[0], by_text[1]])
     assert model.min_confidences([examples.records[0], alone[1]]) == [model.min_confidence, model.alone_min_confidence]
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     save_model(model, path)
     loaded = load_model(path)
     assert loaded.calibration == model.calibration and np.allclose(loaded.predict_proba(alone), by_text)
 
 
-def test_the_pipeline_of_a_compiled_model_lives_beside_it_and_is_checked(trained, tmp_path):
+def test_the_pipeline_lives_beside_the_model_is_checked_and_warned_about_outside_models(trained, tmp_path):
+    import warnings
+
+    from toolkit.errors import ModelWarning
     from toolkit.model import pipeline_path
 
     model, examples = trained
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "models" / "m.npz"
     card = save_model(model, path)
     assert pipeline_path(path).is_file() and card["pipeline_file"] == pipeline_path(path).name
-    loaded = load_model(path)
-    assert loaded.pipeline.predict(examples.records[:5]).tolist()  # read on demand
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inside a models/ folder: no warning
+        assert load_model(path).pipeline.predict(examples.records[:5]).tolist()  # read on demand
+    elsewhere = tmp_path / "elsewhere" / "m.npz"
+    save_model(model, elsewhere)
+    with pytest.warns(ModelWarning, match="outside models/"):
+        assert load_model(elsewhere).pipeline.predict(examples.records[:5]).tolist()
     data = pipeline_path(path).read_bytes()
     pipeline_path(path).write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))
     with pytest.raises(ModelError, match="SHA-256 does not match"):
         _ = load_model(path).pipeline
     pipeline_path(path).unlink()
     assert load_model(path).predict(examples.records[:5])[0]  # tagging never needs it
+
+
+def test_save_and_load_give_the_same_probabilities_exactly(trained, tmp_path):
+    from toolkit.context import alone_record
+
+    model, examples = trained
+    path = tmp_path / "models" / "m.npz"
+    card = save_model(model, path)
+    assert card["pickled"] == [] and card["model_file"] == "m.npz"
+    loaded = load_model(path)
+    alone = [alone_record(r["text"]) for r in examples.records[:40]]
+    records = examples.records[:40] + alone
+    assert np.array_equal(loaded.predict_proba(records), model.predict_proba(records))
+    assert loaded.compiled.tokenizer == model.compiled.tokenizer and loaded.classes == model.classes
+
+
+def test_a_model_file_name_must_end_in_npz(trained, tmp_path):
+    with pytest.raises(ModelError, match="ends in .npz"):
+        save_model(trained[0], tmp_path / "m.joblib")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_shipped_model_gives_its_pipelines_probabilities_on_the_corpus(corpus_reports):
+    """The shipped arrays predict what the scikit-learn pipeline they were compiled from predicts."""
+    from toolkit.context import records_of
+    from toolkit.model import SectionModel
+
+    model = load_model()
+    records = records_of(corpus_reports)
+    through_pipeline = SectionModel(model.pipeline, model.card, calibration=model.calibration)
+    assert np.abs(model.predict_proba(records) - through_pipeline.predict_proba(records)).max() < 1e-9
+
+
+def test_loading_and_tagging_with_the_shipped_model_never_unpickle(monkeypatch):
+    import pickle
+
+    import joblib
+
+    import toolkit
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("unpickled")
+
+    for module, name in ((pickle, "load"), (pickle, "loads"), (pickle, "Unpickler"), (joblib, "load")):
+        monkeypatch.setattr(module, name, refuse)
+    model = toolkit.load_model()
+    assert model.tag("一、加强组织建设。新发展会员45人。")[1].label == "organization"
+    assert model.tag_sentences(["三八节期间组织女职工开展健康讲座。"])[0].label == "women"
+
+
+class _Payload:
+    """Unpickling this creates the file ``marker``: proof that a pickle was executed."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _resign(path, **files) -> None:
+    """Replace files beside the model and record their SHA-256 in its card, as a forger would."""
+    import hashlib
+
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    for key, data in files.items():
+        target = path.with_name(card[f"{key}_file"])
+        target.write_bytes(data)
+        card[f"{key}_sha256"] = hashlib.sha256(data).hexdigest()
+    card_path(path).write_text(json.dumps(card), encoding="utf-8")
+
+
+def _npz_with(path, member: str, value) -> bytes:
+    """The model file at ``path`` with ``member`` replaced by ``value`` (pickled if it is an object)."""
+    import io
+
+    with np.load(path, allow_pickle=False) as arrays:
+        members = {k: arrays[k] for k in arrays.files}
+    members[member] = value
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **members)
+    return buffer.getvalue()
+
+
+@pytest.fixture()
+def planted(trained, tmp_path):
+    """A saved model, the payload's marker file (not yet existing) and the payload as joblib bytes."""
+    import io
+
+    import joblib
+
+    path = tmp_path / "models" / "m.npz"
+    save_model(trained[0], path)
+    marker = tmp_path / "executed"
+    buffer = io.BytesIO()
+    joblib.dump({"format": "x", "payload": _Payload(str(marker))}, buffer)
+    return path, marker, buffer.getvalue()
+
+
+def _payload_array(marker) -> np.ndarray:
+    value = np.empty(1, dtype=object)
+    value[0] = _Payload(str(marker))
+    return value
+
+
+@pytest.mark.parametrize("member", ["spec", "context.coef", "context.block0.words", "alone.coef"])
+def test_a_pickle_planted_in_the_npz_is_never_executed(planted, member):
+    path, marker, _ = planted
+    _resign(path, model=_npz_with(path, member, _payload_array(marker)))
+    with pytest.raises(ModelError, match="pickled objects") as info:
+        model = load_model(path)
+        model.tag("一、加强组织建设。新发展会员45人。")
+        model.tag_sentences(["三八节期间组织女职工开展健康讲座。"])
+    assert "\n" not in str(info.value) and not marker.exists()
+
+
+def test_a_joblib_file_under_the_models_name_is_never_executed(planted):
+    path, marker, payload = planted
+    _resign(path, model=payload)
+    with pytest.raises(ModelError, match="not an .npz archive") as info:
+        load_model(path)
+    assert "\n" not in str(info.value) and not marker.exists()
+
+
+def test_a_replaced_pipeline_file_is_never_read_when_tagging(planted):
+    path, marker, payload = planted
+    _resign(path, pipeline=payload)
+    model = load_model(path)
+    assert [t.label for t in model.tag("一、加强组织建设。新发展会员45人。")]
+    assert model.tag_sentences(["三八节期间组织女职工开展健康讲座。"])[0].label
+    assert not marker.exists()
+
+
+def test_the_command_line_never_executes_a_planted_model(planted, capsys):
+    from toolkit.cli import main
+
+    path, marker, payload = planted
+    _resign(path, model=payload)
+    sample = path.parent / "s.txt"
+    sample.write_text("一、加强组织建设。新发展会员45人。\n", encoding="utf-8")
+    assert main(["tag", str(sample), "--model", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not an .npz archive" in err and not marker.exists()
+
+
+@pytest.fixture(scope="module")
+def uncompiled(corpus_reports, gold_labels):
+    model = fit(labelled_examples(corpus_reports[:4], gold_labels), {"classifier": "svm", "calibrate": False})
+    model.card = {"model_version": "svm"}
+    return model
+
+
+@pytest.mark.slow
+def test_a_model_without_compiled_form_loads_only_when_pickles_are_trusted(uncompiled, tmp_path, monkeypatch):
+    from toolkit.context import alone_record
+
+    path = tmp_path / "models" / "svm.npz"
+    card = save_model(uncompiled, path)
+    assert card["pickled"] == ["context", "alone"] and card["alone_file"] == "svm.alone.joblib"
+    monkeypatch.delenv("TOOLKIT_TRUST_PICKLE", raising=False)
+    with pytest.raises(ModelError, match="trust_pickle=True") as info:
+        load_model(path)
+    assert "\n" not in str(info.value)
+    records = [alone_record("三八节期间组织女职工开展健康讲座。"), alone_record("召开了职代会。")]
+    loaded = load_model(path, trust_pickle=True)
+    assert np.array_equal(loaded.predict_proba(records), uncompiled.predict_proba(records))
+    monkeypatch.setenv("TOOLKIT_TRUST_PICKLE", "1")
+    assert load_model(path).version == "svm"
+
+
+@pytest.mark.slow
+def test_an_untrusted_model_without_compiled_form_never_executes_its_pickles(uncompiled, tmp_path, monkeypatch):
+    import io
+
+    import joblib
+
+    monkeypatch.delenv("TOOLKIT_TRUST_PICKLE", raising=False)
+    path = tmp_path / "models" / "svm.npz"
+    save_model(uncompiled, path)
+    marker = tmp_path / "executed"
+    buffer = io.BytesIO()
+    joblib.dump(_Payload(str(marker)), buffer)
+    _resign(path, pipeline=buffer.getvalue(), alone=buffer.getvalue())
+    with pytest.raises(ModelError, match="trust_pickle"):
+        load_model(path)
+    assert not marker.exists()
+
+
+def test_the_shipped_model_is_package_data_that_a_wheel_carries():
+    import configparser
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    from toolkit.model import shipped_model_path
+
+    path = shipped_model_path()
+    package = Path(__import__("toolkit").__file__).parent
+    assert path.parent == package / "data" and path.is_file()
+    card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    files = [path, path.with_name(card["pipeline_file"]), card_path(path)]
+    config = configparser.ConfigParser()
+    config.read(package.parent / "setup.cfg", encoding="utf-8")
+    patterns = [p.strip() for p in config["options.package_data"]["toolkit"].replace("\n", ",").split(",") if p.strip()]
+    for file in files:
+        assert any(fnmatch(file.relative_to(package).as_posix(), p) for p in patterns), file

@@ -12,6 +12,7 @@ import os
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,7 +23,8 @@ EXIT_INPUT = 2
 DEFAULT_CORPUS = "annotations/corpus"
 DEFAULT_HELDOUT = "annotations/heldout"
 DEFAULT_LABELS = "annotations/labels.jsonl"
-DEFAULT_MODEL = "models/default.joblib"
+DEFAULT_MODEL = "models/default.npz"
+"""The project's files (:class:`toolkit.project.Project`): defaults, under the project's root."""
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -80,12 +82,41 @@ def _number(kind: type, low: float | None = None, high: float | None = None):
     return parse
 
 
+def _project(args: argparse.Namespace):
+    """The annotation project (``--project``, ``$TOOLKIT_PROJECT`` or the current folder's)."""
+    from toolkit.project import find_project
+
+    return find_project(getattr(args, "project_dir", None))
+
+
+def _optional_project(args: argparse.Namespace):
+    from toolkit.project import optional_project
+
+    return optional_project(getattr(args, "project_dir", None))
+
+
+def _in_project(args: argparse.Namespace, what: str = "data", project_attr: str = "labels") -> None:
+    """Fill ``args.<what>`` from the project when it was not given."""
+    if getattr(args, what) is None:
+        setattr(args, what, str(getattr(_project(args), project_attr)))
+
+
+def _corpus_in_project(args: argparse.Namespace, what: str = "corpus") -> None:
+    if not getattr(args, what):
+        setattr(args, what, [str(_project(args).corpus)])
+
+
+_PROJECT_HELP = "annotation project's root (default: $TOOLKIT_PROJECT, else the nearest folder holding annotations/)"
+_PROJECT_COMMANDS = ("weak-label", "stats", "train", "evaluate", "suggest", "audit", "serve")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="toolkit",
         description="Annotate, classify and restructure Chinese trade-union work reports (工会工作总结).",
     )
     parser.add_argument("--version", action="version", version=f"toolkit {__version__}")
+    parser.add_argument("--project", dest="project_dir", metavar="DIR", help=_PROJECT_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = _command(sub, "segment", "Cut reports into sentences with ids, headings and groups.",
@@ -96,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _REGISTRY:
         register(sub)
+    for name in _PROJECT_COMMANDS:  # ls has its own --project (a Label Studio id): there, 'toolkit --project DIR ls …'
+        sub.choices[name].add_argument("--project", dest="project_dir", metavar="DIR", default=argparse.SUPPRESS,
+                                       help=_PROJECT_HELP)
     return parser
 
 
@@ -115,7 +149,17 @@ def cmd_ls_config(args: argparse.Namespace) -> int:
 def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str]:
     from toolkit import labelstudio
 
-    predictor = labelstudio.load_predictor(None) if args.weak_rules else labelstudio.choose_predictor(args.model, DEFAULT_MODEL)
+    _corpus_in_project(args, "paths")
+    if args.weak_rules:
+        predictor = labelstudio.load_predictor(None)
+    else:
+        from toolkit.model import default_model_path
+
+        project = _optional_project(args)
+        own = project.model if project is not None and project.model.is_file() else None
+        predictor = labelstudio.choose_predictor(args.model or own, default_model_path())
+    if args.only_unlabelled:
+        _in_project(args, "labels")
     labels = args.labels if args.only_unlabelled else None
     return labelstudio.export_tasks(args.paths, predictor, labels_path=labels), predictor.version
 
@@ -136,6 +180,7 @@ def cmd_ls_export_tasks(args: argparse.Namespace) -> int:
 def cmd_ls_import(args: argparse.Namespace) -> int:
     from toolkit.labelstudio import import_export
 
+    _in_project(args, "labels")
     report = import_export(args.export, args.labels, project=args.project)
     print("\n".join(report.lines()))
     return 0
@@ -155,6 +200,7 @@ def cmd_ls_push(args: argparse.Namespace) -> int:
 def cmd_ls_pull(args: argparse.Namespace) -> int:
     from toolkit.labelstudio import load_settings, pull
 
+    _in_project(args, "labels")
     report = pull(load_settings(), args.labels, title=args.title, project_id=args.project, save_export=args.save_export)
     print("\n".join(report.lines()))
     return 0
@@ -166,6 +212,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     _quiet_jieba()
+    _corpus_in_project(args)
+    _in_project(args, "labels")
+    _in_project(args, "model", "model")
+    if Path(args.model).suffix != ".npz":
+        raise ToolkitError(f"{args.model}: --model names the model file to serve and retrain, which ends in .npz")
     options = BackendOptions(tuple(args.corpus), Path(args.labels), Path(args.model), args.folds, optional_settings())
     server = make_server(Backend(options), args.host, args.port, auth=auth_from_env(), max_body=args.max_body)
     print(f"serving model {server.backend.version} on {server.url} (Ctrl+C stops)", file=sys.stderr)
@@ -186,12 +237,12 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_ls_config)
 
     def task_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS],
-                       help=f"report files or directories (default {DEFAULT_CORPUS})")
+        p.add_argument("paths", nargs="*", metavar="PATH",
+                       help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")
         p.add_argument("--only-unlabelled", action="store_true", help="leave out sentences already in --data")
-        p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+        p.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
         which = p.add_mutually_exclusive_group()
-        which.add_argument("--model", help=f"model for pre-annotations (default {DEFAULT_MODEL} if it exists, else weak rules)")
+        which.add_argument("--model", help=f"model for pre-annotations (default: the project's {DEFAULT_MODEL} if it exists, else the shipped model)")
         which.add_argument("--weak-rules", action="store_true", help="pre-annotate with the weak rules even if a model exists")
 
     p = _command(ls_sub, "export-tasks", "Write Label Studio import JSON: one task per sentence, with predictions.",
@@ -203,7 +254,7 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(ls_sub, "import", "Merge a Label Studio JSON export into the annotation store.",
                  f"toolkit ls import project-3-at-2026-11-25.json --data {DEFAULT_LABELS}")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
-    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+    p.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
     p.add_argument("--project", type=int, help="refuse tasks of any other project id")
     p.set_defaults(func=cmd_ls_import)
 
@@ -220,17 +271,17 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
                  f"toolkit ls pull --data {DEFAULT_LABELS} --save-export exports/latest.json")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
     p.add_argument("--project", type=int, help="project id (instead of --title)")
-    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
+    p.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
     p.add_argument("--save-export", metavar="FILE", help="also keep the raw export here")
     p.set_defaults(func=cmd_ls_pull)
 
     p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
                  f"toolkit serve --model {DEFAULT_MODEL} --port {DEFAULT_PORT}")
-    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model to serve and retrain (default {DEFAULT_MODEL}; weak rules until it exists)")
+    p.add_argument("--model", help=f"model to serve and retrain (default: the project's {DEFAULT_MODEL}; weak rules until it exists)")
     p.add_argument("--port", type=_number(int, 0, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
-    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS], metavar="PATH", help=f"reports (default {DEFAULT_CORPUS})")
-    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store to train on (default {DEFAULT_LABELS})")
+    p.add_argument("--corpus", nargs="+", metavar="PATH", help=f"reports (default: the project's {DEFAULT_CORPUS})")
+    p.add_argument("--data", "--labels", dest="labels", help=f"annotation store to train on (default: the project's {DEFAULT_LABELS})")
     p.add_argument("--folds", type=int, default=1, help="cross-validation folds for the card when retraining (default 1: none)")
     p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
                    help=f"largest request body accepted (default {DEFAULT_MAX_BODY})")
@@ -252,9 +303,12 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
     from toolkit.corpus import load_reports
     from toolkit.weak import apply_rules, combine, label_counts, rule_report
 
+    _corpus_in_project(args, "paths")
+    if args.data is None and (project := _optional_project(args)) is not None:
+        args.data = str(project.labels)
     reports = load_reports(args.paths)
     votes = apply_rules(reports)
-    gold = {k: a.label for k, a in store.load(args.data).items() if a.source == "manual"}
+    gold = {k: a.label for k, a in store.load(args.data).items() if a.source == "manual"} if args.data else {}
     print(f"{'rule':<18}{'coverage':>9}{'covered':>9}{'conflicts':>10}{'accuracy':>10}{'checked':>9}")
     for s in rule_report(votes, gold):
         acc = f"{s.accuracy:.3f}" if s.accuracy is not None else "-"
@@ -275,6 +329,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from toolkit.corpus import load_reports
     from toolkit.stats import corpus_stats, format_stats
 
+    _corpus_in_project(args)
+    _in_project(args)
     reports = load_reports(args.corpus)
     known = {s.id for r in reports for s in r.sentences}
     records = store.load(args.data, known_ids=known)
@@ -289,6 +345,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from toolkit.model import save_model
     from toolkit.training import load_params, train_from_store
 
+    _corpus_in_project(args)
+    _in_project(args)
+    _in_project(args, "out", "model")
+    if Path(args.out).suffix != ".npz":
+        raise ToolkitError(f"{args.out}: --out names a model file, which ends in .npz")
     params = load_params(args.config)
     model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err)
     card = save_model(model, args.out)
@@ -309,10 +370,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from toolkit.evaluation import GRIDS, evaluate
     from toolkit.weak import weak_labels
 
-    reports, examples = _labelled(args.corpus, args.data)
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models or set(models) - set(GRIDS):
         raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
+    _corpus_in_project(args)
+    _in_project(args)
+    _in_project(args, "heldout", "heldout")
+    reports, examples = _labelled(args.corpus, args.data)
     result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
                       tokenizers=args.tokenizers, progress=_err)
     heldout = Path(args.heldout)
@@ -346,8 +410,6 @@ def cmd_tag(args: argparse.Namespace) -> int:
     path = Path(args.model) if args.model else default_model_path()
     if args.model and not path.is_file():
         raise ToolkitError(f"{path}: model file not found")
-    if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
-        _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
     parallel = (args.jobs > 1 or args.backend == "dask") and not args.sentences
     if parallel:
         from toolkit.parallel import default_backend, shared_model, tag_parallel
@@ -422,22 +484,22 @@ class _Progress:
 def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "weak-label", "Apply the weak-labelling rules; report coverage, conflicts and accuracy per rule.",
                  f"toolkit weak-label {DEFAULT_CORPUS} --out weak.jsonl")
-    p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS])
-    p.add_argument("--data", default=DEFAULT_LABELS, help="manual labels to measure accuracy against")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")
+    p.add_argument("--data", help=f"manual labels to measure accuracy against (default: the project's {DEFAULT_LABELS}, if any)")
     p.add_argument("--out", help="write the combined weak labels as jsonl (never into the store)")
     p.set_defaults(func=cmd_weak_label)
 
     p = _command(sub, "stats", "Counts per label, per report and per source; sentences still unlabelled.",
                  f"toolkit stats --data {DEFAULT_LABELS}")
-    p.add_argument("--data", default=DEFAULT_LABELS)
-    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
+    p.add_argument("--data", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
+    p.add_argument("--corpus", nargs="+", help=f"reports (default: the project's {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_stats)
 
     p = _command(sub, "train", "Train on all labelled data; write the model and its card.",
                  f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}")
-    p.add_argument("--data", default=DEFAULT_LABELS)
-    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
-    p.add_argument("--out", default=DEFAULT_MODEL)
+    p.add_argument("--data", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
+    p.add_argument("--corpus", nargs="+", help=f"reports (default: the project's {DEFAULT_CORPUS})")
+    p.add_argument("--out", help=f"model file, ending in .npz (default: the project's {DEFAULT_MODEL})")
     p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
     p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
     p.add_argument("--seed", type=int, default=0)
@@ -445,14 +507,14 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
 
     p = _command(sub, "evaluate", "Grouped K-fold evaluation: model comparison, ablation, learning curve, plots.",
                  "toolkit evaluate --folds 5 --out reports")
-    p.add_argument("--data", default=DEFAULT_LABELS)
-    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
+    p.add_argument("--data", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
+    p.add_argument("--corpus", nargs="+", help=f"reports (default: the project's {DEFAULT_CORPUS})")
     p.add_argument("--folds", type=_number(int, 2), default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default="cnb,logreg", help="learned models to compare (baselines always run; svm too)")
     p.add_argument("--tokenizers", action="store_true", help="also compare the tokenizer backends installed")
-    p.add_argument("--heldout", default=DEFAULT_HELDOUT, metavar="DIR",
-                   help=f"untouched test set (reports/ and labels.jsonl) to score --model on (default {DEFAULT_HELDOUT}; "
+    p.add_argument("--heldout", metavar="DIR",
+                   help=f"untouched test set (reports/ and labels.jsonl) to score --model on (default: the project's {DEFAULT_HELDOUT}; "
                         "'none' to skip)")
     p.add_argument("--out", default="reports", help="directory for evaluation.md/.json and PNG plots")
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
@@ -463,14 +525,14 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
     p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
                    "part starts) on hand-checked cases (caseNN.txt + caseNN.json), e.g. annotations/segmentation")
-    p.add_argument("--model", help="model to score with --test-corpus (default: the shipped models/default.joblib)")
+    p.add_argument("--model", help="model to score with --test-corpus (default: the shipped model)")
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
                  "toolkit tag report.txt --format md\n  toolkit tag reports/ --format html --output tagged.html\n"
                  "  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
-    p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
+    p.add_argument("--model", help="model file (default: the shipped model)")
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md", "html"), default="jsonl",
                    help="jsonl, json, csv: one record per sentence; md: one rebuilt report after another; "
                    "html: one self-contained page for the run")
@@ -524,9 +586,12 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from toolkit.model import load_model
     from toolkit.tagging import default_model_path
 
+    _corpus_in_project(args, "paths")
+    if args.labels is None and (project := _optional_project(args)) is not None:
+        args.labels = str(project.labels)
     model = load_model(args.model or default_model_path())
     reports = load_reports(args.paths)
-    suggestions = active.suggest(reports, model, store.load(args.labels).keys(), n=args.n, strategy=args.strategy,
+    suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
     tasks = active.suggestion_tasks(reports, suggestions, model.version)
     if args.out or not args.push:
@@ -576,6 +641,8 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
 def cmd_evaluate_active(args: argparse.Namespace) -> int:
     from toolkit.active import SimulationSettings, simulate, write_report
 
+    _corpus_in_project(args)
+    _in_project(args)
     _, examples = _labelled(args.corpus, args.data)
     seeds = {} if args.active_seeds is None else {"seeds": args.active_seeds}
     result = simulate(examples, SimulationSettings(seed=args.seed, folds=args.folds, **seeds), progress=_err)
@@ -592,6 +659,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     from toolkit import audit
     from toolkit.training import load_params
 
+    _corpus_in_project(args)
+    _in_project(args)
     reports, examples = _labelled(args.corpus, args.data)
     result = audit.audit(examples, load_params(args.config), folds=args.folds, seed=args.seed, ranking=args.ranking,
                          progress=_err)
@@ -623,16 +692,16 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "suggest", "Rank unlabelled sentences by what the model is least sure of (with a diversity "
                  "guard) and write them as Label Studio tasks with predictions, best first.",
                  "toolkit suggest examples/sample_report.txt --n 20 --strategy margin --out next.json")
-    p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS],
-                   help=f"report files or directories (default {DEFAULT_CORPUS})")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")
     p.add_argument("--n", type=_number(int, 1), default=DEFAULT_N, help=f"sentences to suggest (default {DEFAULT_N})")
     p.add_argument("--strategy", choices=STRATEGIES, default="uncertainty",
                    help="uncertainty: lowest top probability; margin: closest top two; entropy; random (default uncertainty)")
     p.add_argument("--diversity", type=_number(float, 0.0, 1.0), default=DIVERSITY_THRESHOLD, metavar="COSINE",
                    help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
-    p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS,
-                   help=f"annotation store: its sentences are never suggested (default {DEFAULT_LABELS})")
-    p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
+    p.add_argument("--data", "--labels", dest="labels",
+                   help=f"annotation store: its sentences are never suggested (default: the project's {DEFAULT_LABELS}, if any)")
+    p.add_argument("--model", help="model file (default: the shipped model)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
     p.add_argument("--out", help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
@@ -642,8 +711,8 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "audit", "Sentences whose label is likely wrong (confident learning on grouped out-of-fold "
                  "probabilities), with the suggested label and context.",
                  f"toolkit audit --data {DEFAULT_LABELS} --top 30 --format ls --out review.json")
-    p.add_argument("--data", default=DEFAULT_LABELS)
-    p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
+    p.add_argument("--data", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
+    p.add_argument("--corpus", nargs="+", help=f"reports (default: the project's {DEFAULT_CORPUS})")
     p.add_argument("--top", type=_number(int, 0), default=DEFAULT_TOP, help=f"how many to show (default {DEFAULT_TOP}; 0 = all flagged)")
     p.add_argument("--format", choices=FORMATS, default="md", help="md table, jsonl, or ls: Label Studio review tasks")
     p.add_argument("--out", help="output file (default stdout)")
@@ -665,6 +734,10 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
 _REGISTRY.append(_register_quality)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    _err(f"toolkit: warning: {message}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``toolkit`` console script and ``python -m toolkit``."""
     for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -675,6 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # --help, --version, or a bad argument (already reported in one line)
         return int(stop.code or 0)
     _quiet_jieba()
+    shown, warnings.showwarning = warnings.showwarning, _show_warning  # a warning is one line too
     try:
         return args.func(args)
     except ToolkitError as exc:
@@ -689,3 +763,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("toolkit: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown

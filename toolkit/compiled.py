@@ -380,3 +380,67 @@ def compile_pipeline(pipeline) -> CompiledModel | None:
     spec = {"backend": tok.backend, "user_dict": tok.user_dict, "hmm": tok.hmm}
     return CompiledModel(classes, blocks, np.ascontiguousarray(coef, dtype=np.float64),
                          np.asarray(intercept, dtype=np.float64), link, spec)
+
+
+def _encode_strings(strings: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Strings as their UTF-8 bytes joined and their lengths in characters: arrays that need no
+    pickle to store (NumPy's own string arrays would pad every word to the longest)."""
+    data = np.frombuffer("".join(strings).encode("utf-8"), dtype=np.uint8)
+    return data, np.fromiter(map(len, strings), dtype=np.int64, count=len(strings))
+
+
+def _decode_strings(data: np.ndarray, lengths: np.ndarray) -> list[str]:
+    text = data.tobytes().decode("utf-8")
+    ends = np.cumsum(lengths).tolist()
+    return [text[start:end] for start, end in zip([0, *ends[:-1]], ends)]
+
+
+def to_arrays(model: CompiledModel, prefix: str) -> tuple[dict, dict[str, np.ndarray]]:
+    """The model as a JSON-able spec and named arrays (names start with ``prefix``), for a file
+    that loads with ``numpy.load(..., allow_pickle=False)``: see :func:`from_arrays`."""
+    arrays = {f"{prefix}coef": model.coef, f"{prefix}intercept": model.intercept}
+    blocks = []
+    for i, block in enumerate(model.blocks):
+        name = f"{prefix}block{i}."
+        if isinstance(block, WordBlock):
+            words = list(block.vocabulary)
+            arrays[f"{name}words"], arrays[f"{name}lengths"] = _encode_strings(words)
+            arrays[f"{name}columns"] = np.array([block.vocabulary[w] for w in words], dtype=np.int64)
+            arrays[f"{name}idf"] = block.idf
+            blocks.append({"kind": "words", "fields": list(block.fields), "ngram_range": list(block.ngram_range),
+                           "weight": block.weight})
+        elif isinstance(block, CharBlock):
+            arrays[f"{name}keys"], arrays[f"{name}columns"], arrays[f"{name}idf"] = block.keys, block.columns, block.idf
+            blocks.append({"kind": "chars", "fields": list(block.fields), "ngram_range": list(block.ngram_range),
+                           "weight": block.weight, "lowercase": block.lowercase})
+        else:
+            blocks.append({"kind": "dense", "dense": block.kind, "fields": list(block.fields), "size": block.size,
+                           "weight": block.weight})
+    spec = {"classes": list(model.classes), "link": model.link, "tokenizer": dict(model.tokenizer), "blocks": blocks}
+    return spec, arrays
+
+
+def from_arrays(spec: dict, arrays, prefix: str) -> CompiledModel:
+    """The :class:`CompiledModel` that :func:`to_arrays` stored (``arrays``: a mapping such as an
+    ``NpzFile``). Raises ``KeyError``, ``TypeError`` or ``ValueError`` on a malformed spec or array."""
+    blocks: list = []
+    for i, b in enumerate(spec["blocks"]):
+        name = f"{prefix}block{i}."
+        fields, weight = tuple(str(f) for f in b["fields"]), float(b["weight"])
+        if b["kind"] == "words":
+            words = _decode_strings(arrays[f"{name}words"], arrays[f"{name}lengths"])
+            vocabulary = dict(zip(words, arrays[f"{name}columns"].tolist()))
+            blocks.append(WordBlock(fields, vocabulary, arrays[f"{name}idf"], tuple(b["ngram_range"]), weight))
+        elif b["kind"] == "chars":
+            blocks.append(CharBlock(fields, arrays[f"{name}keys"], arrays[f"{name}columns"], arrays[f"{name}idf"],
+                                    tuple(b["ngram_range"]), weight, bool(b["lowercase"])))
+        elif b["kind"] == "dense":
+            blocks.append(DenseBlock(str(b["dense"]), fields, int(b["size"]), weight))
+        else:
+            raise ValueError(f"unknown feature block {b['kind']!r}")
+    coef, intercept = arrays[f"{prefix}coef"], arrays[f"{prefix}intercept"]
+    if coef.ndim != 2 or coef.shape[1] != sum(block.size for block in blocks) or intercept.shape != (coef.shape[0],):
+        raise ValueError("coefficients do not fit the feature blocks")
+    tokenizer = {"backend": str(spec["tokenizer"]["backend"]), "user_dict": str(spec["tokenizer"]["user_dict"]),
+                 "hmm": bool(spec["tokenizer"]["hmm"])}
+    return CompiledModel([str(c) for c in spec["classes"]], blocks, coef, intercept, str(spec["link"]), tokenizer)

@@ -21,5 +21,13 @@ class ModelError(ToolkitError):
     """A model file is missing, corrupt, foreign or made for another taxonomy."""
 
 
+class ProjectError(ToolkitError):
+    """No annotation project is named or found, or the one named is not a project."""
+
+
 class LabelStudioError(ToolkitError):
     """The Label Studio server is unreachable, refuses the key, or holds another project."""
+
+
+class ModelWarning(UserWarning):
+    """A model file is about to be unpickled from outside a ``models/`` folder (a pickle runs code)."""

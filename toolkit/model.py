@@ -1,11 +1,15 @@
 """The section model: prediction with confidence, the part rule, and persistence.
 
 A model is a fitted scikit-learn pipeline over sentence records (:mod:`toolkit.pipeline`), its
-compiled form for fast tagging (:mod:`toolkit.compiled`) and a JSON model card. The file is one
-joblib dump (``compress=3``) holding the compiled form and the pipeline's own pickled bytes, so
-loading a model for tagging imports no scikit-learn. Loading checks the card's
-SHA-256 of the file and its taxonomy version before unpickling, because a joblib file runs code
-when loaded. This module imports no scikit-learn.
+compiled form for fast tagging (:mod:`toolkit.compiled`) and a JSON model card. The model file is
+a NumPy ``.npz`` holding the compiled form of both models (in context and alone) and their
+calibration as plain arrays and JSON; it is read with ``allow_pickle=False``, so loading a model
+for tagging can run no code and imports no scikit-learn. The fitted pipeline, needed only to
+inspect or refit the model, is a joblib file beside it (:func:`pipeline_path`), unpickled only
+when asked for. A model whose classifier has no compiled form (the calibrated SVM, the majority
+baseline) predicts through pickled scikit-learn objects, so loading it needs ``trust_pickle``.
+The card records the SHA-256 of every file, checked before anything is read. This module imports
+no scikit-learn.
 """
 
 from __future__ import annotations
@@ -15,17 +19,18 @@ import io
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from toolkit.calibration import Calibration, apply_parts, temper
-from toolkit.errors import ModelError
+from toolkit.errors import ModelError, ModelWarning
 from toolkit.store import atomic_write_bytes, atomic_write_text
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
 
-FORMAT = "toolkit-section-model/3"
+FORMAT = "toolkit-section-model/4"
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
                   "tokenizer": "jieba", "part_rule": True, "calibrate": True, "alone": True, "inner_folds": 3,
@@ -45,83 +50,44 @@ class SectionModel:
     when asked for (:attr:`pipeline`).
     """
 
-    def __init__(self, pipeline=None, card: dict | None = None, *, compiled=None, pipeline_bytes: bytes | None = None,
-                 alone=None, alone_bytes: bytes | None = None, calibration: Calibration | None = None,
-                 alone_calibration: Calibration | None = None):
-        if pipeline is None and pipeline_bytes is None and compiled is None:
-            raise ValueError("a SectionModel needs a pipeline, its pickled bytes or a compiled form")
+    def __init__(self, pipeline=None, card: dict | None = None, *, compiled=None, alone=None,
+                 calibration: Calibration | None = None, alone_calibration: Calibration | None = None,
+                 pipeline_file: Path | None = None):
+        if pipeline is None and compiled is None and pipeline_file is None:
+            raise ValueError("a SectionModel needs a pipeline, its file or a compiled form")
         self._pipeline = pipeline
-        self._pipeline_bytes = pipeline_bytes
-        self.pipeline_file: Path | None = None
+        self.pipeline_file = pipeline_file
         self.compiled = compiled
         self._alone = alone
-        self._alone_bytes = alone_bytes
+        self._load_alone: Callable[[], object] | None = None
         self.calibration = calibration
         self.alone_calibration = alone_calibration
         self.card = dict(card or {})
 
     @property
     def pipeline(self):
-        """The scikit-learn pipeline (unpickled on first use, from the model file or, for a compiled
-        model, from the ``.pipeline.joblib`` file beside it, checked against the card's SHA-256)."""
+        """The scikit-learn pipeline, unpickled on first use from :attr:`pipeline_file` after
+        checking it against the card's SHA-256 (with a :class:`ModelWarning` for a file outside a
+        ``models/`` folder: a pickle runs code when loaded)."""
         if self._pipeline is None:
-            import joblib
-
-            if self._pipeline_bytes is None:
-                self._pipeline_bytes = self._read_pipeline_file()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    self._pipeline = joblib.load(io.BytesIO(self._pipeline_bytes))
-            except Exception as exc:  # a pickle from other library versions fails in many ways
-                raise ModelError(f"model {self.version}: its scikit-learn pipeline cannot be loaded ({type(exc).__name__}); retrain") from None
+            self._pipeline = unpickle(self.pipeline_file, self.card.get("pipeline_sha256"), f"model {self.version}")
         return self._pipeline
-
-    def _read_pipeline_file(self) -> bytes:
-        path = self.pipeline_file
-        if path is None or not path.is_file():
-            raise ModelError(f"model {self.version}: its scikit-learn pipeline file is missing "
-                             f"({path.name if path else 'none recorded'}); retrain to inspect or refit it")
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != self.card.get("pipeline_sha256"):
-            raise ModelError(f"{path}: SHA-256 does not match its model card: the file is corrupt, truncated or replaced")
-        return data
-
-    def pipeline_bytes(self) -> bytes:
-        """The pipeline pickled with joblib (uncompressed: the model file is compressed as a whole)."""
-        if self._pipeline_bytes is None:
-            import joblib
-
-            buffer = io.BytesIO()
-            joblib.dump(self._pipeline, buffer)
-            self._pipeline_bytes = buffer.getvalue()
-        return self._pipeline_bytes
 
     @property
     def alone(self):
-        """The text-only model for sentences without their report, or ``None``. Unpickled on first
-        use: tagging whole reports never needs it, and it is a third of the loading time."""
-        if self._alone is None and self._alone_bytes is not None:
-            import pickle
-
-            self._alone = pickle.loads(self._alone_bytes)
+        """The text-only model for sentences without their report, or ``None``. Read on first use:
+        tagging whole reports never needs it."""
+        if self._alone is None and self._load_alone is not None:
+            self._alone, self._load_alone = self._load_alone(), None
         return self._alone
 
     @alone.setter
     def alone(self, value) -> None:
-        self._alone, self._alone_bytes = value, None
+        self._alone, self._load_alone = value, None
 
     @property
     def has_alone(self) -> bool:
-        return self._alone is not None or self._alone_bytes is not None
-
-    def alone_bytes(self) -> bytes | None:
-        """The text-only model pickled (for the model file)."""
-        if self._alone_bytes is None and self._alone is not None:
-            import pickle
-
-            self._alone_bytes = pickle.dumps(self._alone, protocol=pickle.HIGHEST_PROTOCOL)
-        return self._alone_bytes
+        return self._alone is not None or self._load_alone is not None
 
     def warm(self) -> None:
         """Load what the first prediction would (the segmenter's dictionary…), e.g. before forking."""
@@ -237,38 +203,69 @@ def apply_part_rule(records: Sequence[dict], proba: np.ndarray, classes: Sequenc
 
 
 def card_path(model_path: str | os.PathLike) -> Path:
-    """``models/default.joblib`` → ``models/default.json``."""
+    """``models/default.npz`` → ``models/default.json``."""
     return Path(model_path).with_suffix(".json")
 
 
 def pipeline_path(model_path: str | os.PathLike) -> Path:
-    """``models/default.joblib`` → ``models/default.pipeline.joblib`` (the scikit-learn pipeline of a
-    compiled model: needed to inspect or refit it, never to tag)."""
+    """``models/default.npz`` → ``models/default.pipeline.joblib`` (the fitted scikit-learn pipeline:
+    needed to inspect or refit the model, never to tag)."""
     return Path(model_path).with_suffix(".pipeline.joblib")
 
 
-def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
-    """Write the model (joblib, compress=3) and its card atomically; return the card. A compiled
-    model's scikit-learn pipeline goes to :func:`pipeline_path`, so tagging reads only what it uses."""
+def alone_path(model_path: str | os.PathLike) -> Path:
+    """``models/x.npz`` → ``models/x.alone.joblib``: the text-only model of a model without a
+    compiled form (pickled, so loading it needs ``trust_pickle``)."""
+    return Path(model_path).with_suffix(".alone.joblib")
+
+
+def _pickle_bytes(obj) -> bytes:
     import joblib
 
-    path = Path(path)
-    extra = {}
-    if model.compiled is not None:
-        buffer = io.BytesIO()
-        joblib.dump(model.pipeline, buffer, compress=3)
-        side = buffer.getvalue()
-        atomic_write_bytes(pipeline_path(path), side)
-        extra = {"pipeline_file": pipeline_path(path).name, "pipeline_sha256": hashlib.sha256(side).hexdigest()}
     buffer = io.BytesIO()
-    joblib.dump({"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "compiled": model.compiled,
-                 "pipeline": None if model.compiled is not None else model.pipeline_bytes(), "alone": model.alone_bytes(),
-                 "calibration": model.calibration.to_dict() if model.calibration else None,
-                 "alone_calibration": model.alone_calibration.to_dict() if model.alone_calibration else None},
-                buffer, compress=3)
+    joblib.dump(obj, buffer, compress=3)
+    return buffer.getvalue()
+
+
+def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
+    """Write the model (``.npz``), its pipeline (joblib, :func:`pipeline_path`) and its card
+    atomically; return the card. A model without a compiled form also writes its text-only model
+    with joblib (:func:`alone_path`) and records in the card and the file what is pickled."""
+    from toolkit.compiled import CompiledModel, to_arrays
+
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ModelError(f"{path}: a model file name ends in .npz")
+    spec: dict = {"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION,
+                  "calibration": model.calibration.to_dict() if model.calibration else None,
+                  "alone_calibration": model.alone_calibration.to_dict() if model.alone_calibration else None,
+                  "context": None, "alone": None, "pickled": []}
+    arrays: dict[str, np.ndarray] = {}
+    if model.compiled is not None:
+        spec["context"], found = to_arrays(model.compiled, "context.")
+        arrays.update(found)
+    else:
+        spec["pickled"].append("context")
+    files = {}
+    alone = model.alone
+    if isinstance(alone, CompiledModel):
+        spec["alone"], found = to_arrays(alone, "alone.")
+        arrays.update(found)
+    elif alone is not None:
+        spec["pickled"].append("alone")
+        files["alone"] = (alone_path(path), _pickle_bytes(alone))
+    files["pipeline"] = (pipeline_path(path), _pickle_bytes(model.pipeline))
+    arrays["spec"] = np.frombuffer(json.dumps(spec, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
     data = buffer.getvalue()
-    card = {**{k: v for k, v in model.card.items() if k not in ("pipeline_file", "pipeline_sha256")}, **extra,
-            "format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "model_file": path.name, "model_sha256": hashlib.sha256(data).hexdigest(), "model_bytes": len(data)}
+    dropped = ("pipeline_file", "pipeline_sha256", "alone_file", "alone_sha256", "pickled")
+    card = {k: v for k, v in model.card.items() if k not in dropped}
+    for kind, (side, side_data) in files.items():
+        atomic_write_bytes(side, side_data)
+        card.update({f"{kind}_file": side.name, f"{kind}_sha256": hashlib.sha256(side_data).hexdigest()})
+    card.update({"format": FORMAT, "taxonomy_version": TAXONOMY_VERSION, "model_file": path.name,
+                 "model_sha256": hashlib.sha256(data).hexdigest(), "model_bytes": len(data), "pickled": spec["pickled"]})
     atomic_write_bytes(path, data)
     atomic_write_text(card_path(path), json.dumps(card, ensure_ascii=False, indent=2) + "\n")
     model.card = card
@@ -285,7 +282,8 @@ def read_card(path: str | os.PathLike) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise ModelError(f"{card_file}: model card is not valid JSON") from None
     if not isinstance(card, dict) or card.get("format") != FORMAT:
-        raise ModelError(f"{card_file}: not a toolkit model card (format {card.get('format') if isinstance(card, dict) else None!r})")
+        raise ModelError(f"{card_file}: not a toolkit model card of format {FORMAT} "
+                         f"(format {card.get('format') if isinstance(card, dict) else None!r}); retrain with 'toolkit train'")
     if card.get("taxonomy_version") != TAXONOMY_VERSION:
         raise ModelError(f"{path}: made for taxonomy {card.get('taxonomy_version')!r}, this toolkit uses {TAXONOMY_VERSION!r}; retrain")
     return card
@@ -303,45 +301,106 @@ def read_model_bytes(path: str | os.PathLike) -> tuple[bytes, dict]:
     return data, card
 
 
-def model_from_bytes(data: bytes, card: dict, name: str = "model") -> SectionModel:
-    """Unpickle verified model bytes (see :func:`read_model_bytes`) and check what they hold."""
+def trusts_pickle(trust_pickle: bool | None) -> bool:
+    """``trust_pickle`` as given, or, when ``None``, whether ``$TOOLKIT_TRUST_PICKLE`` is ``1``."""
+    return os.environ.get("TOOLKIT_TRUST_PICKLE") == "1" if trust_pickle is None else bool(trust_pickle)
+
+
+def unpickle(path: Path | None, sha256: str | None, name: str):
+    """The joblib file ``path`` unpickled after checking its SHA-256 against the card's; a
+    :class:`ModelWarning` first if it lies outside a ``models/`` folder and the shipped model's."""
     import joblib
 
+    if path is None or not path.is_file():
+        raise ModelError(f"{name}: its scikit-learn file is missing ({path.name if path else 'none recorded'}); "
+                         "retrain to inspect or refit it")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ModelError(f"{path}: SHA-256 does not match its model card: the file is corrupt, truncated or replaced")
+    folder = path.resolve().parent
+    if folder.name != "models" and folder != shipped_model_path().resolve().parent:
+        warnings.warn(ModelWarning(f"{path} is outside models/; unpickling it runs any code it holds, "
+                                   "so load only files you trust"), stacklevel=3)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            payload = joblib.load(io.BytesIO(data))
-    except Exception as exc:  # joblib raises many kinds on a damaged file
-        raise ModelError(f"{name}: cannot be loaded ({type(exc).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{name}: not a toolkit section model")
-    if payload.get("taxonomy_version") != TAXONOMY_VERSION:
-        raise ModelError(f"{name}: made for taxonomy {payload.get('taxonomy_version')!r}, expected {TAXONOMY_VERSION!r}")
-    if not isinstance(payload.get("pipeline"), bytes) and payload.get("compiled") is None:
-        raise ModelError(f"{name}: not a toolkit section model of format {FORMAT}; retrain with 'toolkit train'")
-    calibration, alone_calibration = payload.get("calibration"), payload.get("alone_calibration")
-    model = SectionModel(card=card, compiled=payload.get("compiled"), pipeline_bytes=payload.get("pipeline"),
-                         alone_bytes=payload.get("alone") if isinstance(payload.get("alone"), bytes) else None,
+            return joblib.load(io.BytesIO(data))
+    except Exception as exc:  # a pickle from other library versions fails in many ways
+        raise ModelError(f"{path}: cannot be unpickled ({type(exc).__name__}); retrain") from None
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ValueError) and ("pickled" in str(exc) or "Object arrays" in str(exc)):
+        return "an array holds pickled objects, which could run code when loaded: refused"
+    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:80] if str(exc) else 'malformed'}"
+
+
+def model_from_bytes(data: bytes, card: dict, name: str = "model", *, folder: Path | None = None,
+                     trust_pickle: bool = False) -> SectionModel:
+    """The model in verified ``.npz`` bytes (see :func:`read_model_bytes`), read without pickle;
+    its side files (pipeline, pickled parts) are looked for in ``folder``. A model with pickled
+    parts needs ``trust_pickle``."""
+    from toolkit.compiled import from_arrays
+
+    if not data.startswith(b"PK\x03\x04"):
+        raise ModelError(f"{name}: not a toolkit model file: not an .npz archive (a pickle or joblib file is never "
+                         "loaded as a model: it could run code)")
+    try:
+        arrays = np.load(io.BytesIO(data), allow_pickle=False)
+        spec = json.loads(arrays["spec"].tobytes().decode("utf-8"))
+    except Exception as exc:  # NumPy and zipfile raise many kinds on a foreign or damaged file
+        raise ModelError(f"{name}: not a toolkit model file ({_why(exc)})") from None
+    if not isinstance(spec, dict) or spec.get("format") != FORMAT:
+        raise ModelError(f"{name}: not a toolkit section model of format {FORMAT}")
+    if spec.get("taxonomy_version") != TAXONOMY_VERSION:
+        raise ModelError(f"{name}: made for taxonomy {spec.get('taxonomy_version')!r}, expected {TAXONOMY_VERSION!r}")
+    pickled = list(spec.get("pickled") or [])
+    if pickled and not trust_pickle:
+        raise ModelError(f"{name}: its classifier has no compiled form, so its {' and '.join(pickled)} model is pickled "
+                         "and would run code when loaded; pass trust_pickle=True (command line: TOOLKIT_TRUST_PICKLE=1) "
+                         "only for a file you trust")
+
+    def side(kind: str) -> Path | None:
+        return folder / card[f"{kind}_file"] if folder is not None and card.get(f"{kind}_file") else None
+
+    def compiled(kind: str):
+        try:
+            return from_arrays(spec[kind], arrays, f"{kind}.")
+        except Exception as exc:  # a malformed spec or a member of the wrong shape or type
+            raise ModelError(f"{name}: its {kind} model is malformed ({_why(exc)})") from None
+
+    calibration, alone_calibration = spec.get("calibration"), spec.get("alone_calibration")
+    model = SectionModel(card=card, compiled=None if "context" in pickled else compiled("context"),
+                         pipeline_file=side("pipeline"),
                          calibration=Calibration.from_dict(calibration) if calibration else None,
                          alone_calibration=Calibration.from_dict(alone_calibration) if alone_calibration else None)
+    if "context" in pickled:
+        _ = model.pipeline
+    if "alone" in pickled:
+        model._load_alone = lambda: unpickle(side("alone"), card.get("alone_sha256"), name)
+    elif spec.get("alone"):
+        model._load_alone = lambda: compiled("alone")
     unknown = [c for c in model.classes if c not in BY_SLUG]
     if unknown:
         raise ModelError(f"{name}: predicts labels outside the taxonomy: {unknown}")
     return model
 
 
+def shipped_model_path() -> Path:
+    """The model that ships inside the package (package data ``toolkit/data/default.npz``)."""
+    return Path(str(resources.files("toolkit.data").joinpath("default.npz")))
+
+
 def default_model_path() -> Path:
-    """``$TOOLKIT_MODEL`` if set, else the shipped ``models/default.joblib``."""
+    """``$TOOLKIT_MODEL`` if set, else the shipped model (:func:`shipped_model_path`)."""
     env = os.environ.get("TOOLKIT_MODEL")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "models" / "default.joblib"
+    return Path(env) if env else shipped_model_path()
 
 
-def load_model(path: str | os.PathLike | None = None) -> SectionModel:
+def load_model(path: str | os.PathLike | None = None, *, trust_pickle: bool | None = None) -> SectionModel:
     """Load a model (the shipped one by default) after checking its card, SHA-256 and taxonomy;
-    one-line :class:`ModelError` otherwise."""
-    path = default_model_path() if path is None else path
+    one-line :class:`ModelError` otherwise. Nothing is unpickled unless the model has no compiled
+    form and ``trust_pickle`` is true (``None``: ``$TOOLKIT_TRUST_PICKLE=1``)."""
+    path = default_model_path() if path is None else Path(path)
     data, card = read_model_bytes(path)
-    model = model_from_bytes(data, card, str(path))
-    if card.get("pipeline_file"):
-        model.pipeline_file = Path(path).with_name(card["pipeline_file"])
-    return model
+    return model_from_bytes(data, card, str(path), folder=path.parent, trust_pickle=trusts_pickle(trust_pickle))

@@ -8,7 +8,7 @@ Three engines, one task function (:func:`predict_batch`):
 * ``loky`` (joblib): fresh worker processes, each loading the model file once (checked against
   its SHA-256); for platforms without fork.
 * ``dask``: a Dask cluster through joblib's dask backend; workers receive the model's verified
-  bytes (about 2 MB) instead of a path, so they need no shared files.
+  bytes (about 9 MB) instead of a path, so they need no shared files.
 
 The parent only finds and names reports; workers cut them into sentences and tag them, so the
 parent's share of the work stays small. Output is identical to the serial run.
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import ModelError, ToolkitError
-from toolkit.model import SectionModel, model_from_bytes, read_model_bytes
+from toolkit.model import SectionModel, model_from_bytes, read_model_bytes, trusts_pickle
 from toolkit.segment import Report, sentences_of
 from toolkit.tagging import (BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Formatted, Tagged, iter_reports, render,
                              report_batches, tag_reports)
@@ -49,11 +49,13 @@ class ModelRef:
     sha256: str
     card: dict
     data: bytes | None = None
+    trust_pickle: bool = False
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike, *, with_bytes: bool = False) -> "ModelRef":
+    def from_path(cls, path: str | os.PathLike, *, with_bytes: bool = False, trust_pickle: bool | None = None) -> "ModelRef":
         data, card = read_model_bytes(path)
-        return cls(str(Path(path).resolve()), card["model_sha256"], card, data if with_bytes else None)
+        return cls(str(Path(path).resolve()), card["model_sha256"], card, data if with_bytes else None,
+                   trusts_pickle(trust_pickle))
 
     def __hash__(self) -> int:
         return hash(self.sha256)
@@ -64,12 +66,13 @@ class ModelRef:
 
 @functools.lru_cache(maxsize=2)
 def _worker_model(ref: ModelRef) -> SectionModel:
+    folder = Path(ref.path).parent
     if ref.data is not None:
-        return model_from_bytes(ref.data, ref.card, f"model {ref.sha256[:12]}")
+        return model_from_bytes(ref.data, ref.card, f"model {ref.sha256[:12]}", folder=folder, trust_pickle=ref.trust_pickle)
     data, card = read_model_bytes(ref.path)
     if card["model_sha256"] != ref.sha256:
         raise ModelError(f"{ref.path}: changed while tagging (SHA-256 differs)")
-    return model_from_bytes(data, card, ref.path)
+    return model_from_bytes(data, card, ref.path, folder=folder, trust_pickle=ref.trust_pickle)
 
 
 def shared_model(model: str | os.PathLike | ModelRef, backend: str) -> tuple[ModelRef, SectionModel]:
