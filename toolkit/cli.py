@@ -145,9 +145,14 @@ def cmd_ls_push(args: argparse.Namespace) -> int:
     from toolkit.labelstudio import load_settings, push
     from toolkit.mlbackend import auth_from_env
 
+    from toolkit.corpus import add_to_corpus
+
     settings = load_settings()
+    auth = auth_from_env()
     tasks, _ = _ls_tasks(args)
-    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth_from_env())
+    for added in add_to_corpus(args.paths, args.corpus):
+        print(added.line())
+    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth)
     print("\n".join(report.lines()))
     return 0
 
@@ -214,6 +219,8 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
     p.add_argument("--ml-backend", metavar="URL", help="connect this 'toolkit serve' backend to the project "
                    "(basic auth from TOOLKIT_ML_USER/TOOLKIT_ML_PASSWORD)")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
+                   help=f"the project's corpus: pushed reports not yet in it are copied into DIR/new/ (default {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_ls_push)
 
     p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
@@ -271,13 +278,11 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from toolkit import store
-    from toolkit.corpus import load_reports
+    from toolkit.corpus import load_labels, load_reports
     from toolkit.stats import corpus_stats, format_stats
 
     reports = load_reports(args.corpus)
-    known = {s.id for r in reports for s in r.sentences}
-    records = store.load(args.data, known_ids=known)
+    records = load_labels(args.data, reports, args.corpus)
     print(format_stats(corpus_stats(reports, records)))
     return 0
 
@@ -323,7 +328,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         model_path = Path(args.model) if args.model else default_model_path()
         _err(f"scoring {model_path} on the untouched test set {heldout}")
-        _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"))
+        _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"), hint=f"; it is in no report of {heldout / 'reports'}")
         model = load_model(model_path)
         result["heldout"] = {"model": f"{model_path.name} ({model.version})", **score_model(model, test)}
     for path in evalreport.write(result, args.out):
@@ -490,17 +495,13 @@ _REGISTRY.insert(0, _register_modelling)
 # --- active learning and label quality: suggest, evaluate --active, audit, agreement ----------
 
 
-def _labelled(corpus: Sequence[str], data: str):
+def _labelled(corpus: Sequence[str], data: str, hint: str | None = None):
     """The corpus's reports and their labelled examples from the store at ``data``."""
-    from toolkit import store
-    from toolkit.corpus import load_reports
+    from toolkit.corpus import load_labels, load_manifests, load_reports
     from toolkit.training import labelled_examples
 
-    from toolkit.corpus import load_manifests
-
     reports = load_reports(corpus)
-    known = {s.id for r in reports for s in r.sentences}
-    labels = {k: a.label for k, a in store.load(data, known_ids=known).items()}
+    labels = {k: a.label for k, a in load_labels(data, reports, corpus, hint).items()}
     return reports, labelled_examples(reports, labels, load_manifests(corpus))
 
 
@@ -521,7 +522,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from toolkit.model import load_model
     from toolkit.tagging import default_model_path
 
-    model = load_model(args.model or default_model_path())
+    project_model = Path(DEFAULT_MODEL)
+    model = load_model(args.model or (project_model if project_model.is_file() else default_model_path()))
     reports = load_reports(args.paths)
     suggestions = active.suggest(reports, model, store.load(args.labels).keys(), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
@@ -530,9 +532,14 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         _emit(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", args.out)
     _err(active.suggestions_summary(suggestions))
     if args.push:
+        from toolkit.corpus import add_to_corpus
         from toolkit.labelstudio import load_settings, push
 
-        print("\n".join(push(load_settings(), tasks, title=args.title).lines()))
+        settings = load_settings()
+        chosen = {c.report for c in suggestions.chosen}
+        for added in add_to_corpus(sorted({r.source for r in reports if r.id in chosen}), args.corpus):
+            print(added.line())
+        print("\n".join(push(settings, tasks, title=args.title).lines()))
     return 0
 
 
@@ -544,7 +551,7 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     if not args.test_data:
         raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
     model = load_model(args.model or default_model_path())
-    _, examples = _labelled(args.test_corpus, args.test_data)
+    _, examples = _labelled(args.test_corpus, args.test_data, hint="; it is in no report of --test-corpus")
     result = score_model(model, examples)
     c, a = result["confidence"], result["alone"]
     print(f"{result['sentences']} sentences in {result['reports']} reports: accuracy {result['accuracy']:.3f}  "
@@ -629,11 +636,13 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                    help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
     p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS,
                    help=f"annotation store: its sentences are never suggested (default {DEFAULT_LABELS})")
-    p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
+    p.add_argument("--model", help=f"model file (default {DEFAULT_MODEL} where it exists, else the shipped model)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
     p.add_argument("--out", help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
+                   help=f"with --push: the reports of pushed sentences not yet in the corpus are copied into DIR/new/ (default {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_suggest)
 
     p = _command(sub, "audit", "Sentences whose label is likely wrong (confident learning on grouped out-of-fold "
