@@ -546,7 +546,7 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
         assert main(["ls", "push", str(batch1), "--ml-backend", backend]) == 0
         out = capsys.readouterr().out
         for name in ("jiedao.txt", "qiaoliang.txt", "yiyuan.txt"):
-            assert f"as annotations/corpus/new/{name} (1 reports)" in out
+            assert f"as annotations/corpus/new/{name} (1 report)" in out
             assert (project / "annotations" / "corpus" / "new" / name).read_bytes() == (batch1 / name).read_bytes()
         n = len({s.id for s in load_sentences([batch1])})
         assert f"(created): {n} tasks imported, 0 already there" in out and f"ML backend {backend} connected" in out

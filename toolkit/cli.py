@@ -142,10 +142,9 @@ def cmd_ls_import(args: argparse.Namespace) -> int:
 
 
 def cmd_ls_push(args: argparse.Namespace) -> int:
+    from toolkit.corpus import add_to_corpus
     from toolkit.labelstudio import load_settings, push
     from toolkit.mlbackend import auth_from_env
-
-    from toolkit.corpus import add_to_corpus
 
     settings = load_settings()
     auth = auth_from_env()
@@ -537,7 +536,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
         settings = load_settings()
         chosen = {c.report for c in suggestions.chosen}
-        for added in add_to_corpus(sorted({r.source for r in reports if r.id in chosen}), args.corpus):
+        sources = sorted({"-" if r.source == "<stdin>" else r.source for r in reports if r.id in chosen})
+        for added in add_to_corpus(sources, args.corpus):
             print(added.line())
         print("\n".join(push(settings, tasks, title=args.title).lines()))
     return 0

@@ -88,10 +88,11 @@ class AddedFile:
     known: int
 
     def line(self) -> str:
+        reports = f"{self.reports} report{'s' if self.reports != 1 else ''}"
         if self.copied_to:
             known = f", {self.known} of them already in the corpus" if self.known else ""
-            return f"added {self.source} to the corpus as {self.copied_to} ({self.reports} reports{known})"
-        return f"{self.source}: all {self.reports} reports already in the corpus, not copied"
+            return f"added {self.source} to the corpus as {self.copied_to} ({reports}{known})"
+        return f"{self.source}: its {reports} already in the corpus, not copied"
 
 
 def _free_name(folder: Path, name: str, taken: set[str]) -> str:
