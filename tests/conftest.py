@@ -155,6 +155,7 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
         "SSRF_PROTECTION_ENABLED": "false",
         TRAINING_FLAG: "true",
         "COLLECT_ANALYTICS": "false",
+        "LATEST_VERSION_CHECK": "false",
     })
     log = data / "server.log"
     with open(log, "wb") as out:

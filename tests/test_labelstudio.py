@@ -436,7 +436,7 @@ def _create_annotator(label_studio, email: str, password: str) -> None:
 
     label_studio.client.users.create(username=email.split("@")[0], email=email)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["LABEL_STUDIO_BASE_DATA_DIR"] = str(label_studio.data_dir)
+    env.update(LABEL_STUDIO_BASE_DATA_DIR=str(label_studio.data_dir), LATEST_VERSION_CHECK="false")
     done = subprocess.run([str(label_studio.binary), "reset_password", "--username", email, "--password", password,
                            "--data-dir", str(label_studio.data_dir)], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and "Password successfully changed" in done.stdout, done.stdout + done.stderr
@@ -533,6 +533,9 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
     for email in (first, second):
         _create_annotator(label_studio, email, f"pw-{email}")
     assert _log_in(label_studio.url, first, "not their password") is None
+    ignored = f"wu-{stamp}@example.org"  # the password users.create is given is not the account's
+    label_studio.client.users.create(username=ignored.split("@")[0], email=ignored, password="given-to-create-1")
+    assert _log_in(label_studio.url, ignored, "given-to-create-1") is None
     tokens = {email: _log_in(label_studio.url, email, f"pw-{email}") for email in (first, second)}
     assert all(tokens.values()) and label_studio.token not in tokens.values()
     connections = contextlib.ExitStack()
