@@ -293,9 +293,10 @@ def _retrieve(client, project_id: int, tasks: list, version: str) -> dict[str, l
 def test_label_studio_gets_predictions_and_retrains_the_backend(label_studio, ls_corpus, ls_model, store_copy,
                                                                 tmp_path, monkeypatch, capsys):
     """push --ml-backend connects the backend (with basic auth); opening the next task asks the
-    backend for its prediction; Label Studio retrieves its predictions; annotations made in Label Studio reach the backend as webhooks; "Start training"
-    (ml.train) sends START_TRAINING, the backend pulls the project, retrains, reloads, and Label
-    Studio then receives the new model's predictions."""
+    backend for its prediction; Label Studio retrieves its predictions; annotations made in Label
+    Studio reach the backend as webhooks; "Start training" (ml.train) sends START_TRAINING, the
+    backend pulls the project, retrains, reloads, and Label Studio then receives the new model's
+    predictions. With the backend down, an opened task shows no guess at all."""
     from toolkit.labelstudio import Settings
 
     model_path = tmp_path / "model.joblib"
@@ -350,6 +351,7 @@ def test_label_studio_gets_predictions_and_retrains_the_backend(label_studio, ls
         assert len(again) == 4 and all(len(v) == 1 and v[0] in SLUGS for v in again.values())
     finally:
         stop(server)
+    assert _open_next_task(label_studio, project.id)["predictions"] == []
 
 
 def call_predict(server: BackendServer, tasks: list[dict]) -> list[dict]:
