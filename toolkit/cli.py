@@ -213,7 +213,8 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
 
     p = _command(ls_sub, "push", "Create or find the project, set its config, import new tasks "
                  "(URL/key: LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY or ~/.config/toolkit/labelstudio.json).",
-                 "LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... toolkit ls push --only-unlabelled")
+                 "LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... toolkit ls push --only-unlabelled\n"
+                 "  toolkit ls push incoming/2025/     # new reports: copied into annotations/corpus/new/, then pushed")
     task_options(p)
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
     p.add_argument("--ml-backend", metavar="URL", help="connect this 'toolkit serve' backend to the project "
