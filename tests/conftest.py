@@ -86,6 +86,9 @@ class LabelStudioServer:
     log: Path
     client: object
     """A label-studio-sdk 2.x ``LabelStudio`` logged in as the admin (closed at session end)."""
+    binary: Path
+    data_dir: Path
+    """``LABEL_STUDIO_BASE_DATA_DIR`` and ``--data-dir`` of the server (``label-studio reset_password`` needs it)."""
 
     def env(self) -> dict[str, str]:
         """The variables the toolkit reads to reach this server."""
@@ -152,6 +155,7 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
         "SSRF_PROTECTION_ENABLED": "false",
         TRAINING_FLAG: "true",
         "COLLECT_ANALYTICS": "false",
+        "LATEST_VERSION_CHECK": "false",
     })
     log = data / "server.log"
     with open(log, "wb") as out:
@@ -166,7 +170,8 @@ def label_studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabelStud
         from label_studio_sdk import LabelStudio
 
         with httpx.Client(timeout=60) as http:
-            yield LabelStudioServer(url, token, log, LabelStudio(base_url=url, api_key=token, httpx_client=http))
+            yield LabelStudioServer(url, token, log, LabelStudio(base_url=url, api_key=token, httpx_client=http),
+                                    binary, data)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -424,3 +424,215 @@ def test_train_from_the_pulled_store(label_studio, two_reports, ls_labels, tmp_p
     model = train_from_store(labels, [two_reports], folds=1)
     assert "other" in model.classes
     assert model.card["training_data"]["label_counts"]["other"] >= 2
+
+
+# --- a day of annotation (docs/labelstudio.md, section 6), step by step ---------------------
+
+
+def _create_annotator(label_studio, email: str, password: str) -> None:
+    """Section 1, "Accounts": the admin creates the account, then sets its password on the server."""
+    import os
+    import subprocess
+
+    label_studio.client.users.create(username=email.split("@")[0], email=email)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env.update(LABEL_STUDIO_BASE_DATA_DIR=str(label_studio.data_dir), LATEST_VERSION_CHECK="false")
+    done = subprocess.run([str(label_studio.binary), "reset_password", "--username", email, "--password", password,
+                           "--data-dir", str(label_studio.data_dir)], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Password successfully changed" in done.stdout, done.stdout + done.stderr
+
+
+def _log_in(url: str, email: str, password: str) -> str | None:
+    """What an annotator does: log in on the login page with e-mail and password; their own API
+    token (``GET /api/current-user/token``), or ``None`` if the login page refuses them."""
+    import httpx
+
+    with httpx.Client(base_url=url, follow_redirects=True, timeout=60) as web:
+        web.get("/user/login/")
+        page = web.post("/user/login/", data={"email": email, "password": password,
+                                              "csrfmiddlewaretoken": web.cookies.get("csrftoken", "")},
+                        headers={"Referer": f"{url}/user/login/"})
+        if page.status_code != 200 or page.url.path.startswith("/user/login"):
+            return None
+        answer = web.get("/api/current-user/token")
+        return answer.json()["token"] if answer.status_code == 200 else None
+
+
+def _start_backend(project: Path, label_studio, log: Path):
+    """``toolkit serve --port N`` in the project's folder, with the server's URL and key set."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, **label_studio.env()}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "toolkit", "serve", "--port", str(port)], cwd=project, env=env,
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text(encoding="utf-8", errors="replace")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    pytest.fail(f"toolkit serve did not answer within 120 s: {log.read_text(encoding='utf-8', errors='replace')}")
+
+
+def _health(url: str) -> dict:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/health", timeout=10) as answer:
+        return json.loads(answer.read())
+
+
+def _chosen(task) -> str:
+    """An annotator's choice for a task: the pre-filled guess, or "other" where there is none."""
+    results = [p.result for p in task.predictions or [] if p.result]
+    return results[0][0]["value"]["choices"][0] if results else "other"
+
+
+@pytest.mark.labelstudio
+@pytest.mark.slow
+def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monkeypatch, capsys):
+    """docs/labelstudio.md section 6 on a project laid out as the repository (a small seed corpus
+    and its labels), with only the commands and flags shown there: new reports pushed with the
+    backend, two annotators with their own accounts, a skip, a conflict, a ground truth, pull,
+    stats, train, evaluate, suggest --push of the next folder, and the backend's retraining."""
+    import contextlib
+    import signal
+
+    import httpx
+    from label_studio_sdk import LabelStudio
+
+    from toolkit.corpus import load_sentences
+    from toolkit.labelstudio import DEFAULT_TITLE
+    from toolkit.model import load_model
+
+    project = tmp_path / "project"
+    (project / "annotations" / "corpus").mkdir(parents=True)
+    shutil.copy(ls_corpus, project / "annotations" / "corpus" / "reports.txt")
+    (project / "annotations" / "corpus" / "manifest.jsonl").write_text('{"file": "reports.txt", "corpus": "seed"}\n')
+    shutil.copy(ls_labels, project / "annotations" / "labels.jsonl")
+    labels = project / "annotations" / "labels.jsonl"
+    batch1, batch2 = DATA / "loop" / "batch1", DATA / "loop" / "batch2"
+    monkeypatch.chdir(project)
+    for key, value in label_studio.env().items():
+        monkeypatch.setenv(key, value)
+    admin = label_studio.client
+
+    # 1. Accounts, once.
+    stamp = time.monotonic_ns()
+    first, second = f"li-{stamp}@example.org", f"zhao-{stamp}@example.org"
+    for email in (first, second):
+        _create_annotator(label_studio, email, f"pw-{email}")
+    assert _log_in(label_studio.url, first, "not their password") is None
+    ignored = f"wu-{stamp}@example.org"  # the password users.create is given is not the account's
+    label_studio.client.users.create(username=ignored.split("@")[0], email=ignored, password="given-to-create-1")
+    assert _log_in(label_studio.url, ignored, "given-to-create-1") is None
+    tokens = {email: _log_in(label_studio.url, email, f"pw-{email}") for email in (first, second)}
+    assert all(tokens.values()) and label_studio.token not in tokens.values()
+    connections = contextlib.ExitStack()
+    li, zhao = (LabelStudio(base_url=label_studio.url, api_key=tokens[e],
+                            httpx_client=connections.enter_context(httpx.Client(timeout=60))) for e in (first, second))
+    assert li.users.whoami().email == first and zhao.users.whoami().email == second
+
+    # 2. Morning: the backend and today's reports.
+    proc, backend = _start_backend(project, label_studio, tmp_path / "serve.log")
+    try:
+        assert main(["ls", "push", str(batch1), "--ml-backend", backend]) == 0
+        out = capsys.readouterr().out
+        for name in ("jiedao.txt", "qiaoliang.txt", "yiyuan.txt"):
+            assert f"as annotations/corpus/new/{name} (1 report)" in out
+            assert (project / "annotations" / "corpus" / "new" / name).read_bytes() == (batch1 / name).read_bytes()
+        n = len({s.id for s in load_sentences([batch1])})
+        assert f"(created): {n} tasks imported, 0 already there" in out and f"ML backend {backend} connected" in out
+        (pid,) = [p.id for p in admin.projects.list(title=DEFAULT_TITLE) if p.title == DEFAULT_TITLE]
+
+        # 3. Labelling: li labels everything but a skip; zhao agrees once and disagrees twice; a
+        # reviewer stars li's annotation of the second disagreement as ground truth.
+        tasks = sorted(li.tasks.list(project=pid, fields="all"), key=lambda t: t.id)
+        assert len(tasks) == n
+        skip, agree, conflict, starred = tasks[1], tasks[2], tasks[3], tasks[4]
+        other_label = {t.id: "safety" if _chosen(t) != "safety" else "culture" for t in (conflict, starred)}
+        mine = {}
+        for task in tasks:
+            if task is skip:
+                li.annotations.create(id=task.id, result=[], was_cancelled=True)
+            else:
+                mine[task.id] = li.annotations.create(id=task.id, result=choice_result(_chosen(task)))
+        zhao.annotations.create(id=agree.id, result=choice_result(_chosen(agree)))
+        for task in (conflict, starred):
+            zhao.annotations.create(id=task.id, result=choice_result(other_label[task.id]))
+        admin.annotations.update(id=mine[starred.id].id, ground_truth=True)
+
+        # 4. Evening: labels back, a new model, a check.
+        before = store.load(labels)
+        assert main(["ls", "pull"]) == 0
+        out = capsys.readouterr().out
+        sid = {t.id: t.data["id"] for t in tasks}
+        assert f"skipped {sid[skip.id]}: cancelled (skipped) by {first}" in out
+        assert f"conflict {sid[conflict.id]}: annotators disagree: " in out and f"{second}={other_label[conflict.id]}" in out
+        after = store.load(labels)
+        assert set(after) - set(before) == {sid[t.id] for t in tasks} - {sid[skip.id], sid[conflict.id]}
+        assert after[sid[starred.id]].label == _chosen(starred)
+        assert after[sid[agree.id]].annotator == "+".join(sorted([first, second]))
+        assert f"{n} tasks: {n - 2} added, 0 changed, 0 unchanged, 1 skipped, 1 conflicts" in out
+
+        assert main(["stats"]) == 0
+        assert str(len(after)) in capsys.readouterr().out
+        assert main(["train"]) == 0
+        card = json.loads((project / "models" / "default.json").read_text(encoding="utf-8"))
+        assert card["training_data"]["sentences_by_corpus"]["new"] == n - 2 and card["cross_validation"]
+        trained = load_model(project / "models" / "default.npz").version
+        assert main(["evaluate", "--folds", "2", "--models", "cnb", "--out", "reports/today"]) == 0
+        assert "macro-F1" in (project / "reports" / "today" / "evaluation.md").read_text(encoding="utf-8")
+        capsys.readouterr()
+
+        # 5. Tomorrow's batch: what the new model is least sure of.
+        assert main(["suggest", str(batch2), "--n", "5", "--push"]) == 0
+        out = capsys.readouterr().out
+        assert "as annotations/corpus/new/" in out and "(found): 5 tasks imported" in out
+        suggested = [t for t in admin.tasks.list(project=pid, fields="all") if t.id > tasks[-1].id]
+        assert len(suggested) == 5 and all(p.model_version == trained for t in suggested for p in t.predictions)
+        held = {s.id for s in load_sentences([project / "annotations" / "corpus" / "new"])}
+        assert {t.data["id"] for t in suggested} <= held
+
+        # 6. The backend retrains on everything labelled so far ("Start Training").
+        zhao.annotations.create(id=suggested[0].id, result=choice_result("assistance"))
+        (ml,) = admin.ml.list(project=pid)
+        admin.ml.train(id=ml.id)
+        deadline = time.monotonic() + 240
+        while (health := _health(backend))["trainings"] < 1 or health["training"] != "idle":
+            assert time.monotonic() < deadline, health
+            time.sleep(1)
+        assert health["last_error"] == "" and health["last_import"].startswith(f"{n + 1} tasks: 1 added, 0 changed")
+        assert store.load(labels)[suggested[0].data["id"]].label == "assistance"
+        retrained = load_model(project / "models" / "default.npz")
+        assert health["model_version"] == retrained.version != trained
+        assert retrained.card["training_data"]["sentences_by_corpus"]["new"] > card["training_data"]["sentences_by_corpus"]["new"]
+        assert retrained.card["cross_validation"] == {}
+
+        asked = health["predicted_tasks"]
+        opened = _open_next(label_studio.url, tokens[first], pid)
+        assert [p["model_version"] for p in opened["predictions"]] == [retrained.version]
+        assert _health(backend)["predicted_tasks"] > asked
+    finally:
+        connections.close()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+
+
+def _open_next(url: str, token: str, project_id: int) -> dict:
+    """The task the labelling stream opens next for the owner of ``token``."""
+    import httpx
+
+    answer = httpx.get(f"{url}/api/projects/{project_id}/next", headers={"Authorization": f"Token {token}"}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.json()

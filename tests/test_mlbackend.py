@@ -171,6 +171,34 @@ def test_start_training_retrains_saves_and_reloads(backend, store_copy, corpus_t
     assert [r["result"][0]["value"]["choices"][0] for r in results] == labels
 
 
+@pytest.mark.slow
+def test_retraining_reads_reports_pushed_since_the_backend_started(tmp_path, ls_corpus, store_copy):
+    """A report added to the corpus after start (as ``toolkit ls push`` does) is trained on and
+    predicted from its place in the corpus after the next retrain."""
+    from toolkit.corpus import add_to_corpus, load_sentences
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(ls_corpus, corpus / "seed.txt")
+    server = start(Backend(BackendOptions((str(corpus),), store_copy, tmp_path / "model.joblib")))
+    try:
+        new = DATA / "loop" / "batch1" / "yiyuan.txt"
+        add_to_corpus([new], corpus)
+        sentences = [s for s in load_sentences([new]) if not s.is_heading]
+        store.merge(store_copy, [store.Annotation(s.id, s.text, "women", "manual") for s in sentences[:3]])
+        by_id_only = [{"id": n, "data": {"id": s.id}} for n, s in enumerate(sentences)]
+        assert all(r["result"] == [] for r in call(server, "POST", "/predict", {"tasks": by_id_only})[1]["results"])
+        assert call(server, "POST", "/webhook", {"action": "START_TRAINING", "project": {"id": 1}})[0] == 201
+        assert server.backend.wait_idle(120)
+        health = call(server, "GET", "/health")[1]
+        assert health["last_error"] == "" and health["trainings"] == 1
+        results = call(server, "POST", "/predict", {"tasks": by_id_only})[1]["results"]
+        assert all(r["result"] and r["model_version"] == health["model_version"] for r in results)
+        assert call(server, "GET", "/health")[1]["predicted_tasks"] == 2 * len(sentences)
+    finally:
+        stop(server)
+
+
 def test_failed_training_keeps_the_old_model(tmp_path, ls_corpus):
     labels = tmp_path / "labels.jsonl"  # an empty store: nothing to train on
     server = start(Backend(BackendOptions((str(ls_corpus),), labels, tmp_path / "model.npz")))
@@ -238,6 +266,16 @@ def test_serve_help_has_an_example():
 # --- connected to a real Label Studio --------------------------------------------------------
 
 
+def _open_next_task(label_studio, project_id: int) -> dict:
+    """What the labelling stream shows when the next task is opened (``GET /api/projects/N/next``)."""
+    import httpx
+
+    answer = httpx.get(f"{label_studio.url}/api/projects/{project_id}/next",
+                       headers={"Authorization": f"Token {label_studio.token}"}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
 def _retrieve(client, project_id: int, tasks: list, version: str) -> dict[str, list[str]]:
     """Have Label Studio fetch predictions for ``tasks`` from the backend ("Retrieve Predictions");
     return the labels of the predictions of ``version`` each task now has."""
@@ -254,10 +292,11 @@ def _retrieve(client, project_id: int, tasks: list, version: str) -> dict[str, l
 @pytest.mark.labelstudio
 def test_label_studio_gets_predictions_and_retrains_the_backend(label_studio, ls_corpus, ls_model, store_copy,
                                                                 tmp_path, monkeypatch, capsys):
-    """push --ml-backend connects the backend (with basic auth); Label Studio retrieves its
-    predictions; annotations made in Label Studio reach the backend as webhooks; "Start training"
-    (ml.train) sends START_TRAINING, the backend pulls the project, retrains, reloads, and Label
-    Studio then receives the new model's predictions."""
+    """push --ml-backend connects the backend (with basic auth); opening the next task asks the
+    backend for its prediction; Label Studio retrieves its predictions; annotations made in Label
+    Studio reach the backend as webhooks; "Start training" (ml.train) sends START_TRAINING, the
+    backend pulls the project, retrains, reloads, and Label Studio then receives the new model's
+    predictions. With the backend down, an opened task shows no guess at all."""
     from toolkit.labelstudio import Settings
 
     model_path = tmp_path / "model.npz"
@@ -282,6 +321,13 @@ def test_label_studio_gets_predictions_and_retrains_the_backend(label_studio, ls
         assert "already connected" in capsys.readouterr().out
 
         first = backend.version
+        assert client.projects.get(id=project.id).model_version == ml.title
+        asked = backend.health()[1]["predicted_tasks"]
+        opened = _open_next_task(label_studio, project.id)
+        assert backend.health()[1]["predicted_tasks"] == asked + 1
+        assert [p["model_version"] for p in opened["predictions"]] == [first]
+        assert opened["predictions"][0]["result"] == call_predict(server, [opened])[0]["result"]
+
         sample = list(client.tasks.list(project=project.id, fields="task_only"))[:12]
         predicted = _retrieve(client, project.id, sample, first)
         mine = call_predict(server, [{"data": t.data} for t in sample])
@@ -305,6 +351,7 @@ def test_label_studio_gets_predictions_and_retrains_the_backend(label_studio, ls
         assert len(again) == 4 and all(len(v) == 1 and v[0] in SLUGS for v in again.values())
     finally:
         stop(server)
+    assert _open_next_task(label_studio, project.id)["predictions"] == []
 
 
 def call_predict(server: BackendServer, tasks: list[dict]) -> list[dict]:

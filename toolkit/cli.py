@@ -187,12 +187,16 @@ def cmd_ls_import(args: argparse.Namespace) -> int:
 
 
 def cmd_ls_push(args: argparse.Namespace) -> int:
+    from toolkit.corpus import add_to_corpus
     from toolkit.labelstudio import load_settings, push
     from toolkit.mlbackend import auth_from_env
 
     settings = load_settings()
+    auth = auth_from_env()
     tasks, _ = _ls_tasks(args)
-    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth_from_env())
+    for added in add_to_corpus(args.paths, args.corpus):
+        print(added.line())
+    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth)
     print("\n".join(report.lines()))
     return 0
 
@@ -260,11 +264,14 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
 
     p = _command(ls_sub, "push", "Create or find the project, set its config, import new tasks "
                  "(URL/key: LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY or ~/.config/toolkit/labelstudio.json).",
-                 "LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... toolkit ls push --only-unlabelled")
+                 "LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... toolkit ls push --only-unlabelled\n"
+                 "  toolkit ls push incoming/2025/     # new reports: copied into annotations/corpus/new/, then pushed")
     task_options(p)
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
     p.add_argument("--ml-backend", metavar="URL", help="connect this 'toolkit serve' backend to the project "
                    "(basic auth from TOOLKIT_ML_USER/TOOLKIT_ML_PASSWORD)")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
+                   help=f"the project's corpus: pushed reports not yet in it are copied into DIR/new/ (default {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_ls_push)
 
     p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
@@ -325,15 +332,13 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from toolkit import store
-    from toolkit.corpus import load_reports
+    from toolkit.corpus import load_labels, load_reports
     from toolkit.stats import corpus_stats, format_stats
 
     _corpus_in_project(args)
     _in_project(args)
     reports = load_reports(args.corpus)
-    known = {s.id for r in reports for s in r.sentences}
-    records = store.load(args.data, known_ids=known)
+    records = load_labels(args.data, reports, args.corpus)
     print(format_stats(corpus_stats(reports, records)))
     return 0
 
@@ -387,7 +392,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         model_path = Path(args.model) if args.model else default_model_path()
         _err(f"scoring {model_path} on the untouched test set {heldout}")
-        _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"))
+        _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"), hint=f"; it is in no report of {heldout / 'reports'}")
         model = load_model(model_path)
         result["heldout"] = {"model": f"{model_path.name} ({model.version})", **score_model(model, test)}
     for path in evalreport.write(result, args.out):
@@ -555,17 +560,13 @@ _REGISTRY.insert(0, _register_modelling)
 # --- active learning and label quality: suggest, evaluate --active, audit, agreement ----------
 
 
-def _labelled(corpus: Sequence[str], data: str):
+def _labelled(corpus: Sequence[str], data: str, hint: str | None = None):
     """The corpus's reports and their labelled examples from the store at ``data``."""
-    from toolkit import store
-    from toolkit.corpus import load_reports
+    from toolkit.corpus import load_labels, load_manifests, load_reports
     from toolkit.training import labelled_examples
 
-    from toolkit.corpus import load_manifests
-
     reports = load_reports(corpus)
-    known = {s.id for r in reports for s in r.sentences}
-    labels = {k: a.label for k, a in store.load(data, known_ids=known).items()}
+    labels = {k: a.label for k, a in load_labels(data, reports, corpus, hint).items()}
     return reports, labelled_examples(reports, labels, load_manifests(corpus))
 
 
@@ -587,9 +588,11 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from toolkit.tagging import default_model_path
 
     _corpus_in_project(args, "paths")
-    if args.labels is None and (project := _optional_project(args)) is not None:
+    project = _optional_project(args)
+    if args.labels is None and project is not None:
         args.labels = str(project.labels)
-    model = load_model(args.model or default_model_path())
+    own = project.model if project is not None and project.model.is_file() else None
+    model = load_model(args.model or own or default_model_path())
     reports = load_reports(args.paths)
     suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
@@ -598,9 +601,15 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         _emit(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", args.out)
     _err(active.suggestions_summary(suggestions))
     if args.push:
+        from toolkit.corpus import add_to_corpus
         from toolkit.labelstudio import load_settings, push
 
-        print("\n".join(push(load_settings(), tasks, title=args.title).lines()))
+        settings = load_settings()
+        chosen = {c.report for c in suggestions.chosen}
+        sources = sorted({"-" if r.source == "<stdin>" else r.source for r in reports if r.id in chosen})
+        for added in add_to_corpus(sources, args.corpus):
+            print(added.line())
+        print("\n".join(push(settings, tasks, title=args.title).lines()))
     return 0
 
 
@@ -612,7 +621,7 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     if not args.test_data:
         raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
     model = load_model(args.model or default_model_path())
-    _, examples = _labelled(args.test_corpus, args.test_data)
+    _, examples = _labelled(args.test_corpus, args.test_data, hint="; it is in no report of --test-corpus")
     result = score_model(model, examples)
     c, a = result["confidence"], result["alone"]
     print(f"{result['sentences']} sentences in {result['reports']} reports: accuracy {result['accuracy']:.3f}  "
@@ -701,11 +710,13 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                    help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
     p.add_argument("--data", "--labels", dest="labels",
                    help=f"annotation store: its sentences are never suggested (default: the project's {DEFAULT_LABELS}, if any)")
-    p.add_argument("--model", help="model file (default: the shipped model)")
+    p.add_argument("--model", help=f"model file (default: the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
     p.add_argument("--out", help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
+    p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
+                   help=f"with --push: the reports of pushed sentences not yet in the corpus are copied into DIR/new/ (default {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_suggest)
 
     p = _command(sub, "audit", "Sentences whose label is likely wrong (confident learning on grouped out-of-fold "

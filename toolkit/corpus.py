@@ -1,20 +1,33 @@
-"""Loading reports from files into segmented :class:`~toolkit.segment.Report` objects, and writing
-sentence records (jsonl/tsv)."""
+"""Loading reports from files into segmented :class:`~toolkit.segment.Report` objects, adding new
+report files to the project's corpus, checking labels against it, and writing sentence records
+(jsonl/tsv).
+
+The corpus is every ``*.txt`` under one folder (``annotations/corpus``), each subfolder with an
+optional ``manifest.jsonl``. Reports pushed to Label Studio from outside it are copied into its
+``new/`` subfolder (:func:`add_to_corpus`), so that every command that reads the default corpus
+finds the sentences annotators labelled.
+"""
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from toolkit.segment import Report, iter_sentences, segment_documents
+from toolkit import store
+from toolkit.segment import Report, iter_reports, iter_sentences, segment_documents, split_paragraphs, text_id
 from toolkit.errors import InputError
-from toolkit.textio import expand_paths, iter_documents
+from toolkit.textio import decode, expand_paths, iter_documents, normalize, read_bytes
 
 MANIFEST = "manifest.jsonl"
 """Beside corpus files: one JSON object per file (``file``, ``corpus``, ``unit_kind``, ``report_kind``…)."""
+NEW_FOLDER = "new"
+"""Subfolder of the corpus that pushed reports are copied into, with its own manifest."""
+NEW_CORPUS = "new"
+"""The ``corpus`` of their manifest entries (the seed is ``seed``, the written corpus ``written``)."""
 SENTENCE_FIELDS = ("id", "report", "group", "paragraph", "index", "heading", "is_heading", "text")
 
 
@@ -49,6 +62,114 @@ def load_manifests(paths: Iterable[str | os.PathLike]) -> dict[str, dict]:
                 raise InputError(f"{manifest}:{n}: an entry needs a \"file\" name")
             out[source_key(folder / entry["file"])] = entry
     return out
+
+
+def report_key(report: Report) -> str:
+    """What makes two reports the same: a hash of the report's text, whatever file it is in."""
+    return text_id(report.text, prefix="r")
+
+
+def _report_keys(text: str) -> list[str]:
+    return [report_key(r) for r in iter_reports(split_paragraphs(text), sentences=False)]
+
+
+def is_inside(path: str | os.PathLike, folder: str | os.PathLike) -> bool:
+    """Is ``path`` the folder itself or somewhere under it (links resolved)?"""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
+
+
+@dataclass(frozen=True)
+class AddedFile:
+    """One input of :func:`add_to_corpus`: where it went (``""`` if not copied) and why."""
+
+    source: str
+    copied_to: str
+    reports: int
+    known: int
+
+    def line(self) -> str:
+        reports = f"{self.reports} report{'s' if self.reports != 1 else ''}"
+        if self.copied_to:
+            known = f", {self.known} of them already in the corpus" if self.known else ""
+            return f"added {self.source} to the corpus as {self.copied_to} ({reports}{known})"
+        return f"{self.source}: its {reports} already in the corpus, not copied"
+
+
+def _free_name(folder: Path, name: str, taken: set[str]) -> str:
+    stem, suffix = (name[:-4], ".txt") if name.endswith(".txt") else (name, ".txt")
+    candidate, n = stem + suffix, 1
+    while candidate in taken or (folder / candidate).exists():
+        n += 1
+        candidate = f"{stem}-{n}{suffix}"
+    return candidate
+
+
+def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathLike) -> list[AddedFile]:
+    """Copy the report files among ``paths`` (directories expanded) that lie outside ``corpus_dir``
+    into ``corpus_dir/new/``, byte for byte, and list them in its manifest with corpus ``"new"``.
+
+    A file whose reports are all in the corpus already (same text, in any file) is not copied, so
+    pushing the same folder twice adds nothing. Every input is read and checked before anything
+    is written (a bad file is a one-line :class:`InputError` and changes nothing); the copies and
+    the manifest are written atomically while the manifest's lock (:func:`toolkit.store.locked`)
+    is held, so concurrent pushes neither lose entries nor copy a report twice.
+    """
+    corpus_dir = Path(corpus_dir)
+    outside = []
+    for path in expand_paths(paths):
+        if path == "-":
+            raise InputError("-: reports from stdin cannot be added to the corpus; save them to a file and push that")
+        if not is_inside(path, corpus_dir):
+            outside.append(path)
+    if not outside:
+        return []
+    inputs = []
+    for path in outside:
+        data = read_bytes(path)
+        inputs.append((path, data, _report_keys(normalize(decode(data, path)[0]))))
+    folder = corpus_dir / NEW_FOLDER
+    manifest = folder / MANIFEST
+    with store.locked(manifest):
+        known = {key for doc in (iter_documents([corpus_dir]) if any(corpus_dir.rglob("*.txt")) else ())
+                 for key in _report_keys(doc.text)}
+        added: list[AddedFile] = []
+        entries: list[dict] = []
+        taken: set[str] = set()
+        for path, data, keys in inputs:
+            seen = sum(key in known for key in keys)
+            if seen == len(keys):
+                added.append(AddedFile(path, "", len(keys), seen))
+                continue
+            name = _free_name(folder, Path(path).name, taken)
+            taken.add(name)
+            store.atomic_write_bytes(folder / name, data)
+            known.update(keys)
+            entries.append({"file": name, "corpus": NEW_CORPUS, "source": str(path), "reports": len(keys),
+                            "added_at": store.now()})
+            added.append(AddedFile(path, str(folder / name), len(keys), seen))
+        if entries:
+            old = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
+            if old and not old.endswith("\n"):
+                old += "\n"
+            store.atomic_write_text(manifest, old + "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+    return added
+
+
+def missing_report_hint(corpus_paths: Sequence[str | os.PathLike]) -> str:
+    """How to fix a label whose sentence is in no report of ``corpus_paths``."""
+    where = " ".join(map(str, corpus_paths))
+    return (f"; it is in no report of {where}: add the report file that holds it with "
+            f"'toolkit ls push REPORT.txt' (copies it into {Path(str(corpus_paths[0])) / NEW_FOLDER}/) "
+            f"or list that file after --corpus")
+
+
+def load_labels(labels_path: str | os.PathLike, reports: Iterable[Report],
+                corpus_paths: Sequence[str | os.PathLike], hint: str | None = None) -> dict[str, store.Annotation]:
+    """The store's records, each checked to be a sentence of ``reports`` (read from ``corpus_paths``);
+    a label of a sentence no report holds is a one-line error saying how to add its report."""
+    known = {s.id for r in reports for s in r.sentences}
+    return store.load(labels_path, known_ids=known,
+                      unknown_hint=missing_report_hint(corpus_paths) if hint is None else hint)
 
 
 def load_sentences(paths: Iterable[str | os.PathLike]) -> list:

@@ -42,6 +42,8 @@ TO_NAME = "text"
 """Name of the ``Text`` object holding the sentence: ``to_name`` of every result."""
 WEAK_VERSION = "weak-rules"
 DEFAULT_TITLE = "工会工作总结 sections"
+ML_TITLE = "toolkit section model"
+"""Title of the ML backend in the project; the project's ``model_version`` names it."""
 CONFIG_ENV = "TOOLKIT_LS_CONFIG"
 IMPORT_BATCH = 500
 
@@ -702,21 +704,29 @@ def connect_ml_backend(client: Any, settings: Settings, project_id: int, url: st
                        auth: tuple[str, str] | None = None) -> str:
     """Connect the ML backend at ``url`` to the project (once) and let opened tasks fetch its predictions.
 
-    Label Studio then also creates a webhook to ``<url>/webhook`` for annotation events; with basic
-    auth its ``Authorization`` header is set too, since webhooks do not use the backend's credentials.
+    Label Studio 1.23 asks a backend for a task's prediction when the task is opened in the
+    labelling stream (``/api/projects/N/next``) only if the project's ``model_version`` is the
+    *title* of a connected backend and ``show_collab_predictions`` is on; it then calls ``/predict``
+    for the tasks that have no prediction of the backend's current model version (so after a
+    retrain, not for tasks pushed with that very version). Both are set here. Label Studio also
+    creates a webhook to ``<url>/webhook`` for annotation events; with basic auth its
+    ``Authorization`` header is set too, since webhooks do not use the backend's credentials.
     """
     with talking_to(settings, f"listing ML backends of project {project_id}"):
         known = [b for b in client.ml.list(project=project_id) if (b.url or "").rstrip("/") == url.rstrip("/")]
     if known:
-        message = f"ML backend {url} already connected (id {known[0].id})"
+        backend = known[0]
+        message = f"ML backend {url} already connected (id {backend.id})"
     else:
         kwargs: dict[str, Any] = {}
         if auth:
             kwargs = {"auth_method": "BASIC_AUTH", "basic_auth_user": auth[0], "basic_auth_pass": auth[1]}
         with talking_to(settings, f"connecting ML backend {url}"):
-            backend = client.ml.create(project=project_id, url=url, title="toolkit section model", is_interactive=False, **kwargs)
-            client.projects.update(id=project_id, evaluate_predictions_automatically=True)
+            backend = client.ml.create(project=project_id, url=url, title=ML_TITLE, is_interactive=False, **kwargs)
         message = f"ML backend {url} connected (id {backend.id})"
+    with talking_to(settings, f"turning on predictions when a task is opened in project {project_id}"):
+        client.projects.update(id=project_id, model_version=backend.title or ML_TITLE, show_collab_predictions=True,
+                               evaluate_predictions_automatically=True)
     if auth:
         hooks = _authorize_webhooks(client, settings, project_id, url, auth)
         message += f"; {hooks} webhook(s) given its basic auth" if hooks else "; no webhook for annotation events"

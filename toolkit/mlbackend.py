@@ -7,13 +7,16 @@ Decisions:
 
 * **Predictions** come from the model file if it exists, else from the weak rules; guesses for the
   whole corpus are computed once per model, so ``/predict`` is a lookup. A task whose sentence id
-  is not in the corpus is predicted from its ``data.text`` and ``data.heading``.
+  is not in the corpus is predicted from its ``data.text`` and ``data.heading``. ``/health``
+  counts the tasks predicted (``predicted_tasks``).
 * **Annotation events** (``ANNOTATION_CREATED/UPDATED/DELETED``) are counted and acknowledged,
   nothing more: one annotation seen alone cannot be resolved against the other annotators (ground
   truth, majority, conflicts), so labels reach ``annotations/`` only through the audited import
   (``toolkit ls pull``, or a training request below). Deleting an annotation never deletes a label.
   Label Studio's "Start model training on annotation submission" setting turns submissions into
   training requests when wanted.
+* **The corpus** is read again at every retrain, so reports pushed since the backend started
+  (copied into the corpus by ``toolkit ls push``) are trained on and predicted from the corpus.
 * **Training** (``START_TRAINING`` webhook with ``data["project"]["id"]``, or Label Studio's older
   ``POST /train`` with the annotated tasks, which 1.23 still sends unless the
   ``ff_back_dev_1417_start_training_mlbackend_webhooks_250122_long`` flag is on) runs in one
@@ -139,7 +142,8 @@ class Backend:
         self._reports = load_reports(options.corpus_paths)
         self._lock = threading.Lock()
         self._events: Counter = Counter()
-        self._status: dict[str, Any] = {"training": "idle", "trainings": 0, "last_error": "", "last_import": ""}
+        self._status: dict[str, Any] = {"training": "idle", "trainings": 0, "last_error": "", "last_import": "",
+                                        "predicted_tasks": 0}
         self._pending = 0
         if predictor is None:
             predictor = load_predictor(options.model_path if options.model_path.is_file() else None)
@@ -150,10 +154,11 @@ class Backend:
 
     # -- model --------------------------------------------------------------------------------
 
-    def _install(self, predictor: Predictor) -> None:
-        guesses = predictor.guess(self._reports)
+    def _install(self, predictor: Predictor, reports: Sequence[Any] | None = None) -> None:
+        reports = self._reports if reports is None else reports
+        guesses = predictor.guess(reports)
         with self._lock:
-            self._predictor, self._guesses = predictor, guesses
+            self._predictor, self._guesses, self._reports = predictor, guesses, reports
 
     @property
     def version(self) -> str:
@@ -194,6 +199,8 @@ class Backend:
         if isinstance(config, str) and config.strip() and not is_toolkit_config(config):
             raise RequestError(400, "label_config is not the toolkit's labelling config")
         results, version = self.predict_tasks(tasks)
+        with self._lock:
+            self._status["predicted_tasks"] += len(tasks)
         return 200, {"results": results, "model_version": version}
 
     def webhook(self, body: dict) -> tuple[int, dict]:
@@ -264,6 +271,7 @@ class Backend:
                     self._pending -= len(jobs)
 
     def _retrain(self, jobs: Sequence[TrainingJob]) -> None:
+        from toolkit.corpus import load_reports
         from toolkit.model import load_model, save_model
         from toolkit.training import train_from_store
 
@@ -272,7 +280,7 @@ class Backend:
             notes = [self._import(job) for job in jobs]
             model = train_from_store(self.options.labels_path, self.options.corpus_paths, folds=self.options.folds)
             save_model(model, self.options.model_path)
-            self._install(ModelPredictor(load_model(self.options.model_path)))
+            self._install(ModelPredictor(load_model(self.options.model_path)), load_reports(self.options.corpus_paths))
             with self._lock:
                 self._status.update(training="idle", trainings=self._status["trainings"] + 1, last_error="",
                                     last_import="; ".join(n for n in notes if n))

@@ -74,11 +74,13 @@ def _parse_line(line: str, where: str) -> Annotation:
     return Annotation(**{k: str(raw.get(k) or "") for k in FIELDS})
 
 
-def load(path: str | os.PathLike, *, known_ids: Container[str] | None = None) -> dict[str, Annotation]:
+def load(path: str | os.PathLike, *, known_ids: Container[str] | None = None,
+         unknown_hint: str = "") -> dict[str, Annotation]:
     """Load and validate the store; a missing file is an empty store.
 
     Raises :class:`AnnotationError` for the first problem, naming file and line: invalid JSON,
-    unknown labels or sources, ids not in ``known_ids`` (when given) and conflicting duplicates.
+    unknown labels or sources, ids not in ``known_ids`` (when given; the message quotes the
+    sentence and ends with ``unknown_hint``) and conflicting duplicates.
     """
     path = Path(path)
     if not path.exists():
@@ -95,7 +97,9 @@ def load(path: str | os.PathLike, *, known_ids: Container[str] | None = None) ->
         where = f"{path}:{number}"
         record = _parse_line(line, where)
         if known_ids is not None and record.id not in known_ids:
-            raise AnnotationError(f"{where}: id {record.id} is not a sentence of the corpus")
+            excerpt = record.text if len(record.text) <= 30 else record.text[:29] + "…"
+            raise AnnotationError(f"{where}: id {record.id} is not a sentence of the corpus "
+                                  f"(“{excerpt}”){unknown_hint}")
         previous = records.get(record.id)
         if previous is not None and previous.label != record.label:
             raise AnnotationError(

@@ -235,16 +235,13 @@ def train_from_store(
     progress: Progress | None = None,
 ) -> SectionModel:
     """Load corpus and labels, cross-validate (grouped) for the card, fit on everything."""
-    from toolkit import store
-    from toolkit.corpus import load_reports
+    from toolkit.corpus import load_labels, load_manifests, load_reports
     from toolkit.evaluation import cross_validate
 
     say = progress or (lambda message: None)
     say("reading corpus and labels")
     reports = load_reports(corpus_paths)
-    known = {s.id for r in reports for s in r.sentences}
-    labels = {k: a.label for k, a in store.load(labels_path, known_ids=known).items()}
-    from toolkit.corpus import load_manifests
+    labels = {k: a.label for k, a in load_labels(labels_path, reports, corpus_paths).items()}
 
     examples = labelled_examples(reports, labels, load_manifests(corpus_paths))
     params = {**DEFAULT_PARAMS, **(params or {})}
