@@ -260,3 +260,58 @@ def test_lost_line_breaks_are_restored_before_heading_numbers_without_changing_s
     assert parts[1:] == ["二、帮扶工作。慰问职工。", "(一)送温暖。发放慰问金。"]
     assert [s for p in parts for s in split_sentences(p)] == split_sentences(line)
     assert restore_breaks("短行。二、帮扶。") == ["短行。二、帮扶。"]
+
+
+def test_an_overlong_sentence_is_cut_at_commas_then_at_a_fixed_length():
+    from toolkit.segment import MAX_SENTENCE
+
+    clause = "组织职工参加技能培训和劳动竞赛活动,"  # 18 characters
+    sentence = clause * 40 + "完成。"
+    parts = split_sentences(sentence)
+    assert "".join(parts) == sentence and len(parts) == 3
+    assert all(len(p) <= MAX_SENTENCE for p in parts) and all(p.endswith(",") for p in parts[:-1])
+    no_commas = "工会" * MAX_SENTENCE + "。"
+    parts = split_sentences(no_commas)
+    assert "".join(parts) == no_commas and [len(p) for p in parts] == [MAX_SENTENCE, MAX_SENTENCE, 1]
+    assert split_sentences(clause * 10 + "。") == [clause * 10 + "。"]  # 181 characters: kept whole
+
+
+def test_overlong_lines_and_reports_are_cut_in_order_without_loss():
+    from toolkit.segment import cut_paragraph, cut_report
+
+    line = "新建工会小组3个。" * 5 + "发展会员,会员" * 4
+    pieces = cut_paragraph(line, limit=20)
+    assert "".join(pieces) == line and all(len(p) <= 20 for p in pieces)
+    assert pieces[0] == "新建工会小组3个。新建工会小组3个。"  # after the last sentence end that fits
+    assert cut_paragraph("“完成了。”然后继续", limit=8) == ["“完成了。”", "然后继续"]
+    assert cut_paragraph("甲乙丙丁戊己", limit=4) == ["甲乙丙丁", "戊己"]
+    paragraphs = ["一" * 3, "二" * 3, "三" * 5, "四"]
+    runs = list(cut_report(paragraphs, limit=6))
+    assert runs == [["一" * 3, "二" * 3], ["三" * 5, "四"]]
+
+
+def test_a_file_without_line_breaks_is_cut_into_bounded_paragraphs_and_reports(corpus_lines):
+    from toolkit.segment import MAX_PARAGRAPH, MAX_REPORT, MAX_SENTENCE
+
+    text = "".join(corpus_lines)
+    text = (text * (MAX_REPORT // len(text) + 1))[: MAX_REPORT + 10]
+    reports = segment_text(text, group=False)
+    assert len(reports) >= 2
+    assert all(len(p) <= MAX_PARAGRAPH for r in reports for p in r.paragraphs)
+    assert all(len(r.text) <= MAX_REPORT + MAX_PARAGRAPH for r in reports)
+    assert all(len(s.text) <= MAX_SENTENCE for r in reports for s in r.sentences)
+    assert "".join("".join(s.text.split()) for r in reports for s in r.sentences) == "".join(text.split())
+
+
+def test_no_sentence_paragraph_or_report_of_the_data_is_long_enough_to_be_cut(all_corpus_reports):
+    """Cutting leaves the corpus, the held-out set and the check sets as they were, so every
+    sentence id the labels are keyed by is unchanged."""
+    from pathlib import Path
+
+    from toolkit.segment import MAX_PARAGRAPH, MAX_REPORT, MAX_SENTENCE
+
+    annotations = Path(__file__).resolve().parents[1] / "annotations"
+    reports = list(all_corpus_reports) + load_reports([annotations / "heldout" / "reports", annotations / "synthetic"])
+    assert max(len(s.text) for r in reports for s in r.sentences) < MAX_SENTENCE
+    assert max(len(p) for r in reports for p in r.paragraphs) < MAX_PARAGRAPH
+    assert max(len(r.text) for r in reports) < MAX_REPORT

@@ -80,8 +80,16 @@ def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Seque
 
 def tag_reports(model: SectionModel, reports: Sequence[Report], *,
                 min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
-    """Label every sentence of ``reports`` in one model call (per-call overhead is paid once)."""
-    labels, confidence = model.predict([r for report in reports for r in sentence_records(report)])
+    """Label every sentence of ``reports``, in model calls of at most :data:`BATCH_SENTENCES`
+    records: few calls for many small reports, and bounded feature matrices for one huge report
+    (a file without line breaks)."""
+    records = [r for report in reports for r in sentence_records(report)]
+    labels: list[str] = []
+    confidence: list[float] = []
+    for start in range(0, len(records), BATCH_SENTENCES):
+        batch_labels, batch_confidence = model.predict(records[start:start + BATCH_SENTENCES])
+        labels += batch_labels
+        confidence += batch_confidence
     threshold = model.min_confidence if min_confidence is None else min_confidence
     return assemble(reports, labels, confidence, min_confidence=threshold)
 
