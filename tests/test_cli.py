@@ -150,3 +150,32 @@ def test_bad_output_and_model_are_one_line_errors_and_leave_nothing(tmp_path, on
     assert main(["tag", sample, "--model", str(tmp_path / "m.joblib")]) == 2
     assert "model file not found" in one_line_error()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_rollback_puts_back_the_model_a_retrain_replaced(ls_model, tmp_path, capsys, one_line_error):
+    import shutil
+
+    from toolkit.model import load_model, model_files, previous_path, replace_model
+
+    out = tmp_path / "models" / ls_model.name
+    assert main(["rollback", "--model", str(out)]) == 2
+    assert "no earlier model kept" in one_line_error()
+    out.parent.mkdir(exist_ok=True)
+    for f in model_files(ls_model):
+        shutil.copy(f, out.with_name(f.name))
+    first = load_model(out)
+    second = load_model(out)
+    second.card = {**second.card, "model_version": "retrained"}
+    replace_model(second, out)
+    assert main(["rollback", "--model", str(out)]) == 0
+    assert "earlier model again" in capsys.readouterr().err
+    assert load_model(out).version == first.version and load_model(previous_path(out)).version == "retrained"
+
+
+def test_weak_label_never_writes_into_the_store(small_store, one_line_error):
+    corpus, labels = small_store
+    before = labels.read_bytes()
+    for out in (labels, labels.with_name("history.jsonl")):
+        assert main(["weak-label", str(corpus), "--data", str(labels), "--out", str(out)]) == 2
+        assert "weak labels never go there" in one_line_error()
+    assert labels.read_bytes() == before and not labels.with_name("history.jsonl").exists()

@@ -265,6 +265,60 @@ def test_empty_export_changes_nothing(tmp_path, ls_labels, capsys):
     assert labels.read_bytes() == before and not store.history_path(labels).exists()
 
 
+def _export(tasks: list[tuple[str, str, str]], annotator: int) -> list[dict]:
+    """A Label Studio JSON export of ``(sentence id, text, label)`` tasks, each annotated once."""
+    return [{"id": n, "project": 3, "data": {"id": sid, "text": text},
+             "annotations": [{"id": n, "completed_by": annotator, "result": choice_result(label), "was_cancelled": False,
+                              "ground_truth": False, "updated_at": "2026-11-30T10:00:00Z"}]}
+            for n, (sid, text, label) in enumerate(tasks, 1)]
+
+
+def _run_import(args: tuple[str, str]) -> int:
+    export, labels = args
+    return main(["ls", "import", export, "--data", labels])
+
+
+IMPORTERS = 12
+
+
+def test_concurrent_importers_lose_no_label_and_no_history(tmp_path):
+    """Twelve `toolkit ls import` processes at once, each adding 15 labels and relabelling 3 that
+    were in the store: every label and every history record is there afterwards."""
+    import multiprocessing
+
+    labels = tmp_path / "labels.jsonl"
+    old = [(text_id(f"原句{k}。"), f"原句{k}。") for k in range(3 * IMPORTERS)]
+    store.merge(labels, [store.Annotation(sid, text, "plans", "manual", "x") for sid, text in old])
+    exports = []
+    for b in range(IMPORTERS):
+        new = [(text_id(f"句子{b}-{i}。"), f"句子{b}-{i}。", "women") for i in range(15)]
+        relabel = [(sid, text, "closing") for sid, text in old[3 * b:3 * b + 3]]
+        path = tmp_path / f"export{b}.json"
+        path.write_text(json.dumps(_export(new + relabel, annotator=b + 1), ensure_ascii=False), encoding="utf-8")
+        exports.append((str(path), str(labels)))
+    with multiprocessing.get_context("fork").Pool(IMPORTERS) as pool:
+        assert pool.map(_run_import, exports) == [0] * IMPORTERS
+    records = store.load(labels)
+    assert len(records) == 3 * IMPORTERS + 15 * IMPORTERS
+    assert sum(r.label == "women" for r in records.values()) == 15 * IMPORTERS
+    assert sum(r.label == "closing" for r in records.values()) == 3 * IMPORTERS
+    history = list(store.iter_history(labels))
+    assert sorted(h["id"] for h in history) == sorted(sid for sid, _ in old)
+    assert all(h["previous"]["label"] == "plans" and h["new_label"] == "closing" for h in history)
+
+
+def test_an_import_that_cannot_get_the_lock_says_so_and_changes_nothing(tmp_path, ls_labels, monkeypatch, one_line_error):
+    labels = tmp_path / "labels.jsonl"
+    shutil.copy(ls_labels, labels)
+    before = labels.read_bytes()
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "0.2")
+    with store.locked(labels):  # a pull or the backend's retrain holds the store
+        assert main(["ls", "import", str(EXPORT_IDS), "--data", str(labels)]) == 2
+    err = one_line_error()
+    assert str(labels) in err and "another writer" in err and "nothing was changed" in err
+    assert labels.read_bytes() == before and not store.history_path(labels).exists()
+
+
 # --- settings and connection errors (no server needed) ---------------------------------------
 
 

@@ -171,6 +171,31 @@ def test_start_training_retrains_saves_and_reloads(backend, store_copy, corpus_t
     assert [r["result"][0]["value"]["choices"][0] for r in results] == labels
 
 
+@pytest.mark.slow
+def test_a_retrain_keeps_the_model_it_replaces_for_a_rollback(tmp_path, ls_corpus, ls_model, store_copy):
+    from toolkit.model import model_files, previous_path, rollback_model
+
+    model_path = tmp_path / "models" / ls_model.name
+    model_path.parent.mkdir()
+    for f in model_files(ls_model):
+        shutil.copy(f, model_path.with_name(f.name))
+    first = load_model(model_path).card
+    first["model_version"] = "before-retrain"
+    model_path.with_suffix(".json").write_text(json.dumps(first), encoding="utf-8")
+    server = start(Backend(BackendOptions((str(ls_corpus),), store_copy, model_path)))
+    try:
+        assert call(server, "POST", "/webhook", {"action": "START_TRAINING", "project": {"id": 7}})[0] == 201
+        assert server.backend.wait_idle(120)
+        retrained = call(server, "GET", "/health")[1]["model_version"]
+    finally:
+        stop(server)
+    assert retrained != "before-retrain" and load_model(model_path).version == retrained
+    assert load_model(previous_path(model_path)).version == "before-retrain"
+    assert rollback_model(model_path)["model_version"] == "before-retrain"
+    assert load_model(model_path).version == "before-retrain"
+    assert load_model(previous_path(model_path)).version == retrained
+
+
 def test_failed_training_keeps_the_old_model(tmp_path, ls_corpus):
     labels = tmp_path / "labels.jsonl"  # an empty store: nothing to train on
     server = start(Backend(BackendOptions((str(ls_corpus),), labels, tmp_path / "model.joblib")))

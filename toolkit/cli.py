@@ -173,6 +173,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from toolkit.model import previous_path, rollback_model
+
+    card = rollback_model(args.model)
+    _err(f"{args.model} is the earlier model again ({card.get('model_version', 'unversioned')}); the replaced one is kept in "
+         f"{previous_path(args.model).parent} (a second rollback brings it back); restart 'toolkit serve' to serve it")
+    return 0
+
+
 def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     from toolkit.labelstudio import DEFAULT_TITLE
     from toolkit.mlbackend import DEFAULT_MAX_BODY, DEFAULT_PORT
@@ -236,6 +245,12 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
                    help=f"largest request body accepted (default {DEFAULT_MAX_BODY})")
     p.set_defaults(func=cmd_serve)
 
+    p = _command(sub, "rollback", "Put back the model that the backend's last retrain replaced (kept in "
+                 "NAME.previous/ beside it); the replaced one is kept in its place.",
+                 f"toolkit rollback --model {DEFAULT_MODEL}")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model to roll back (default {DEFAULT_MODEL})")
+    p.set_defaults(func=cmd_rollback)
+
 
 _REGISTRY.append(_register_labelstudio)
 
@@ -252,6 +267,8 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
     from toolkit.corpus import load_reports
     from toolkit.weak import apply_rules, combine, label_counts, rule_report
 
+    if args.out and Path(args.out).resolve() in (Path(args.data).resolve(), store.history_path(args.data).resolve()):
+        raise ToolkitError(f"{args.out}: --out names the annotation store or its history; weak labels never go there")
     reports = load_reports(args.paths)
     votes = apply_rules(reports)
     gold = {k: a.label for k, a in store.load(args.data).items() if a.source == "manual"}

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from toolkit.errors import AnnotationError
+from toolkit.errors import AnnotationError, LockError
 from toolkit.taxonomy import BY_SLUG, SLUGS
 
 SOURCES = ("manual", "weak", "model", "label-studio")
@@ -161,14 +161,20 @@ LOCK_TIMEOUT = 30.0
 
 @contextlib.contextmanager
 def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[None]:
-    """Hold the exclusive lock of the store at ``path`` (an ``flock`` on ``.NAME.lock`` beside it)
-    for a whole read-modify-write, so writers in several processes (an import, a pull, the
-    backend's retrain) cannot lose each other's labels. A writer that cannot get it within
-    ``timeout`` seconds gets a one-line :class:`AnnotationError` and has changed nothing."""
+    """Hold the exclusive lock of the file at ``path`` (an ``flock`` on ``.NAME.lock`` beside it) for
+    a whole read-modify-write, so writers in several processes (an import, a pull, the backend's
+    retrain) cannot lose each other's labels or mix the files of two models. A writer that cannot
+    get it within ``timeout`` seconds (default ``$TOOLKIT_LOCK_TIMEOUT``, else :data:`LOCK_TIMEOUT`)
+    gets a one-line :class:`~toolkit.errors.LockError` and has changed nothing."""
     import fcntl
 
     path = Path(path)
-    timeout = float(os.environ.get("TOOLKIT_LOCK_TIMEOUT", LOCK_TIMEOUT)) if timeout is None else timeout
+    if timeout is None:
+        setting = os.environ.get("TOOLKIT_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
+        try:
+            timeout = float(setting)
+        except ValueError:
+            raise LockError(f"TOOLKIT_LOCK_TIMEOUT={setting!r} is not a number of seconds") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(f".{path.name}.lock")
     with open(lock, "a+b") as handle:
@@ -179,8 +185,8 @@ def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[No
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise AnnotationError(f"{path}: another writer has held the store for {timeout:g} s; "
-                                          "nothing was changed, try again") from None
+                    raise LockError(f"{path}: another writer has held it for {timeout:g} s; "
+                                    "nothing was changed, try again") from None
                 time.sleep(0.02)
         try:
             yield
