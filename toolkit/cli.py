@@ -77,7 +77,19 @@ def _number(kind: type, low: float | None = None, high: float | None = None):
             raise argparse.ArgumentTypeError(f"{text} is out of range ({bounds})")
         return value
 
+    parse.low, parse.high = low, high  # type: ignore[attr-defined]
     return parse
+
+
+def _output_file(text: str) -> str:
+    """An argparse type for a file to write: checked before any work, so a wrong name costs nothing
+    and leaves nothing behind."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: its folder {path.parent} does not exist")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,14 +218,14 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(ls_sub, "export-tasks", "Write Label Studio import JSON: one task per sentence, with predictions.",
                  f"toolkit ls export-tasks {DEFAULT_CORPUS} --only-unlabelled --out tasks.json")
     task_options(p)
-    p.add_argument("--out", help="output file (default stdout)")
+    p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.set_defaults(func=cmd_ls_export_tasks)
 
     p = _command(ls_sub, "import", "Merge a Label Studio JSON export into the annotation store.",
                  f"toolkit ls import project-3-at-2026-11-25.json --data {DEFAULT_LABELS}")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
     p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
-    p.add_argument("--project", type=int, help="refuse tasks of any other project id")
+    p.add_argument("--project", type=_number(int, 1), help="refuse tasks of any other project id")
     p.set_defaults(func=cmd_ls_import)
 
     p = _command(ls_sub, "push", "Create or find the project, set its config, import new tasks "
@@ -228,9 +240,9 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
                  f"toolkit ls pull --data {DEFAULT_LABELS} --save-export exports/latest.json")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
-    p.add_argument("--project", type=int, help="project id (instead of --title)")
+    p.add_argument("--project", type=_number(int, 1), help="project id (instead of --title)")
     p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store (default {DEFAULT_LABELS})")
-    p.add_argument("--save-export", metavar="FILE", help="also keep the raw export here")
+    p.add_argument("--save-export", type=_output_file, metavar="FILE", help="also keep the raw export here")
     p.set_defaults(func=cmd_ls_pull)
 
     p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
@@ -240,8 +252,8 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS], metavar="PATH", help=f"reports (default {DEFAULT_CORPUS})")
     p.add_argument("--data", "--labels", dest="labels", default=DEFAULT_LABELS, help=f"annotation store to train on (default {DEFAULT_LABELS})")
-    p.add_argument("--folds", type=int, default=1, help="cross-validation folds for the card when retraining (default 1: none)")
-    p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
+    p.add_argument("--folds", type=_number(int, 0), default=1, help="cross-validation folds for the card when retraining (default 1: none)")
+    p.add_argument("--max-body", type=_number(int, 1), default=DEFAULT_MAX_BODY, metavar="BYTES",
                    help=f"largest request body accepted (default {DEFAULT_MAX_BODY})")
     p.set_defaults(func=cmd_serve)
 
@@ -308,9 +320,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     params = load_params(args.config)
     model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err)
-    card = save_model(model, args.out)
+    out = args.out or DEFAULT_MODEL
+    card = save_model(model, out)
     cv = card["cross_validation"]
-    _err(f"wrote {args.out} ({card['model_bytes'] / 1e6:.2f} MB) and its card; "
+    _err(f"wrote {out} ({card['model_bytes'] / 1e6:.2f} MB) and its card; "
          f"grouped CV macro-F1 {cv.get('macro_f1', '-')}, micro-F1 {cv.get('micro_f1', '-')}")
     return 0
 
@@ -354,12 +367,6 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from toolkit.model import load_model
     from toolkit.tagging import Writer, default_model_path, tag_paths
 
-    if args.output:
-        target = Path(args.output)
-        if target.is_dir():
-            raise ToolkitError(f"{target}: --output names a folder; give a file name")
-        if not target.parent.is_dir():
-            raise ToolkitError(f"{target.parent}: --output's folder does not exist")
     path = Path(args.model) if args.model else default_model_path()
     if args.model and not path.is_file():
         raise ToolkitError(f"{path}: model file not found")
@@ -377,9 +384,11 @@ def cmd_tag(args: argparse.Namespace) -> int:
     gc.freeze()  # the model and jieba's dictionary live until exit: keep them out of every collection
     out, tmp = sys.stdout, None
     if args.output:
+        from toolkit.store import temporary_beside
+
         target = Path(args.output)
-        tmp = target.with_name(f".{target.name}.tmp")
-        out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
+        tmp = temporary_beside(target)
+        out = open(tmp or target, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
     if args.sentences:
         from toolkit.tagging import tag_sentences
         from toolkit.textio import expand_paths, read_document
@@ -398,18 +407,30 @@ def cmd_tag(args: argparse.Namespace) -> int:
                 writer.write(tags)
                 progress.update(writer.reports, writer.sentences)
         progress.close()
-    except BaseException:
-        if tmp:
+        if args.output:
             out.close()
-            tmp.unlink(missing_ok=True)
+            if tmp:
+                os.replace(tmp, args.output)
+    except BaseException as exc:
+        if args.output:
+            _close_quietly(out)
+            if tmp:
+                tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and not exc.filename:  # a full disk: name the file, not the device
+                raise ToolkitError(f"{args.output}: cannot write ({exc.strerror or exc}); nothing was written") from None
         raise
-    if tmp:
-        out.close()
-        os.replace(tmp, args.output)
     reports = f"{writer.reports} report" + ("" if writer.reports == 1 else "s")
     sentences = f"{writer.sentences} sentence" + ("" if writer.sentences == 1 else "s")
     _err(f"tagged {sentences} in {reports} with {path.name} ({model.version})")
     return 0
+
+
+def _close_quietly(handle) -> None:
+    """Close ``handle``; a failure to flush what is left (a full disk) is already being reported."""
+    try:
+        handle.close()
+    except OSError:
+        pass
 
 
 class _Progress:
@@ -441,7 +462,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
                  f"toolkit weak-label {DEFAULT_CORPUS} --out weak.jsonl")
     p.add_argument("paths", nargs="*", metavar="PATH", default=[DEFAULT_CORPUS])
     p.add_argument("--data", default=DEFAULT_LABELS, help="manual labels to measure accuracy against")
-    p.add_argument("--out", help="write the combined weak labels as jsonl (never into the store)")
+    p.add_argument("--out", type=_output_file, help="write the combined weak labels as jsonl (never into the store)")
     p.set_defaults(func=cmd_weak_label)
 
     p = _command(sub, "stats", "Counts per label, per report and per source; sentences still unlabelled.",
@@ -454,7 +475,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
                  f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}")
     p.add_argument("--data", default=DEFAULT_LABELS)
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
-    p.add_argument("--out", default=DEFAULT_MODEL)
+    p.add_argument("--out", type=_output_file, help=f"model file (default {DEFAULT_MODEL}, its folder made if missing)")
     p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
     p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
     p.add_argument("--seed", type=int, default=0)
@@ -471,10 +492,10 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--heldout", default=DEFAULT_HELDOUT, metavar="DIR",
                    help=f"untouched test set (reports/ and labels.jsonl) to score --model on (default {DEFAULT_HELDOUT}; "
                         "'none' to skip)")
-    p.add_argument("--out", default="reports", help="directory for evaluation.md/.json and PNG plots")
+    p.add_argument("--out", default="reports", metavar="DIR", help="directory for evaluation.md/.json and PNG plots")
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
-    p.add_argument("--active-seeds", type=int, metavar="N", help="runs of the simulation, one per seed (default 8)")
+    p.add_argument("--active-seeds", type=_number(int, 1), metavar="N", help="runs of the simulation, one per seed (default 8)")
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
                    "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
@@ -488,7 +509,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
     p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
-    p.add_argument("--output", help="write to this file instead of stdout")
+    p.add_argument("--output", type=_output_file, help="write to this file instead of stdout")
     p.add_argument("--min-confidence", type=_number(float, 0.0, 1.0), default=None,
                    help="mark sentences below this as low confidence (default: the threshold fitted with the model)")
     p.add_argument("--sentences", action="store_true",
@@ -648,7 +669,7 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                    help=f"annotation store: its sentences are never suggested (default {DEFAULT_LABELS})")
     p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
-    p.add_argument("--out", help="write the tasks here (default stdout unless --push)")
+    p.add_argument("--out", type=_output_file, help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
     p.set_defaults(func=cmd_suggest)
@@ -660,7 +681,7 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--corpus", nargs="+", default=[DEFAULT_CORPUS])
     p.add_argument("--top", type=_number(int, 0), default=DEFAULT_TOP, help=f"how many to show (default {DEFAULT_TOP}; 0 = all flagged)")
     p.add_argument("--format", choices=FORMATS, default="md", help="md table, jsonl, or ls: Label Studio review tasks")
-    p.add_argument("--out", help="output file (default stdout)")
+    p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.add_argument("--ranking", choices=RANKINGS, default="self_confidence")
     p.add_argument("--folds", type=_number(int, 2), default=5, help="grouped folds for the out-of-fold probabilities")
     p.add_argument("--seed", type=int, default=0)
@@ -672,11 +693,22 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                  "toolkit agreement project-3-at-2026-11-25.json --out agreement.md")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
     p.add_argument("--format", choices=("md", "json"), default="md")
-    p.add_argument("--out", help="output file (default stdout)")
+    p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.set_defaults(func=cmd_agreement)
 
 
 _REGISTRY.append(_register_quality)
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's own flush at exit cannot
+    fail again (with a multi-line message) on what is left in its buffer."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (a test's capture)
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -690,14 +722,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(stop.code or 0)
     _quiet_jieba()
     try:
-        return args.func(args)
+        code = args.func(args)
+        try:
+            sys.stdout.flush()  # here, so that a full disk behind stdout is reported like any other error
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, "<stdout>") from None
+        return code
     except ToolkitError as exc:
         print(f"toolkit: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
+        _discard_stdout()
         return 0
     except OSError as exc:  # a full disk, a folder without write permission…: the file and the reason
         where = f"{exc.filename}: " if exc.filename else ""
+        _discard_stdout()
         print(f"toolkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -417,9 +417,9 @@ def rollback_model(path: str | os.PathLike) -> dict:
 
     path = Path(path)
     kept = previous_path(path)
+    if not kept.is_file():
+        raise ModelError(f"{path}: no earlier model kept in {kept.parent}; nothing to roll back to")
     with locked(path):
-        if not kept.is_file():
-            raise ModelError(f"{path}: no earlier model kept in {kept.parent}; nothing to roll back to")
         read_model_bytes(kept)
         current = model_files(path)
         earlier = model_files(kept)

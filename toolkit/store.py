@@ -117,20 +117,39 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def temporary_beside(path: str | os.PathLike) -> Path | None:
+    """A new empty temporary file in ``path``'s folder to write and then rename over ``path``; ``None``
+    when ``path`` exists and is not a regular file (a device such as ``/dev/stdout``, a pipe): that is
+    written in place, never replaced."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        return None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
+    return Path(tmp)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync, then rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync, then rename
+    (a device or pipe is written in place). A failed write (a full disk) raises an ``OSError``
+    naming ``path`` and leaves the old file and no temporary one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = temporary_beside(path)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp or path, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+            if tmp:
+                os.fsync(handle.fileno())
+        if tmp:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        if tmp:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
