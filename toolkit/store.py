@@ -57,11 +57,12 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _parse_line(line: str, where: str) -> Annotation:
+def _parse_line(line: str, where: str, *, last: bool = False) -> Annotation:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise AnnotationError(f"{where}: not valid JSON ({exc.msg})") from None
+        cut = "; the file ends inside this record (truncated?)" if last else ""
+        raise AnnotationError(f"{where}: not valid JSON ({exc.msg} column {exc.colno}){cut}") from None
     if not isinstance(raw, dict):
         raise AnnotationError(f"{where}: expected a JSON object")
     missing = [k for k in ("id", "text", "label", "source") if not isinstance(raw.get(k), str) or not raw.get(k)]
@@ -86,14 +87,16 @@ def load(path: str | os.PathLike, *, known_ids: Container[str] | None = None) ->
     records: dict[str, Annotation] = {}
     first_line: dict[str, int] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise AnnotationError(f"{path}: not UTF-8 text") from None
+    lines = text.splitlines()
+    unfinished = len(lines) if text and not text.endswith("\n") else 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
-        record = _parse_line(line, where)
+        record = _parse_line(line, where, last=number == unfinished)
         if known_ids is not None and record.id not in known_ids:
             raise AnnotationError(f"{where}: id {record.id} is not a sentence of the corpus")
         previous = records.get(record.id)
