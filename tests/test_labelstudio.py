@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from toolkit import store
 from toolkit.cli import main
@@ -478,3 +480,73 @@ def test_train_from_the_pulled_store(label_studio, two_reports, ls_labels, tmp_p
     model = train_from_store(labels, [two_reports], folds=1)
     assert "other" in model.classes
     assert model.card["training_data"]["label_counts"]["other"] >= 2
+
+
+# --- property: a malformed export changes nothing ---------------------------------------------
+
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2),
+                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@st.composite
+def malformed_export(draw) -> bytes:
+    """A real export (tests/data) broken in one of the ways a file can be: cut short, or one part
+    of it (the whole, a task, its data, its sentence, its annotations, a result, a label) replaced
+    by something of the wrong kind."""
+    raw = EXPORT_IDS.read_bytes().rstrip()
+    tasks = json.loads(raw)
+    task = draw(st.sampled_from(tasks))
+    annotation = draw(st.sampled_from(task["annotations"]))
+    kind = draw(st.sampled_from(["cut", "whole", "task", "data", "id", "text", "annotations", "annotation",
+                                 "result", "label"]))
+    if kind == "cut":
+        return raw[: draw(st.integers(1, len(raw) - 1))]
+    if kind == "whole":
+        return json.dumps(draw(_JUNK.filter(lambda v: not isinstance(v, list)))).encode()
+    if kind == "task":
+        tasks[tasks.index(task)] = draw(_JUNK.filter(lambda v: not isinstance(v, dict)))
+    elif kind == "data":
+        task["data"] = draw(_JUNK.filter(lambda v: not isinstance(v, dict)))
+    elif kind == "id":
+        task["data"]["id"] = draw(_JUNK.filter(lambda v: v != task["data"]["id"]))
+    elif kind == "text":
+        task["data"]["text"] = draw(_JUNK.filter(lambda v: not isinstance(v, str) or v.strip() != task["data"]["text"]))
+    elif kind == "annotations":
+        task["annotations"] = draw(_JUNK.filter(lambda v: v is not None and not isinstance(v, list)))
+    elif kind == "annotation":
+        task["annotations"][task["annotations"].index(annotation)] = draw(_JUNK.filter(lambda v: not isinstance(v, dict)))
+    elif kind == "result":
+        annotation["result"] = draw(_JUNK.filter(lambda v: v is not None and v != [] and not isinstance(v, list)))
+    else:
+        annotation["was_cancelled"] = False
+        annotation["result"] = choice_result(draw(st.text(min_size=1, max_size=12).filter(lambda v: v not in SLUGS)))
+    return json.dumps(tasks, ensure_ascii=False).encode()
+
+
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory, ls_labels) -> Path:
+    """A store with labels and history, the same for every example (each must leave it unchanged)."""
+    path = tmp_path_factory.mktemp("store") / "labels.jsonl"
+    shutil.copy(ls_labels, path)
+    assert main(["ls", "import", str(EXPORT_IDS), "--data", str(path)]) == 0
+    return path
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(export=malformed_export())
+def test_a_malformed_export_is_refused_in_one_line_and_changes_nothing(shared_store, export):
+    import contextlib
+    import io
+    import tempfile
+
+    history = store.history_path(shared_store)
+    before = shared_store.read_bytes(), history.read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.json"
+        path.write_bytes(export)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["ls", "import", str(path), "--data", str(shared_store)])
+    assert code == 2 and err.getvalue().count("\n") == 1 and err.getvalue().startswith("toolkit: error: ")
+    assert (shared_store.read_bytes(), history.read_bytes()) == before

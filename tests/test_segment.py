@@ -1,4 +1,8 @@
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit.corpus import load_reports
 from toolkit.segment import (
@@ -315,3 +319,41 @@ def test_no_sentence_paragraph_or_report_of_the_data_is_long_enough_to_be_cut(al
     assert max(len(s.text) for r in reports for s in r.sentences) < MAX_SENTENCE
     assert max(len(p) for r in reports for p in r.paragraphs) < MAX_PARAGRAPH
     assert max(len(r.text) for r in reports) < MAX_REPORT
+
+
+# --- property: nothing lost -------------------------------------------------------------------
+
+SNIPPETS = ("一、", "(二)", "3、", "(4)", "第一部分", "第二,", "一是", ";二是", "篇2", "首页 > 范文 > 总结",
+            "发布时间:2023-01-01", "- 3 -", "工会2023年工作总结", "20xx年,公司工会在党委领导下,", "一年来,",
+            "各位代表:", "总之,", "存在的问题", "下步打算", "“", "”", "《", "》", "。", "!", "?", ";", ",", ":",
+            "\n", "\n\n", " ", "\u3000", "\r\n", "\t", "ＡＢ,", "1.5万")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@st.composite
+def report_like_text(draw) -> str:
+    """Text made of Chinese characters, punctuation, line breaks and the structure the segmenter
+    reads (headings, openings, page lines, quotes), sometimes with runs long enough to be cut."""
+    piece = st.one_of(st.sampled_from(SNIPPETS),
+                      st.text(alphabet="工会职工开展活动组织建设慰问帮扶安全生产女是的了一二三", min_size=1, max_size=40),
+                      st.text(max_size=8),
+                      st.integers(300, 700).map(lambda n: "职工" * (n // 2)))
+    return "".join(draw(st.lists(piece, max_size=60)))
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, database=None)
+@given(report_like_text())
+def test_segmentation_keeps_every_chinese_character_once_in_order(text):
+    """Either a one-line ToolkitError, or sentences that together hold every Chinese character of
+    the input exactly once, in order."""
+    import toolkit
+    from toolkit.errors import ToolkitError
+
+    try:
+        reports = toolkit.segment(text)
+    except ToolkitError as exc:
+        assert "\n" not in str(exc)
+        return
+    found = "".join(_CJK.findall("".join(s.text for r in reports for s in r.sentences)))
+    assert found == "".join(_CJK.findall(text))
