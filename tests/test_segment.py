@@ -341,7 +341,6 @@ def report_like_text(draw) -> str:
     return "".join(draw(st.lists(piece, max_size=60)))
 
 
-@pytest.mark.slow
 @settings(max_examples=100, deadline=None, database=None)
 @given(report_like_text())
 def test_segmentation_keeps_every_chinese_character_once_in_order(text):

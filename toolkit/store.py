@@ -161,7 +161,8 @@ def _dump(records: Iterable[Annotation]) -> str:
 
 
 def save(path: str | os.PathLike, records: dict[str, Annotation]) -> None:
-    """Write the whole store, sorted by id, atomically."""
+    """Write the whole store, sorted by id, atomically (a read-modify-write holds :func:`locked`
+    around its read and this write, as :func:`merge` does)."""
     atomic_write_text(path, _dump(records.values()))
 
 
