@@ -111,3 +111,23 @@ def test_every_record_names_its_source_file(tmp_path, capsys):
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["source"] for r in records} == {str(a), str(b)}
     assert [r["source"] for r in records] == sorted(r["source"] for r in records)  # in input order
+
+
+def test_a_report_larger_than_a_batch_is_predicted_in_batches_with_the_same_result(monkeypatch):
+    from toolkit import tagging
+
+    model = load_model(default_model_path())
+    reports = segment_text(SAMPLE * 3, "sample.txt", group=False)
+    whole = tagging.tag_reports(model, reports)
+    monkeypatch.setattr(tagging, "BATCH_SENTENCES", 4)
+    assert sum(len(t) for t in whole) > 4 and tagging.tag_reports(model, reports) == whole
+
+
+def test_a_long_report_not_yet_cut_counts_at_least_its_length_over_the_longest_sentence():
+    from toolkit.segment import MAX_SENTENCE, Report
+    from toolkit.tagging import report_batches
+
+    long = [Report(id=f"r{i}", paragraphs=["工会" * (5 * MAX_SENTENCE)]) for i in range(4)]  # 10 sentences at least
+    assert [len(b) for b in report_batches(long, size=20)] == [2, 2]
+    short = [Report(id=f"r{i}", paragraphs=["一。", "二。", "三。"]) for i in range(4)]
+    assert [len(b) for b in report_batches(short, size=6)] == [2, 2]

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from toolkit.context import sentence_records
 from toolkit.model import SectionModel, default_model_path
-from toolkit.segment import Report
+from toolkit.segment import MAX_SENTENCE, Report
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines
@@ -48,13 +48,15 @@ class Tagged:
 
 
 def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> Iterator[list[Report]]:
-    """Consecutive reports grouped into batches of about ``size`` sentences (counted as paragraphs
-    for reports not yet cut into sentences)."""
+    """Consecutive reports grouped into batches of about ``size`` sentences. A report not yet cut
+    into sentences counts as its paragraphs, or as the fewest sentences its length allows (none is
+    longer than :data:`~toolkit.segment.MAX_SENTENCE`) when that is more: a file without line
+    breaks is then spread over several batches instead of filling one."""
     pending: list[Report] = []
     count = 0
     for report in reports:
         pending.append(report)
-        count += len(report.sentences) or len(report.paragraphs)
+        count += len(report.sentences) or max(len(report.paragraphs), sum(map(len, report.paragraphs)) // MAX_SENTENCE)
         if count >= size:
             yield pending
             pending, count = [], 0
