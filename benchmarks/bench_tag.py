@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import CORPUS, FLOOR, ROOT, make_input, run
+from _measure import CORPUS, FLOOR, ROOT, make_input, measure, run
 
 LOAD = r"""
 import json, time
@@ -52,11 +52,13 @@ def main() -> None:
             wall, peak, out = run([sys.executable, "-c", FLOOR, str(data)])
             floors.append((json.loads(out)["seconds"], wall, peak, json.loads(out)))
             cuts.append(json.loads(run([sys.executable, "-c", FLOOR, str(data), "accurate-cut"])[2])["seconds"])
-            tags.append(run([sys.executable, "-m", "toolkit", "tag", str(data), "--output", str(Path(tmp) / "o.jsonl")])[:2])
+            tagged = measure([sys.executable, "-m", "toolkit", "tag", str(data), "--output", str(Path(tmp) / "o.jsonl")])
+            tags.append((tagged.wall, tagged.peak, tagged.cpu))
             loads.append(json.loads(run([sys.executable, "-c", LOAD])[2]))
             colds.append(run([sys.executable, "-m", "toolkit", "tag", str(one), "--output", str(Path(tmp) / "one.jsonl")])[0])
         ratios = sorted(t[0] / f[0] for t, f in zip(tags, floors))
         cut_ratios = sorted(t[0] / c for t, c in zip(tags, cuts))
+        cpu_ratios = sorted(t[2] / f[3]["cpu_seconds"] for t, f in zip(tags, floors))
         floor_s, floor_wall, floor_peak, floor = sorted(floors, key=lambda f: f[0])[len(floors) // 2]
         tag_wall = statistics.median(t[0] for t in tags)
         tag_peak = max(t[1] for t in tags)
@@ -72,6 +74,8 @@ def main() -> None:
         ("toolkit tag, whole process (s)", f"{tag_wall:.2f}  ({n / tag_wall:,.0f} sentences/s, {size / tag_wall:.2f} MB/s)"),
         ("ratio: tag process / jieba tokenisation", f"{statistics.median(ratios):.2f}x median of {len(ratios)} "
          f"(runs {', '.join(f'{r:.2f}x' for r in ratios)}; target <= 1.3x)"),
+        ("CPU-time ratio: tag process / jieba tokenisation", f"{statistics.median(cpu_ratios):.2f}x median "
+         f"(runs {', '.join(f'{r:.2f}x' for r in cpu_ratios)}; steadier than wall time on a busy machine)"),
         ("ratio: tag process / AccurateCut tokenisation", f"{statistics.median(cut_ratios):.2f}x median "
          f"(runs {', '.join(f'{r:.2f}x' for r in cut_ratios)}: the cost of everything but tokenising)"),
         ("ratio: tag process / floor process", f"{tag_wall / floor_wall:.2f}x"),

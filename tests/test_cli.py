@@ -70,13 +70,14 @@ def test_train_then_tag_every_format(small_store, tmp_path, capsys):
     card = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))
     assert card["cross_validation"]["folds"] == 3 and card["model_sha256"]
     capsys.readouterr()
-    for fmt in ("jsonl", "json", "csv", "md"):
+    for fmt in ("jsonl", "json", "csv", "md", "html"):
         out = tmp_path / f"out.{fmt}"
         assert main(["tag", str(corpus), "--model", str(model), "--format", fmt, "--output", str(out)]) == 0
         err = capsys.readouterr().err
         assert "outside models/" in err and "tagged " in err
         assert out.stat().st_size > 0
-    assert out.read_text(encoding="utf-8").count("# 报告 ") == 10
+    assert (tmp_path / "out.md").read_text(encoding="utf-8").count("<sub>报告 ") == 10
+    assert out.read_text(encoding="utf-8").count('<article class="report"') == 10
     from toolkit.corpus import load_sentences
 
     lines = (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()
@@ -151,6 +152,30 @@ def test_bad_output_and_model_are_one_line_errors_and_leave_nothing(tmp_path, on
     assert main(["tag", sample, "--model", str(tmp_path / "m.joblib")]) == 2
     assert "model file not found" in one_line_error()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tag_html_is_one_page_naming_each_source(tmp_path, capsys):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    sample = (ROOT / "examples" / "sample_report.txt").read_text(encoding="utf-8")
+    a.write_text(sample, encoding="utf-8")
+    b.write_text(sample.replace(",", "，"), encoding="utf-8")
+    out = tmp_path / "tagged.html"
+    assert main(["tag", str(a), str(b), "--format", "html", "--output", str(out)]) == 0
+    assert "tagged " in capsys.readouterr().err
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n") and page.count("<html") == 1
+    assert page.count('<article class="report"') == 2 and f"来源 {a}" in page and f"来源 {b}" in page
+    assert "年内完成了院工会委员会换届选举，新发展会员45人，会员入会率达到98%。" in page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt", "tagged.html"]
+
+
+def test_tag_html_bad_input_writes_nothing(tmp_path, one_line_error):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    out = tmp_path / "tagged.html"
+    assert main(["tag", str(ROOT / "examples" / "sample_report.txt"), str(empty), "--format", "html", "--output", str(out)]) == 2
+    assert f"{empty}: file is empty" in one_line_error()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt"]
 
 
 def test_rollback_puts_back_the_model_a_retrain_replaced(ls_model, tmp_path, capsys, one_line_error):

@@ -43,4 +43,4 @@ def test_notebook_runs_from_its_folder(monkeypatch):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 2  # label distribution and confusion matrix
     tagged = [o["data"]["text/markdown"] for o in outputs if "text/markdown" in o.get("data", {})]
-    assert tagged and tagged[0].startswith("# 报告 ") and "覆盖" in tagged[0]
+    assert tagged and tagged[0].startswith("# 20xx年,县人民医院工会") and "<sub>报告 r" in tagged[0] and "覆盖" in tagged[0]

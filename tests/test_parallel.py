@@ -12,7 +12,7 @@ from toolkit.tagging import default_model_path, tag_paths
 @pytest.fixture(scope="module")
 def six_copies(tmp_path_factory, corpus_path):
     """The corpus six times (each copy made unique), so several batches are in flight."""
-    text = corpus_path.read_text(encoding="utf-8")
+    text = corpus_path.read_text(encoding="utf-8").replace(",", "，")  # workers keep the text as written
     path = tmp_path_factory.mktemp("par") / "six.txt"
     path.write_text("".join(text.replace("。", f"{i}。") for i in range(6)), encoding="utf-8")
     return path
@@ -39,15 +39,18 @@ def test_two_loky_jobs_give_the_serial_output_in_order(six_copies, serial):
 
 def test_worker_task_cuts_and_tags_its_reports(corpus_lines):
     ref = ModelRef.from_path(default_model_path())
-    (tags,) = predict_batch(ref, [("r1", "a.txt", corpus_lines[:17])])
+    (tags, written) = predict_batch(ref, [("r1", "a.txt", corpus_lines[:17], []),
+                                          ("r2", "b.txt", ["一、组织建设", "新发展会员45人,建会3家。"],
+                                           ["一、组织建设", "新发展会员45人，建会3家。"])])
     assert len(tags) > 20 and {t.report for t in tags} == {"r1"} and {t.source for t in tags} == {"a.txt"}
     assert [t.index for t in tags] == list(range(len(tags))) and all(0 < t.confidence <= 1 for t in tags)
+    assert [t.text for t in written] == ["一、组织建设", "新发展会员45人，建会3家。"]
 
 
 def test_two_forked_jobs_give_the_serial_output_in_order(six_copies, serial):
     out = [t.to_dict() for tags in tag_parallel(default_model_path(), [six_copies], jobs=2, batch=300, backend="fork")
            for t in tags]
-    assert out == serial
+    assert out == serial and sum("，" in t["text"] for t in out) > 100
 
 
 def _distributed():
@@ -76,7 +79,7 @@ def test_cli_jobs_identical_to_serial(six_copies, tmp_path):
     assert json.loads(one.read_text(encoding="utf-8").splitlines()[0])["index"] == 0
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv", "md", "json"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "md", "json", "html"])
 def test_reports_rendered_by_workers_write_the_serial_output(six_copies, fmt):
     import io
 

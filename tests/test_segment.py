@@ -266,6 +266,36 @@ def test_lost_line_breaks_are_restored_before_heading_numbers_without_changing_s
     assert restore_breaks("短行。二、帮扶。") == ["短行。二、帮扶。"]
 
 
+def test_sentences_keep_their_text_as_written_beside_the_normalised_text():
+    from toolkit.textio import normalize
+
+    run_on = ("一、组织建设。" + "新建工会，发展会员。" * 40 + "二、帮扶工作。慰问职工\u300020户！"
+              + "三、文体活动。举办“迎新春”晚会；开展\u200b球赛。")
+    text = "\u3000\u300020xx年，公司工会在党委领导下开展工作。\r\n" + run_on + "\r\n"
+    written = segment_text(text)
+    normalised = segment_text(normalize(text))
+    assert [s.id for r in written for s in r.sentences] == [s.id for r in normalised for s in r.sentences]
+    assert [s.text for r in written for s in r.sentences] == [s.text for r in normalised for s in r.sentences]
+    sentences = [s for r in written for s in r.sentences]
+    assert len(written) == 1 and [p[:7] for p in written[0].as_written] == ["20xx年，公", "一、组织建设。", "二、帮扶工作。",
+                                                                          "三、文体活动。"]  # the lost breaks restored
+    assert sentences[0].as_written == "20xx年，公司工会在党委领导下开展工作。"
+    assert [s.as_written for s in sentences[-4:]] == ["二、帮扶工作。", "慰问职工\u300020户！", "三、文体活动。",
+                                                      "举办“迎新春”晚会；开展\u200b球赛。"]
+    assert all(normalize(s.as_written) == s.text for s in sentences)
+    assert [r.as_written for r in normalised] == [[]]  # nothing to keep when the input is normalised
+
+
+def test_report_ids_are_unique_across_documents():
+    from toolkit.segment import segment_documents
+
+    reports = segment_documents([("a.txt", NEW_REPORT), ("b.txt", NEW_REPORT), ("c.txt", NEW_REPORT + "\n" + NEW_REPORT)])
+    assert [r.source for r in reports] == ["a.txt", "b.txt", "c.txt", "c.txt"]
+    base = reports[0].id
+    assert [r.id for r in reports] == [base, f"{base}-2", f"{base}-3", f"{base}-4"]
+    assert len({r.group for r in reports}) == 1
+
+
 def test_an_overlong_sentence_is_cut_at_commas_then_at_a_fixed_length():
     from toolkit.segment import MAX_SENTENCE
 

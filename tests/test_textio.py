@@ -117,3 +117,38 @@ def test_iter_lines_matches_read_document_on_the_corpus(corpus_path):
     from toolkit.textio import iter_lines
 
     assert list(iter_lines(corpus_path)) == read_document(corpus_path).text.split("\n")[:-1]
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 1000])
+def test_iter_lines_as_written_cuts_where_normalised_lines_end(tmp_path, monkeypatch, chunk):
+    text = "工会，一、组织建设\r\n第二行（一）\u3000空格\r第三行\u2028第四\u200b行\n\n最后"
+    written = _lines_as_written(tmp_path, text.encode("utf-8"), monkeypatch, chunk)
+    assert written == ["工会，一、组织建设", "第二行（一）\u3000空格", "第三行", "第四\u200b行", "", "最后"]
+    assert [normalize(line) for line in written] == _lines(tmp_path, text.encode("utf-8"), monkeypatch, chunk)
+
+
+def _lines_as_written(tmp_path, data: bytes, monkeypatch, chunk: int) -> list[str]:
+    import toolkit.textio as textio
+
+    monkeypatch.setattr(textio, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(textio, "SAMPLE_BYTES", 16)
+    path = tmp_path / "in.txt"
+    path.write_bytes(data)
+    return list(textio.iter_lines(path, as_written=True))
+
+
+def test_a_line_end_cut_between_chunks_is_one_line_end(tmp_path, monkeypatch):
+    data = "工会开展".encode("utf-8") + b"\r" + "\n第二行".encode("utf-8")
+    assert _lines(tmp_path, data, monkeypatch, chunk=4, sample=13) == ["工会开展", "第二行"]  # the first read ends at \r
+
+
+def test_written_span_maps_normalised_offsets_back_to_the_line():
+    from toolkit.textio import written_offsets, written_span
+
+    line = "\u200b新发展\u200b会员４５人，建会3家。"
+    text = normalize(line)
+    offsets = written_offsets(line)
+    start = text.index("会员")
+    assert written_span(line, offsets, start, len(text)) == "会员４５人，建会3家。"
+    assert written_span(line, offsets, 0, start) == "新发展"  # zero-width marks at the ends are left out
+    assert written_offsets("会员４５人") is None and written_span("会员４５人", None, 2, 4) == "４５"

@@ -144,3 +144,25 @@ def test_the_jieba_backend_tokenises_with_accurate_cut_on_known_jieba_releases()
     segmenter = load_segmenter("jieba")
     assert isinstance(segmenter, AccurateCut) == (jieba.__version__ in EXACT_JIEBA_VERSIONS)
     assert segmenter("召开职代会", True) == ["召开", "职代会"]
+
+
+def test_hmm_cut_gives_jiebas_hmm_words(corpus_path):
+    """Every run of Chinese characters of the seed corpus, and random runs of its characters
+    (fixed seed), cut as ``jieba.finalseg.cut`` cuts them."""
+    import random
+    import re
+    from pathlib import Path
+
+    from jieba import finalseg
+
+    from toolkit.tokenizer import HmmCut
+
+    text = Path(corpus_path).read_text(encoding="utf-8")
+    runs = sorted(set(re.findall("[\u4e00-\u9fd5]+", text)))
+    chars = sorted(set("".join(runs)))
+    rng = random.Random(0)
+    runs += ["".join(rng.choice(chars) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    runs += ["", "abc12.5%工会x", "Ab甲乙丙丁", "职工 之家"]
+    cut = HmmCut()
+    differ = [t for t in runs if cut(t) != list(finalseg.cut(t))]
+    assert not differ, differ[:3]

@@ -22,9 +22,8 @@ def segment(text: str, *, source: str = "") -> list[Report]:
     """Raw report text (one or several reports, in any of the accepted forms) cut into reports,
     paragraphs, headings and sentences."""
     from toolkit.segment import segment_text
-    from toolkit.textio import normalize
 
-    return segment_text(normalize(text), source)
+    return segment_text(text, source)
 
 
 __all__ = ["__version__", "load_model", "segment", "SectionModel", "Report", "Sentence", "Tagged"]

@@ -391,9 +391,9 @@ def cmd_tag(args: argparse.Namespace) -> int:
         out = open(tmp or target, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
     if args.sentences:
         from toolkit.tagging import tag_sentences
-        from toolkit.textio import expand_paths, read_document
+        from toolkit.textio import expand_paths, iter_lines
 
-        stream = (tag_sentences(model, read_document(p).text.split("\n"), source=p, min_confidence=args.min_confidence)
+        stream = (tag_sentences(model, list(iter_lines(p, as_written=True)), source=p, min_confidence=args.min_confidence)
                   for p in expand_paths(args.paths))
     elif parallel:
         stream = tag_parallel(ref, args.paths, jobs=args.jobs, backend=backend, scheduler=args.scheduler,
@@ -505,10 +505,13 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
-                 "toolkit tag report.txt --format md\n  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
+                 "toolkit tag report.txt --format md\n  toolkit tag reports/ --format html --output tagged.html\n"
+                 "  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
     p.add_argument("--model", help="model file (default: the shipped models/default.joblib)")
-    p.add_argument("--format", choices=("jsonl", "json", "csv", "md"), default="jsonl")
+    p.add_argument("--format", choices=("jsonl", "json", "csv", "md", "html"), default="jsonl",
+                   help="jsonl, json, csv: one record per sentence; md: one rebuilt report after another; "
+                   "html: one self-contained page for the run")
     p.add_argument("--output", type=_output_file, help="write to this file instead of stdout")
     p.add_argument("--min-confidence", type=_number(float, 0.0, 1.0), default=None,
                    help="mark sentences below this as low confidence (default: the threshold fitted with the model)")

@@ -66,10 +66,12 @@ class WordBlock:
     def size(self) -> int:
         return len(self.idf)
 
-    def transform(self, records: Sequence[dict], tokens: Callable[[str], list[str]]) -> Sparse:
+    def transform(self, records: Sequence[dict], tokens: Callable[[str], list[str]], memo: dict | None = None) -> Sparse:
+        """``memo``: text → column ids, shared by the blocks of one batch whose vocabularies are
+        equal (the sentence's own words and its neighbours' words: each text is looked up once)."""
         get = self.vocabulary.get
         min_n, max_n = self.ngram_range
-        memo: dict = {}
+        memo = {} if memo is None or max_n != 1 else memo
         counts: list[int] = []
         ids: list[int] = []
         add = ids.extend
@@ -250,9 +252,24 @@ class CompiledModel:
     link: str
     tokenizer: dict
     _coef_t: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _memo_groups: list[int] | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_coef_t": None}
+        return {**self.__dict__, "_coef_t": None, "_memo_groups": None}
+
+    def memo_groups(self) -> list[int]:
+        """For each block, the index of the first word block with an equal vocabulary (blocks in
+        one group share their text → ids memo within a batch); ``-1`` for other blocks."""
+        if self._memo_groups is None:
+            groups = []
+            for i, block in enumerate(self.blocks):
+                group = -1
+                if isinstance(block, WordBlock) and block.ngram_range[1] == 1:
+                    group = next(j for j in range(i + 1) if isinstance(self.blocks[j], WordBlock)
+                                 and self.blocks[j].ngram_range[1] == 1 and self.blocks[j].vocabulary == block.vocabulary)
+                groups.append(group)
+            self._memo_groups = groups
+        return self._memo_groups
 
     def warm(self) -> None:
         """Do once what the first prediction would: load the segmenter's dictionary, import SciPy's
@@ -260,6 +277,7 @@ class CompiledModel:
         import scipy.sparse  # noqa: F401
 
         self.segmenter()
+        self.memo_groups()
         for block in self.blocks:
             if isinstance(block, CharBlock):
                 block.index()
@@ -285,13 +303,14 @@ class CompiledModel:
             self._coef_t = np.ascontiguousarray(self.coef.T)
         scores = np.zeros((len(records), self.coef.shape[0]))
         offset = 0
-        for block in self.blocks:
+        memos: dict[int, dict] = {}
+        for block, group in zip(self.blocks, self.memo_groups()):
             weights = self._coef_t[offset:offset + block.size]
             offset += block.size
             if isinstance(block, DenseBlock):
                 scores += block.matrix(records) @ weights
                 continue
-            part = block.transform(records, tokens)
+            part = block.transform(records, tokens, memos.setdefault(group, {})) if group >= 0 else block.transform(records, tokens)
             indptr = np.zeros(len(records) + 1, dtype=np.int64)
             np.cumsum(np.bincount(part.rows, minlength=len(records)), out=indptr[1:])
             scores += csr_matrix((part.values, part.cols, indptr), shape=(len(records), block.size)) @ weights

@@ -192,7 +192,7 @@ class SectionModel:
     def tag(self, text: str, *, source: str = "") -> list:
         """Every sentence of raw report text (one or several reports, any of the accepted forms:
         full-width punctuation, odd spaces…) tagged in context: a list of
-        :class:`toolkit.tagging.Tagged`, in reading order.
+        :class:`toolkit.tagging.Tagged`, in reading order, each with its text as written.
 
         >>> model = load_model()
         >>> [t.label for t in model.tag("一、加强组织建设。新发展会员45人。")]
@@ -200,9 +200,8 @@ class SectionModel:
         """
         from toolkit.segment import segment_text  # tagging imports this module: imported here
         from toolkit.tagging import tag_reports
-        from toolkit.textio import normalize
 
-        reports = segment_text(normalize(text), source, group=False)
+        reports = segment_text(text, source, group=False)
         return [t for tags in tag_reports(self, reports) for t in tags]
 
     def tag_sentences(self, sentences: Sequence[str]) -> list:

@@ -79,16 +79,16 @@ def shared_model(model: str | os.PathLike | ModelRef, backend: str) -> tuple[Mod
     return ref, _worker_model(ref)
 
 
-def predict_batch(ref: ModelRef, reports: list[tuple[str, str, list[str]]], quiet: bool = False, *,
+def predict_batch(ref: ModelRef, reports: list[tuple[str, str, list[str], list[str]]], quiet: bool = False, *,
                   min_confidence: float | None = DEFAULT_MIN_CONFIDENCE, fmt: str | None = None) -> list:
-    """Worker task: cut a batch of ``(id, source, paragraphs)`` reports into sentences and tag
-    them; each report's tagged sentences, or with ``fmt`` the report rendered in that format."""
+    """Worker task: cut a batch of ``(id, source, paragraphs, as_written)`` reports into sentences
+    and tag them; each report's tagged sentences, or with ``fmt`` the report rendered in that format."""
     if quiet:
         quiet_jieba_logging()
     model = _worker_model(ref)
     batch = []
-    for report_id, source, paragraphs in reports:
-        report = Report(id=report_id, paragraphs=paragraphs, source=source)
+    for report_id, source, paragraphs, as_written in reports:
+        report = Report(id=report_id, paragraphs=paragraphs, source=source, as_written=as_written)
         report.sentences = sentences_of(report)
         batch.append(report)
     tagged = tag_reports(model, batch, min_confidence=min_confidence)
@@ -116,7 +116,7 @@ def tag_parallel(
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
     ref, loaded = shared_model(model, backend)
-    tasks = ([(r.id, r.source, r.paragraphs) for r in group]
+    tasks = ([(r.id, r.source, r.paragraphs, r.as_written) for r in group]
              for group in report_batches(iter_reports(paths, sentences=False), batch))
     options = {"min_confidence": min_confidence, "fmt": fmt}
     if backend == "fork":

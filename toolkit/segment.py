@@ -27,17 +27,24 @@ Decisions (see README, "Segmentation"):
   non-opening one, or heading numbering that restarts at "一、".
 * **Ids**: a sentence's id is a hash of its text, so it does not move when reports are added
   before it, and the same sentence in a near-duplicate report has the same id (labelled once).
-  A report's id hashes its whole text; a group's id is the smallest report id in the group.
+  A report's id hashes its whole text (a second identical copy in the same run, in the same file
+  or another, gets ``-2``); a group's id is the smallest report id in the group.
+* **Text as written**: all of the above works on normalised text (:func:`toolkit.textio.normalize`);
+  every paragraph and sentence also keeps its span of the input as written (full-width
+  punctuation, odd spaces), which is what outputs show to readers.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+
+from toolkit.textio import normalize, split_lines, written_offsets, written_span
 
 LONG_SENTENCE = 150
 MAX_SENTENCE = 300
@@ -113,6 +120,8 @@ class Sentence:
     level: int = 0
     section: str = ""
     position: float = 0.0
+    as_written: str = ""
+    """The sentence as it stands in the input (``text`` is normalised for features and ids)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -120,13 +129,15 @@ class Sentence:
 
 @dataclass
 class Report:
-    """A report: its paragraphs (lines) and, once segmented, its sentences."""
+    """A report: its paragraphs (lines, normalised) and, once segmented, its sentences.
+    ``as_written`` holds the same paragraphs as they stand in the input (empty: as ``paragraphs``)."""
 
     id: str
     paragraphs: list[str]
     source: str = ""
     group: str = ""
     sentences: list[Sentence] = field(default_factory=list)
+    as_written: list[str] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -496,12 +507,30 @@ def report_starts(paragraphs: Sequence[str], min_paragraphs: int = 3) -> list[in
     return starts
 
 
+def _pieces_as_written(text: str, written: str, pieces: Sequence[str]) -> list[str]:
+    """Each of ``pieces`` (stripped substrings of normalised ``text``, in order) as it stands in
+    ``written``, the text as written behind ``text``."""
+    if written == text:
+        return list(pieces)
+    offsets = None if len(written) == len(text) else written_offsets(written)  # only dropped marks move characters
+    out, at = [], 0
+    for piece in pieces:
+        start = text.find(piece, at)
+        at = start + len(piece)
+        out.append(written_span(written, offsets, start, at))
+    return out
+
+
 def sentences_of(report: Report) -> list[Sentence]:
-    """Sentences of one report with paragraph/sentence indices, heading context and ids."""
+    """Sentences of one report with paragraph/sentence indices, heading context, ids, and their
+    text as written."""
     rows: list[tuple[int, str, bool, int, str, str]] = []
+    written_rows: list[str] = []
     stack: list[tuple[int, str]] = []
+    written = report.as_written or report.paragraphs
     for p_index, paragraph in enumerate(report.paragraphs):
         parts = split_sentences(paragraph)
+        written_rows += _pieces_as_written(paragraph, written[p_index], parts)
         whole = heading_level(paragraph, parts)
         run_in = 0 if whole else run_in_heading(paragraph, parts)
         numbered = numbered_level(paragraph)
@@ -532,8 +561,10 @@ def sentences_of(report: Report) -> list[Sentence]:
             level=level,
             section=section,
             position=round(index / total, 4),
+            as_written=as_written,
         )
-        for index, (p_index, text, is_heading, level, heading, section) in enumerate(rows)
+        for index, ((p_index, text, is_heading, level, heading, section), as_written)
+        in enumerate(zip(rows, written_rows))
     ]
 
 
@@ -617,33 +648,75 @@ def assign_groups(reports: Sequence[Report], threshold: float = NEAR_DUPLICATE_J
         report.group = "g" + min(members[find(i)])[1:]
 
 
-def _reports_with_ids(paragraphs: Iterable[str], source: str) -> Iterator[Report]:
-    """Reports found in a stream of paragraphs, with ids but no sentences yet: a report's id hashes
-    its text; a second identical copy in the same input gets ``-2``, a third ``-3``…"""
-    seen: dict[str, int] = {}
-    lines = (piece.strip() for p in paragraphs if p.strip() for part in restore_breaks(p.strip())
-             for piece in cut_paragraph(part) if piece.strip())
-    for whole in iter_report_paragraphs(lines):
+class ReportIds:
+    """Names reports for one run: a report's id hashes its text; a second identical copy, in the
+    same file or another one of the run, gets ``-2``, a third ``-3``… Holds one counter per
+    distinct report."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def name(self, paragraphs: Sequence[str]) -> str:
+        base = text_id("\n".join(paragraphs), prefix="r")
+        n = self.seen[base] = self.seen.get(base, 0) + 1
+        return base if n == 1 else f"{base}-{n}"
+
+
+def paragraphs_as_written(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """``(paragraph, as_written)`` for each paragraph of lines as written: the paragraph normalised
+    and stripped (a long line that lost its breaks cut back, :func:`restore_breaks`, an overlong one
+    cut, :func:`cut_paragraph`), and the same span of the line as it stands in the input."""
+    for line in lines:
+        text = normalize(line)
+        stripped = text.strip()
+        if not stripped:
+            continue
+        lead = len(text) - len(text.lstrip())
+        parts = [piece.strip() for part in restore_breaks(stripped) for piece in cut_paragraph(part) if piece.strip()]
+        if text == line:
+            yield from ((part, part) for part in parts)
+            continue
+        offsets = None if len(text) == len(line) else written_offsets(line)
+        written = written_span(line, offsets, lead, lead + len(stripped))
+        yield from zip(parts, _pieces_as_written(stripped, written, parts))
+
+
+def _reports_with_ids(lines: Iterable[str], source: str, ids: ReportIds | None = None) -> Iterator[Report]:
+    """Reports found in a stream of lines as written, with ids (:class:`ReportIds`, shared across
+    the files of a run) but no sentences yet."""
+    ids = ids or ReportIds()
+    pending: deque[str] = deque()
+
+    def normalised() -> Iterator[str]:
+        for paragraph, written in paragraphs_as_written(lines):
+            pending.append(written)
+            yield paragraph
+
+    for whole in iter_report_paragraphs(normalised()):
         for chunk in cut_report(whole):
-            base = text_id("\n".join(chunk), prefix="r")
-            seen[base] = seen.get(base, 0) + 1
-            yield Report(id=base if seen[base] == 1 else f"{base}-{seen[base]}", paragraphs=chunk, source=source)
+            written = [pending.popleft() for _ in chunk]
+            yield Report(id=ids.name(chunk), paragraphs=chunk, source=source,
+                         as_written=[] if written == chunk else written)
 
 
-def iter_reports(paragraphs: Iterable[str], source: str = "", *, sentences: bool = True) -> Iterator[Report]:
-    """Reports from a stream of paragraphs, one at a time (no grouping); with ``sentences=False``
-    only found and named, for a worker process to cut into sentences."""
-    for report in _reports_with_ids(paragraphs, source):
+def iter_reports(lines: Iterable[str], source: str = "", *, sentences: bool = True,
+                 ids: ReportIds | None = None) -> Iterator[Report]:
+    """Reports from a stream of lines (as written or normalised), one at a time (no grouping);
+    with ``sentences=False`` only found and named, for a worker process to cut into sentences.
+    ``ids`` names reports across the files of a run (see :class:`ReportIds`)."""
+    for report in _reports_with_ids(lines, source, ids):
         if sentences:
             report.sentences = sentences_of(report)
         yield report
 
 
 def segment_documents(texts: Iterable[tuple[str, str]], *, group: bool = True) -> list[Report]:
-    """Segment several ``(source, text)`` documents; near-duplicate groups span all of them.
+    """Segment several ``(source, text)`` documents (text as written or normalised); near-duplicate
+    groups span all of them, and report ids are unique across them.
 
     Groups are assigned before sentences are cut, since every sentence records its group."""
-    reports = [r for source, text in texts for r in _reports_with_ids(split_paragraphs(text), source)]
+    ids = ReportIds()
+    reports = [r for source, text in texts for r in _reports_with_ids(split_lines(text), source, ids)]
     if group:
         assign_groups(reports)
     for report in reports:
@@ -652,7 +725,8 @@ def segment_documents(texts: Iterable[tuple[str, str]], *, group: bool = True) -
 
 
 def segment_text(text: str, source: str = "", *, group: bool = True) -> list[Report]:
-    """Split normalised text into segmented reports (sentences filled in, groups assigned)."""
+    """Split text (as written or normalised) into segmented reports (sentences filled in, groups
+    assigned)."""
     return segment_documents([(source, text)], group=group)
 
 

@@ -1,13 +1,20 @@
 """Tagging new reports: every sentence gets a standard section and a confidence, and a report
-can be rebuilt in the canonical section order. Writers for jsonl, json, csv and markdown stream
-one report at a time, so memory does not grow with the input."""
+can be rebuilt in the canonical section order. Writers for jsonl, json, csv, markdown and HTML
+stream one report at a time, so memory does not grow with the input.
+
+Every output shows the text as written in the input (the model reads it normalised). The formats
+made for people escape it, so that nothing in a report renders as markup: markdown backslash-escapes
+the ASCII marks it could read as markup (:func:`md_escape`), HTML uses :func:`html.escape`.
+"""
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +22,10 @@ from typing import TextIO
 
 from toolkit.context import sentence_records
 from toolkit.model import SectionModel, default_model_path
-from toolkit.segment import MAX_SENTENCE, Report
+from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
-from toolkit.textio import expand_paths, iter_lines
+from toolkit.textio import expand_paths, iter_lines, normalize
 
 FIELDS = ("source", "report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")
 """Every output record names the file it comes from (``<stdin>`` for standard input)."""
@@ -29,7 +36,7 @@ BATCH_SENTENCES = 2000
 
 @dataclass(frozen=True)
 class Tagged:
-    """One tagged sentence."""
+    """One tagged sentence; ``text`` and ``heading`` as they stand in the input (not normalised)."""
 
     report: str
     index: int
@@ -66,13 +73,18 @@ def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> It
 
 def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Sequence[float], *,
              min_confidence: float = 0.5) -> list[list[Tagged]]:
-    """Tagged sentences per report from the labels and confidences of all their sentences, in order."""
+    """Tagged sentences per report from the labels and confidences of all their sentences, in order;
+    text and heading as written in the input."""
     out, k = [], 0
     for report in reports:
         tags = []
+        headings: dict[str, str] = {}
         for s in report.sentences:
             label, c = labels[k], float(confidence[k])
-            tags.append(Tagged(report=report.id, index=s.index, text=s.text, heading=s.heading, label=label,
+            if s.is_heading:
+                headings[s.text] = s.as_written or s.text
+            tags.append(Tagged(report=report.id, index=s.index, text=s.as_written or s.text,
+                               heading=headings.get(s.heading, s.heading), label=label,
                                label_name=label_name(label), confidence=round(c, 4), low_confidence=c < min_confidence,
                                id=s.id, paragraph=s.paragraph, source=report.source))
             k += 1
@@ -100,20 +112,21 @@ def tag_sentences(model: SectionModel, texts: Sequence[str], *, source: str = ""
                   min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
     """Label sentences known without their report (a list, one sentence each) by their text alone:
     no heading, neighbours or position speak for them (:func:`toolkit.context.alone_record`).
-    ``index`` is the sentence's place in ``texts``; empty lines are skipped."""
+    ``index`` is the sentence's place in ``texts``; empty lines are skipped. The model reads each
+    sentence normalised; ``Tagged.text`` is the sentence as given, stripped."""
     from toolkit.context import alone_record
     from toolkit.segment import text_id
     from toolkit.textio import normalize
 
-    kept = [(i, normalize(t).strip()) for i, t in enumerate(texts)]
-    kept = [(i, t) for i, t in kept if t]
-    records = [alone_record(t, id=text_id(t)) for _, t in kept]
+    kept = [(i, normalize(t).strip(), t.strip()) for i, t in enumerate(texts)]
+    kept = [k for k in kept if k[1]]
+    records = [alone_record(t, id=text_id(t)) for _, t, _ in kept]
     labels, confidence = model.predict(records)
     threshold = model.alone_min_confidence if min_confidence is None else min_confidence
-    report = text_id("\n".join(t for _, t in kept), prefix="r") if kept else ""
-    return [Tagged(report=report, index=i, text=t, heading="", label=label, label_name=label_name(label),
+    report = text_id("\n".join(t for _, t, _ in kept), prefix="r") if kept else ""
+    return [Tagged(report=report, index=i, text=written, heading="", label=label, label_name=label_name(label),
                    confidence=round(c, 4), low_confidence=c < threshold, id=r["id"], paragraph=i, source=source)
-            for (i, t), r, label, c in zip(kept, records, labels, confidence)]
+            for (i, _, written), r, label, c in zip(kept, records, labels, confidence)]
 
 
 def tag_report(model: SectionModel, report: Report, *, min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[Tagged]:
@@ -123,10 +136,12 @@ def tag_report(model: SectionModel, report: Report, *, min_confidence: float | N
 
 def iter_reports(paths: Iterable[str | os.PathLike], *, sentences: bool = True) -> Iterator[Report]:
     """Reports of every input, streamed line by line (no near-duplicate grouping: not needed to
-    tag), so memory does not grow with the size of a file; ``sentences=False`` leaves cutting
-    them into sentences to the caller (a worker process)."""
+    tag), so memory does not grow with the size of a file; report ids are unique across the
+    inputs; ``sentences=False`` leaves cutting them into sentences to the caller (a worker process)."""
+    ids = ReportIds()
     for path in expand_paths(paths):
-        yield from segment_reports(iter_lines(path), "<stdin>" if path == "-" else path, sentences=sentences)
+        yield from segment_reports(iter_lines(path, as_written=True), "<stdin>" if path == "-" else path,
+                                   sentences=sentences, ids=ids)
 
 
 def tag_paths(model: SectionModel, paths: Iterable[str | os.PathLike], *,
@@ -153,23 +168,155 @@ def coverage(tags: list[Tagged]) -> tuple[list[str], list[str]]:
     return has, lacks
 
 
+TITLE_MAX = 40
+
+
+def report_title(tags: list[Tagged]) -> str:
+    """The report's first line that is not the page around it (its own title when it has one),
+    as written, cut at :data:`TITLE_MAX` characters."""
+    lines: dict[int, str] = {}
+    for t in tags:
+        lines[t.paragraph] = lines.get(t.paragraph, "") + t.text
+    first = next((line for line in lines.values() if not is_junk(normalize(line))), next(iter(lines.values()), ""))
+    return first if len(first) <= TITLE_MAX else first[:TITLE_MAX] + "…"
+
+
+def input_order(tags: list[Tagged]) -> list[str]:
+    """The sections of the report (``other`` aside) in the order they first appear in the input."""
+    return list(dict.fromkeys(t.label for t in tags if t.label != "other"))
+
+
+def is_reordered(tags: list[Tagged]) -> bool:
+    """Does the canonical order move any sentence (``other`` aside) from where it stood?"""
+    indices = [t.index for items in restructure(tags).values() for t in items if t.label != "other"]
+    return indices != sorted(indices)
+
+
+_MD_PUNCTUATION = re.compile(r"([\\`*_\[\]()!<>#+\-.|~&$:@])")
+"""ASCII marks that markdown (CommonMark and GitHub's extensions: tables, strikethrough, math,
+emoji, mentions, autolinks) may read as markup; commas, semicolons and the like never are."""
+
+
+def md_escape(text: str) -> str:
+    """``text`` with every mark of :data:`_MD_PUNCTUATION` backslash-escaped (CommonMark allows it
+    for any ASCII punctuation): it renders as itself, never as markup (emphasis, headings, lists,
+    links, tables, code, inline HTML, entities).
+
+    >>> md_escape("*组织* <b> #1")
+    '\\\\*组织\\\\* \\\\<b\\\\> \\\\#1'
+    """
+    return _MD_PUNCTUATION.sub(r"\\\1", text)
+
+
+LOW_MARK = "⚠"
+
+
 def markdown(tags: list[Tagged]) -> str:
-    """The report rebuilt in the standard sections; low-confidence sentences marked with (?)."""
+    """The report rebuilt in the standard sections, for people: its own title or first line as the
+    heading, id and source in small print, each sentence as written with its confidence (low ones
+    marked ⚠), and a note when the canonical order moved sentences (their numbering is the input's)."""
     if not tags:
         return ""
+    first = tags[0]
     has, lacks = coverage(tags)
-    lines = [f"# 报告 {tags[0].report}" + (f" ({tags[0].source})" if tags[0].source else ""), ""]
-    lines.append("覆盖: 有 " + ("、".join(label_name(s) for s in has) or "无")
-                 + "; 缺 " + ("、".join(label_name(s) for s in lacks) or "无"))
-    for slug, items in restructure(tags).items():
-        lines += ["", f"## {label_name(slug)}", ""]
+    lines = [f"# {md_escape(report_title(tags))}", "",
+             f"<sub>报告 {md_escape(first.report)}" + (f" · 来源 {md_escape(first.source)}" if first.source else "") + "</sub>",
+             "", "覆盖: 有 " + ("、".join(label_name(s) for s in has) or "无")
+             + "; 缺 " + ("、".join(label_name(s) for s in lacks) or "无"), "",
+             f"每句后为置信度; {LOW_MARK} 标出置信度低的句子。"]
+    order = input_order(tags)
+    sections = restructure(tags)
+    if is_reordered(tags):
+        lines += ["", "> 注: 各部分按标准顺序排列, 与原文顺序不同 (原文顺序: " + " → ".join(label_name(s) for s in order)
+                  + "); 句首的编号是原文的编号。"]
+    canonical = [s for s in sections if s != "other"]
+    for slug, items in sections.items():
+        moved = slug in order and order.index(slug) != canonical.index(slug)
+        note = f" <sub>原文第 {order.index(slug) + 1} 部分</sub>" if moved else ""
+        lines += ["", f"## {label_name(slug)}{note}", ""]
         for t in items:
-            mark = " (?)" if t.low_confidence else ""
-            lines.append(f"- {t.text}{mark} <!-- {t.confidence:.2f} -->")
+            mark = f"{LOW_MARK} " if t.low_confidence else ""
+            lines.append(f"- {mark}{md_escape(t.text)} `{t.confidence:.2f}`")
     return "\n".join(lines) + "\n"
 
 
-FORMATS = ("jsonl", "json", "csv", "md")
+SECTION_COLOURS = {
+    "overview": "#dbeafe", "organization": "#fde68a", "education": "#bbf7d0", "democracy": "#ddd6fe",
+    "rights": "#fecaca", "assistance": "#fed7aa", "competition": "#a5f3fc", "safety": "#d9f99d",
+    "women": "#fbcfe8", "culture": "#c7d2fe", "problems": "#f5d0fe", "plans": "#99f6e4",
+    "closing": "#e2e8f0", "other": "#f5f5f4",
+}
+"""The background of each section's sentences in the HTML page."""
+
+_CSS = """body{font-family:system-ui,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:0 auto;
+max-width:72rem;padding:1rem 1.5rem;line-height:1.8;color:#1f2937}
+h1{font-size:1.4rem}h2{font-size:1.25rem;margin-bottom:0}h3{font-size:1rem;color:#4b5563}h4{margin:.8rem 0 .2rem}
+.legend{display:flex;flex-wrap:wrap;gap:.3rem;padding:0;list-style:none}.legend li{padding:0 .4rem;border-radius:.2rem}
+.report{border-top:2px solid #9ca3af;margin-top:2rem}.meta{color:#6b7280;margin:0}
+.coverage{background:#f9fafb;padding:.3rem .6rem}
+.views{display:grid;grid-template-columns:1fr 1fr;gap:2rem}@media(max-width:50rem){.views{grid-template-columns:1fr}}
+.s{border-radius:.2rem;padding:0 .1rem}.low{outline:2px dashed #dc2626}.conf{color:#6b7280;font-size:.8em}
+ul.sentences{padding-left:1.2rem;margin:0}
+"""
+_CSS += "".join(f".s-{slug}{{background:{colour}}}" for slug, colour in SECTION_COLOURS.items()) + "\n"
+
+
+def _h(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _sentence_html(t: Tagged) -> str:
+    low = " · 置信度低" if t.low_confidence else ""
+    hover = f"{t.label_name} ({t.label}) · 置信度 {t.confidence:.2f}{low}"
+    return (f'<span class="s s-{t.label}{" low" if t.low_confidence else ""}" title="{_h(hover)}" '
+            f'data-label="{t.label}">{_h(t.text)}</span>')
+
+
+def html_page_start(model_version: str = "") -> str:
+    """The head of the HTML page (inline style, no script, nothing fetched) and the section legend."""
+    legend = "".join(f'<li class="s-{lab.slug}">{_h(lab.name)}</li>' for lab in LABELS)
+    version = f" · 模型 {_h(model_version)}" if model_version else ""
+    return ('<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>工作总结: 标准部分</title>\n<style>\n{_CSS}</style>\n</head>\n<body>\n<header>\n"
+            f"<h1>工作总结: 每句的标准部分</h1>\n<p class=\"meta\">颜色标出每句的部分; 鼠标停在句子上显示部分与置信度;"
+            f" 虚线框标出置信度低的句子{version}</p>\n<ul class=\"legend\">{legend}</ul>\n</header>\n<main>\n")
+
+
+def html_page_end(reports: int, sentences: int) -> str:
+    """The end of the HTML page: what it holds."""
+    return f"</main>\n<footer><p class=\"meta\">{reports} 篇报告, {sentences} 句</p></footer>\n</body>\n</html>\n"
+
+
+def html_report(tags: list[Tagged]) -> str:
+    """One report as an ``<article>``: its title, id and source, its section coverage, then the
+    report as written (paragraphs in input order) beside the report rebuilt in canonical order."""
+    if not tags:
+        return ""
+    first = tags[0]
+    has, lacks = coverage(tags)
+    source = f" · 来源 {_h(first.source)}" if first.source else ""
+    out = [f'<article class="report" id="{_h(first.report)}">', f"<h2>{_h(report_title(tags))}</h2>",
+           f'<p class="meta"><small>报告 {_h(first.report)}{source}</small></p>',
+           '<p class="coverage">覆盖: 有 ' + (" ".join(f'<span class="s s-{s}">{_h(label_name(s))}</span>' for s in has) or "无")
+           + "; 缺 " + ("、".join(_h(label_name(s)) for s in lacks) or "无") + "</p>",
+           '<div class="views">', '<section class="as-written">', "<h3>原文</h3>"]
+    paragraphs: dict[int, list[str]] = {}
+    for t in tags:
+        paragraphs.setdefault(t.paragraph, []).append(_sentence_html(t))
+    out += ["<p>" + "".join(spans) + "</p>" for spans in paragraphs.values()]
+    out += ["</section>", '<section class="canonical">', "<h3>按标准顺序</h3>"]
+    if is_reordered(tags):
+        out.append('<p class="meta">部分的顺序与原文不同; 句首的编号是原文的编号。</p>')
+    for slug, items in restructure(tags).items():
+        out.append(f'<h4><span class="s s-{slug}">{_h(label_name(slug))}</span></h4>')
+        out.append('<ul class="sentences">' + "".join(
+            f'<li>{_sentence_html(t)} <span class="conf">{t.confidence:.2f}</span></li>' for t in items) + "</ul>")
+    out += ["</section>", "</div>", "</article>"]
+    return "\n".join(out) + "\n"
+
+
+FORMATS = ("jsonl", "json", "csv", "md", "html")
 _quote = json.encoder.encode_basestring
 
 
@@ -200,6 +347,8 @@ def render(tags: list[Tagged], fmt: str) -> Formatted:
         text = buffer.getvalue()
     elif fmt == "md":
         text = markdown(tags)
+    elif fmt == "html":
+        text = html_report(tags)
     elif fmt == "json":
         has, lacks = coverage(tags)
         doc = {"report": tags[0].report, "source": tags[0].source, "has": has, "lacks": lacks,
@@ -212,7 +361,8 @@ def render(tags: list[Tagged], fmt: str) -> Formatted:
 
 
 class Writer:
-    """Streams tagged reports to ``out`` in one format: jsonl, json, csv or md."""
+    """Streams tagged reports to ``out`` in one format: jsonl, json, csv, md, or html (one page
+    for the whole run)."""
 
     def __init__(self, out: TextIO, fmt: str, *, model_version: str = ""):
         if fmt not in FORMATS:
@@ -225,6 +375,8 @@ class Writer:
             self.out.write('{"model_version": ' + json.dumps(self.model_version) + ', "reports": [')
         elif self.fmt == "csv":
             csv.writer(self.out, lineterminator="\n").writerow(FIELDS)
+        elif self.fmt == "html":
+            self.out.write(html_page_start(self.model_version))
         return self
 
     def write(self, report: list[Tagged] | Formatted) -> None:
@@ -248,4 +400,6 @@ class Writer:
     def __exit__(self, *exc) -> None:
         if self.fmt == "json":
             self.out.write("\n]}\n")
+        elif self.fmt == "html":
+            self.out.write(html_page_end(self.reports, self.sentences))
         self.out.flush()

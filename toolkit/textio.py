@@ -36,6 +36,8 @@ def _translation_table() -> list:
 
 
 _TRANSLATION = _translation_table()
+_LINE_BREAK = re.compile("\r\n|[\r\n\u2028\u2029]")
+_DROPPED = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -59,6 +61,37 @@ def normalize(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     return text.translate(_TRANSLATION)
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of ``text`` as written, cut where :func:`normalize` puts its line ends, so that
+    ``[normalize(line) for line in split_lines(text)] == normalize(text).split("\\n")``.
+
+    >>> split_lines("一、组织，建设\\r\\n（一）\\r末行")
+    ['一、组织，建设', '（一）', '末行']
+    """
+    return _LINE_BREAK.split(text)
+
+
+def written_offsets(line: str) -> list[int] | None:
+    """Where each character of ``normalize(line)`` stands in ``line`` (one line, no line end), or
+    ``None`` when they stand at the same places (normalisation only drops zero-width characters,
+    every other character maps to one character). Outputs use it to show text as written.
+
+    >>> written_offsets("工会，好"), written_offsets("工\\u200b会")
+    (None, [0, 2])
+    """
+    if not _DROPPED.search(line):
+        return None
+    return [i for i, ch in enumerate(line) if not _DROPPED.match(ch)]
+
+
+def written_span(line: str, offsets: list[int] | None, start: int, end: int) -> str:
+    """The text of ``line`` as written behind ``normalize(line)[start:end]`` (``offsets`` from
+    :func:`written_offsets`)."""
+    if offsets is None:
+        return line[start:end]
+    return line[offsets[start]:offsets[end - 1] + 1] if end > start else ""
 
 
 SAMPLE_BYTES = 1 << 16
@@ -108,10 +141,11 @@ def _open_binary(path: str | os.PathLike):
         raise InputError(f"{p}: permission denied") from None
 
 
-def iter_lines(path: str | os.PathLike) -> Iterator[str]:
+def iter_lines(path: str | os.PathLike, *, as_written: bool = False) -> Iterator[str]:
     """Normalised lines of a file (``-``: stdin), decoded incrementally: memory stays flat however
     large the file. Encoding is detected on the first 64 KiB; a bad byte later is an
-    :class:`InputError` naming its offset."""
+    :class:`InputError` naming its offset. ``as_written``: the lines as decoded, not normalised
+    (cut at the same places, see :func:`split_lines`), for outputs that show the text as written."""
     name = "<stdin>" if str(path) == "-" else str(path)
     with _open_binary(path) as handle:
         data = handle.read(SAMPLE_BYTES)
@@ -127,13 +161,15 @@ def iter_lines(path: str | os.PathLike) -> Iterator[str]:
                 where = offset - carried + exc.start
                 raise InputError(f"{name}: invalid {encoding.replace('-sig', '')} byte at offset {where}") from None
             offset += len(data)
-            pending += normalize(text)
-            *lines, pending = pending.split("\n")
-            yield from lines
+            pending += text
+            held = "\r" if pending.endswith("\r") and not final else ""
+            *lines, pending = split_lines(pending[:len(pending) - len(held)])
+            pending += held
+            yield from (lines if as_written else map(normalize, lines))
             if not final:
                 data = handle.read(CHUNK_BYTES)
         if pending:
-            yield pending
+            yield pending if as_written else normalize(pending)
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:

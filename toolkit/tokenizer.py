@@ -179,22 +179,21 @@ class AccurateCut:
     bookkeeping: a dict of candidate ends per character, a generator of tuples per position, a
     logarithm per candidate word. Here the lattice is walked once from the end, each word's
     log-probability is computed once per process (``log(freq) - log(total)``, as jieba computes
-    it), and words are appended to one list. Unknown runs still go to jieba's own HMM
-    (``jieba.finalseg.cut``), and non-Chinese blocks are split as jieba splits them.
+    it), and words are appended to one list. Unknown runs go to :class:`HmmCut` (jieba's HMM, the
+    same way), and non-Chinese blocks are split as jieba splits them.
     """
 
     _PREFIX = -1.0e308  # a prefix of dictionary words that is not itself a word (jieba's count 0)
 
     def __init__(self, tokenizer):
         import jieba
-        from jieba import finalseg
 
         tokenizer.check_initialized()
         self.tokenizer = tokenizer
         self._freq = tokenizer.FREQ
         self._log_total = math.log(tokenizer.total)
         self._logp: dict[str, float] = {}
-        self._hmm_cut = finalseg.cut
+        self._hmm_cut = HmmCut()
         self._han = jieba.re_han_default
         self._skip = jieba.re_skip_default
         self._eng = jieba.re_eng
@@ -290,6 +289,92 @@ class AccurateCut:
             out.extend(self._hmm_cut(buf))
         else:
             out.extend(buf)
+
+
+class HmmCut:
+    """``jieba.finalseg.cut`` (the HMM that cuts runs of characters jieba's dictionary does not
+    know into words) with the same probabilities, sums and tie-breaking, so the words are
+    identical (tested), in about half the time: the four-state Viterbi is unrolled and keeps one
+    back-pointer per state and character instead of copying a path list per state and character.
+    """
+
+    _MIN = -3.14e100  # jieba.finalseg.MIN_FLOAT
+
+    def __init__(self):
+        from jieba import finalseg
+
+        self._finalseg = finalseg
+        start, trans, emit = finalseg.start_P, finalseg.trans_P, finalseg.emit_P
+        low = self._MIN
+        self._start = tuple(start[y] for y in "BMES")
+        self._emit = tuple(emit[y] for y in "BMES")
+        t = {(a, b): trans[a].get(b, low) for a in "BMES" for b in "BMES"}
+        self._trans = (t["E", "B"], t["S", "B"], t["M", "M"], t["B", "M"], t["S", "S"], t["E", "S"], t["B", "E"], t["M", "E"])
+        self._han = finalseg.re_han
+        self._skip = finalseg.re_skip
+
+    def __call__(self, text: str) -> list[str]:
+        out: list[str] = []
+        han, skip = self._han, self._skip
+        force_split = self._finalseg.Force_Split_Words
+        for block in han.split(text):
+            if han.match(block):
+                for word in self._words(block):
+                    if word in force_split:
+                        out.extend(word)
+                    else:
+                        out.append(word)
+            else:
+                out.extend(x for x in skip.split(block) if x)
+        return out
+
+    def _states(self, obs: str) -> str:
+        """The most probable B/M/E/S state of each character (``finalseg.viterbi``; on equal
+        probabilities ``max`` over ``(prob, state)`` tuples prefers the later letter)."""
+        low = self._MIN
+        eb, em, ee, es = self._emit
+        t_eb, t_sb, t_mm, t_bm, t_ss, t_es, t_be, t_me = self._trans
+        first = obs[0]
+        vb, vm, ve, vs = (p + e.get(first, low) for p, e in zip(self._start, self._emit))
+        back = []
+        for ch in obs[1:]:
+            e = eb.get(ch, low)
+            a, b = ve + t_eb + e, vs + t_sb + e
+            nb, pb = (b, "S") if b >= a else (a, "E")
+            e = em.get(ch, low)
+            a, b = vm + t_mm + e, vb + t_bm + e
+            nm, pm = (a, "M") if a >= b else (b, "B")
+            e = es.get(ch, low)
+            a, b = vs + t_ss + e, ve + t_es + e
+            ns, ps = (a, "S") if a >= b else (b, "E")
+            e = ee.get(ch, low)
+            a, b = vb + t_be + e, vm + t_me + e
+            ne, pe = (b, "M") if b >= a else (a, "B")
+            back.append((pb, pm, pe, ps))
+            vb, vm, ve, vs = nb, nm, ne, ns
+        state = "S" if vs >= ve else "E"
+        states = [state]
+        slot = {"B": 0, "M": 1, "E": 2, "S": 3}
+        for pointers in reversed(back):
+            state = pointers[slot[state]]
+            states.append(state)
+        states.reverse()
+        return "".join(states)
+
+    def _words(self, block: str) -> list[str]:
+        words, begin, after = [], 0, 0
+        for i, state in enumerate(self._states(block)):
+            if state == "B":
+                begin = i
+            elif state == "E":
+                words.append(block[begin:i + 1])
+                after = i + 1
+            elif state == "S":
+                words.append(block[i])
+                after = i + 1
+        if after < len(block):
+            words.append(block[after:])
+        return words
 
 
 class JiebaTokenizer:
