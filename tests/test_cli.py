@@ -1,3 +1,4 @@
+import argparse
 import json
 import subprocess
 import sys
@@ -5,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.cli import main
+from toolkit.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,7 +150,7 @@ def test_bad_output_and_model_are_one_line_errors_and_leave_nothing(tmp_path, on
     assert main(["tag", sample, "--output", str(tmp_path / "no" / "x.md")]) == 2
     assert "does not exist" in one_line_error()
     assert main(["tag", sample, "--output", str(tmp_path)]) == 2
-    assert "names a folder" in one_line_error()
+    assert "is a folder" in one_line_error()
     assert main(["tag", sample, "--model", str(tmp_path / "m.npz")]) == 2
     assert "model file not found" in one_line_error()
     assert list(tmp_path.iterdir()) == []
@@ -177,3 +178,141 @@ def test_tag_html_bad_input_writes_nothing(tmp_path, one_line_error):
     assert main(["tag", str(ROOT / "examples" / "sample_report.txt"), str(empty), "--format", "html", "--output", str(out)]) == 2
     assert f"{empty}: file is empty" in one_line_error()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.txt"]
+
+
+def test_rollback_puts_back_the_model_a_retrain_replaced(ls_model, tmp_path, capsys, one_line_error):
+    import shutil
+
+    from toolkit.model import load_model, model_files, previous_path, replace_model
+
+    out = tmp_path / "models" / ls_model.name
+    assert main(["rollback", "--model", str(out)]) == 2
+    assert "no earlier model kept" in one_line_error()
+    out.parent.mkdir(exist_ok=True)
+    for f in model_files(ls_model):
+        shutil.copy(f, out.with_name(f.name))
+    first = load_model(out)
+    second = load_model(out)
+    second.card = {**second.card, "model_version": "retrained"}
+    replace_model(second, out)
+    assert main(["rollback", "--model", str(out)]) == 0
+    assert "earlier model again" in capsys.readouterr().err
+    assert load_model(out).version == first.version and load_model(previous_path(out)).version == "retrained"
+
+
+def test_weak_label_never_writes_into_the_store(small_store, one_line_error):
+    corpus, labels = small_store
+    before = labels.read_bytes()
+    for out in (labels, labels.with_name("history.jsonl")):
+        assert main(["weak-label", str(corpus), "--data", str(labels), "--out", str(out)]) == 2
+        assert "weak labels never go there" in one_line_error()
+    assert labels.read_bytes() == before and not labels.with_name("history.jsonl").exists()
+
+
+# --- every subcommand with bad arguments ------------------------------------------------------
+
+INPUTS = {"paths", "export", "data", "labels", "model", "config", "corpus", "test_corpus", "test_data", "segmentation",
+          "heldout"}
+"""Destinations of arguments that name files or folders to read."""
+RANGED = ("--min-confidence", "--jobs", "--n", "--top", "--folds")
+
+
+def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
+    """``(argv prefix, parser)`` of every command and subcommand, found in the parser itself."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield (*prefix, name), sub
+                yield from _commands(sub, (*prefix, name))
+
+
+COMMANDS = list(_commands(build_parser()))
+MISSING, FOLDER, NO_FOLDER = "{missing}", "{folder}", "{no-folder}"
+
+
+def _bad_arguments():
+    """Bad argument lists for every command: an unknown option; for every numeric option, a value
+    that is not a number and values outside its range; every file to read missing at once; every
+    file to write in a missing folder, or naming a folder."""
+    for prefix, parser in COMMANDS:
+        yield [*prefix, "--no-such-option"]
+        inputs: list[str] = []
+        for action in parser._actions:
+            flag = action.option_strings[0] if action.option_strings else None
+            if action.type in (int, float) or hasattr(action.type, "low"):
+                yield [*prefix, flag, "many"]
+                low, high = getattr(action.type, "low", None), getattr(action.type, "high", None)
+                if low is not None:
+                    yield [*prefix, flag, str(low - 1)]
+                if high is not None:
+                    yield [*prefix, flag, str(high + 1)]
+            if getattr(action.type, "__name__", "") == "_output_file":
+                yield [*prefix, flag, NO_FOLDER]
+                yield [*prefix, flag, FOLDER]
+            if action.dest in INPUTS:
+                inputs += [flag, MISSING] if flag else [MISSING]
+        if inputs:
+            yield [*prefix, *inputs]
+
+
+BAD_ARGUMENTS = list(_bad_arguments())
+
+
+def test_the_walk_reaches_every_command_and_range_checks_the_counts():
+    leaves = {p for p, parser in COMMANDS if not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)}
+    assert {"tag", "serve", "rollback", ("ls", "import")} <= {p[0] if len(p) == 1 else p for p in leaves}
+    assert all(any(argv[:len(p)] == list(p) for argv in BAD_ARGUMENTS) for p in leaves)
+    checked = [a for _, parser in COMMANDS for a in parser._actions if set(a.option_strings) & set(RANGED)]
+    assert {o for a in checked for o in a.option_strings} == set(RANGED)
+    assert all(hasattr(a.type, "low") and a.type.low is not None for a in checked)
+    confidence = [a.type for a in checked if "--min-confidence" in a.option_strings]
+    assert all((t.low, t.high) == (0.0, 1.0) for t in confidence)
+    assert all(a.type.low >= 1 for a in checked if set(a.option_strings) & {"--jobs", "--n"})
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("argv", BAD_ARGUMENTS, ids=" ".join)
+def test_every_command_refuses_bad_arguments_in_one_line(argv, tmp_path, monkeypatch, capsys):
+    """One line on stderr, exit code 2, no traceback, nothing written, no temporary file left."""
+    for name in ("LABEL_STUDIO_URL", "LABEL_STUDIO_API_KEY", "TOOLKIT_MODEL", "TOOLKIT_ML_USER", "TOOLKIT_ML_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "kept.txt").write_text("已有内容。\n", encoding="utf-8")
+    before = _snapshot(tmp_path)
+    places = {MISSING: str(tmp_path / "missing.txt"), FOLDER: str(tmp_path / "folder"),
+              NO_FOLDER: str(tmp_path / "no" / "such" / "out.txt")}
+    assert main([places.get(a, a) for a in argv]) == 2
+    out, err = capsys.readouterr()
+    assert err.count("\n") == 1 and err.startswith("toolkit: error: "), err
+    assert "Traceback" not in out + err
+    assert _snapshot(tmp_path) == before and sorted(p.name for p in tmp_path.iterdir()) == ["folder"]
+
+
+@pytest.mark.parametrize("argv", [
+    pytest.param(["tag", "{sample}", "--output", "/dev/full"], marks=pytest.mark.slow),
+    pytest.param(["tag", "{sample}", "--format", "md", "--output", "/dev/full"], marks=pytest.mark.slow),
+    ["ls", "export-tasks", "{sample}", "--weak-rules", "--out", "/dev/full"],
+    ["weak-label", "{sample}", "--data", "{missing}", "--out", "/dev/full"],
+])
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is Linux's")
+def test_a_full_disk_is_one_line(argv, tmp_path, capsys):
+    """Every write to /dev/full fails with ENOSPC, as on a full disk."""
+    sample = str(ROOT / "examples" / "sample_report.txt")
+    argv = [sample if a == "{sample}" else str(tmp_path / "missing") if a == "{missing}" else a for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("toolkit: error: /dev/full: ") and "No space left" in err, err
+
+
+def test_a_full_disk_behind_stdout_is_one_line_and_exit_2():
+    sample = str(ROOT / "examples" / "sample_report.txt")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "toolkit", "segment", sample], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=120)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("toolkit: error: ") and "No space left" in done.stderr

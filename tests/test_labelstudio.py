@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from toolkit import store
 from toolkit.cli import main
@@ -262,6 +264,60 @@ def test_empty_export_changes_nothing(tmp_path, ls_labels, capsys):
     before = labels.read_bytes()
     assert main(["ls", "import", str(path), "--data", str(labels)]) == 0
     assert capsys.readouterr().out.strip() == "0 tasks: 0 added, 0 changed, 0 unchanged, 0 skipped, 0 conflicts"
+    assert labels.read_bytes() == before and not store.history_path(labels).exists()
+
+
+def _export(tasks: list[tuple[str, str, str]], annotator: int) -> list[dict]:
+    """A Label Studio JSON export of ``(sentence id, text, label)`` tasks, each annotated once."""
+    return [{"id": n, "project": 3, "data": {"id": sid, "text": text},
+             "annotations": [{"id": n, "completed_by": annotator, "result": choice_result(label), "was_cancelled": False,
+                              "ground_truth": False, "updated_at": "2026-11-30T10:00:00Z"}]}
+            for n, (sid, text, label) in enumerate(tasks, 1)]
+
+
+def _run_import(args: tuple[str, str]) -> int:
+    export, labels = args
+    return main(["ls", "import", export, "--data", labels])
+
+
+IMPORTERS = 12
+
+
+def test_concurrent_importers_lose_no_label_and_no_history(tmp_path):
+    """Twelve `toolkit ls import` processes at once, each adding 15 labels and relabelling 3 that
+    were in the store: every label and every history record is there afterwards."""
+    import multiprocessing
+
+    labels = tmp_path / "labels.jsonl"
+    old = [(text_id(f"原句{k}。"), f"原句{k}。") for k in range(3 * IMPORTERS)]
+    store.merge(labels, [store.Annotation(sid, text, "plans", "manual", "x") for sid, text in old])
+    exports = []
+    for b in range(IMPORTERS):
+        new = [(text_id(f"句子{b}-{i}。"), f"句子{b}-{i}。", "women") for i in range(15)]
+        relabel = [(sid, text, "closing") for sid, text in old[3 * b:3 * b + 3]]
+        path = tmp_path / f"export{b}.json"
+        path.write_text(json.dumps(_export(new + relabel, annotator=b + 1), ensure_ascii=False), encoding="utf-8")
+        exports.append((str(path), str(labels)))
+    with multiprocessing.get_context("fork").Pool(IMPORTERS) as pool:
+        assert pool.map(_run_import, exports) == [0] * IMPORTERS
+    records = store.load(labels)
+    assert len(records) == 3 * IMPORTERS + 15 * IMPORTERS
+    assert sum(r.label == "women" for r in records.values()) == 15 * IMPORTERS
+    assert sum(r.label == "closing" for r in records.values()) == 3 * IMPORTERS
+    history = list(store.iter_history(labels))
+    assert sorted(h["id"] for h in history) == sorted(sid for sid, _ in old)
+    assert all(h["previous"]["label"] == "plans" and h["new_label"] == "closing" for h in history)
+
+
+def test_an_import_that_cannot_get_the_lock_says_so_and_changes_nothing(tmp_path, ls_labels, monkeypatch, one_line_error):
+    labels = tmp_path / "labels.jsonl"
+    shutil.copy(ls_labels, labels)
+    before = labels.read_bytes()
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "0.2")
+    with store.locked(labels):  # a pull or the backend's retrain holds the store
+        assert main(["ls", "import", str(EXPORT_IDS), "--data", str(labels)]) == 2
+    err = one_line_error()
+    assert str(labels) in err and "another writer" in err and "nothing was changed" in err
     assert labels.read_bytes() == before and not store.history_path(labels).exists()
 
 
@@ -636,3 +692,73 @@ def _open_next(url: str, token: str, project_id: int) -> dict:
     answer = httpx.get(f"{url}/api/projects/{project_id}/next", headers={"Authorization": f"Token {token}"}, timeout=60)
     assert answer.status_code == 200, answer.text
     return answer.json()
+
+
+# --- property: a malformed export changes nothing ---------------------------------------------
+
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2),
+                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+
+
+@st.composite
+def malformed_export(draw) -> bytes:
+    """A real export (tests/data) broken in one of the ways a file can be: cut short, or one part
+    of it (the whole, a task, its data, its sentence, its annotations, a result, a label) replaced
+    by something of the wrong kind."""
+    raw = EXPORT_IDS.read_bytes().rstrip()
+    tasks = json.loads(raw)
+    task = draw(st.sampled_from(tasks))
+    annotation = draw(st.sampled_from(task["annotations"]))
+    kind = draw(st.sampled_from(["cut", "whole", "task", "data", "id", "text", "annotations", "annotation",
+                                 "result", "label"]))
+    if kind == "cut":
+        return raw[: draw(st.integers(1, len(raw) - 1))]
+    if kind == "whole":
+        return json.dumps(draw(_JUNK.filter(lambda v: not isinstance(v, list)))).encode()
+    if kind == "task":
+        tasks[tasks.index(task)] = draw(_JUNK.filter(lambda v: not isinstance(v, dict)))
+    elif kind == "data":
+        task["data"] = draw(_JUNK.filter(lambda v: not isinstance(v, dict)))
+    elif kind == "id":
+        task["data"]["id"] = draw(_JUNK.filter(lambda v: v != task["data"]["id"]))
+    elif kind == "text":
+        task["data"]["text"] = draw(_JUNK.filter(lambda v: not isinstance(v, str) or v.strip() != task["data"]["text"]))
+    elif kind == "annotations":
+        task["annotations"] = draw(_JUNK.filter(lambda v: v is not None and not isinstance(v, list)))
+    elif kind == "annotation":
+        task["annotations"][task["annotations"].index(annotation)] = draw(_JUNK.filter(lambda v: not isinstance(v, dict)))
+    elif kind == "result":
+        annotation["result"] = draw(_JUNK.filter(lambda v: v is not None and v != [] and not isinstance(v, list)))
+    else:
+        annotation["was_cancelled"] = False
+        annotation["result"] = choice_result(draw(st.text(min_size=1, max_size=12).filter(lambda v: v not in SLUGS)))
+    return json.dumps(tasks, ensure_ascii=False).encode()
+
+
+@pytest.fixture(scope="module")
+def shared_store(tmp_path_factory, ls_labels) -> Path:
+    """A store with labels and history, the same for every example (each must leave it unchanged)."""
+    path = tmp_path_factory.mktemp("store") / "labels.jsonl"
+    shutil.copy(ls_labels, path)
+    assert main(["ls", "import", str(EXPORT_IDS), "--data", str(path)]) == 0
+    return path
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(export=malformed_export())
+def test_a_malformed_export_is_refused_in_one_line_and_changes_nothing(shared_store, export):
+    import contextlib
+    import io
+    import tempfile
+
+    history = store.history_path(shared_store)
+    before = shared_store.read_bytes(), history.read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.json"
+        path.write_bytes(export)
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["ls", "import", str(path), "--data", str(shared_store)])
+    assert code == 2 and err.getvalue().count("\n") == 1 and err.getvalue().startswith("toolkit: error: ")
+    assert (shared_store.read_bytes(), history.read_bytes()) == before

@@ -180,7 +180,7 @@ def test_retraining_reads_reports_pushed_since_the_backend_started(tmp_path, ls_
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(ls_corpus, corpus / "seed.txt")
-    server = start(Backend(BackendOptions((str(corpus),), store_copy, tmp_path / "model.joblib")))
+    server = start(Backend(BackendOptions((str(corpus),), store_copy, tmp_path / "model.npz")))
     try:
         new = DATA / "loop" / "batch1" / "yiyuan.txt"
         add_to_corpus([new], corpus)
@@ -197,6 +197,30 @@ def test_retraining_reads_reports_pushed_since_the_backend_started(tmp_path, ls_
         assert call(server, "GET", "/health")[1]["predicted_tasks"] == 2 * len(sentences)
     finally:
         stop(server)
+
+
+def test_a_retrain_keeps_the_model_it_replaces_for_a_rollback(tmp_path, ls_corpus, ls_model, store_copy):
+    from toolkit.model import model_files, previous_path, rollback_model
+
+    model_path = tmp_path / "models" / ls_model.name
+    model_path.parent.mkdir()
+    for f in model_files(ls_model):
+        shutil.copy(f, model_path.with_name(f.name))
+    first = load_model(model_path).card
+    first["model_version"] = "before-retrain"
+    model_path.with_suffix(".json").write_text(json.dumps(first), encoding="utf-8")
+    server = start(Backend(BackendOptions((str(ls_corpus),), store_copy, model_path)))
+    try:
+        assert call(server, "POST", "/webhook", {"action": "START_TRAINING", "project": {"id": 7}})[0] == 201
+        assert server.backend.wait_idle(120)
+        retrained = call(server, "GET", "/health")[1]["model_version"]
+    finally:
+        stop(server)
+    assert retrained != "before-retrain" and load_model(model_path).version == retrained
+    assert load_model(previous_path(model_path)).version == "before-retrain"
+    assert rollback_model(model_path)["model_version"] == "before-retrain"
+    assert load_model(model_path).version == "before-retrain"
+    assert load_model(previous_path(model_path)).version == retrained
 
 
 def test_failed_training_keeps_the_old_model(tmp_path, ls_corpus):

@@ -368,3 +368,51 @@ def test_the_shipped_model_is_package_data_that_a_wheel_carries():
     patterns = [p.strip() for p in config["options.package_data"]["toolkit"].replace("\n", ",").split(",") if p.strip()]
     for file in files:
         assert any(fnmatch(file.relative_to(package).as_posix(), p) for p in patterns), file
+
+
+def _saved(model, path, version):
+    model.card = {**model.card, "model_version": version}
+    return save_model(model, path)
+
+
+@pytest.mark.slow
+def test_replace_keeps_the_replaced_model_and_rollback_swaps_them_back(trained, tmp_path):
+    from toolkit.model import model_files, previous_path, replace_model, rollback_model
+
+    model, examples = trained
+    path = tmp_path / "models" / "m.npz"
+    _saved(model, path, "first")
+    model.card = {**model.card, "model_version": "second"}
+    replace_model(model, path)
+    kept = previous_path(path)
+    assert load_model(path).version == "second" and load_model(kept).version == "first"
+    assert sorted(f.name for f in model_files(kept)) == sorted(f.name for f in model_files(path))
+    assert rollback_model(path)["model_version"] == "first"
+    assert load_model(path).version == "first" and load_model(kept).version == "second"
+    assert load_model(path).predict(examples.records[:10]) == model.predict(examples.records[:10])
+    rollback_model(path)  # a second rollback undoes the first
+    assert load_model(path).version == "second" and load_model(kept).version == "first"
+    assert not [p.name for p in path.parent.iterdir() if p.name.endswith((".tmp", ".swap", ".old"))]
+
+
+def test_rollback_needs_a_kept_model_and_a_locked_model_is_left_alone(trained, tmp_path, monkeypatch):
+    from toolkit.errors import LockError
+    from toolkit.model import previous_path, replace_model, rollback_model
+    from toolkit.store import locked
+
+    model, _ = trained
+    path = tmp_path / "m.npz"
+    _saved(model, path, "first")
+    with pytest.raises(ModelError, match="no earlier model kept"):
+        rollback_model(path)
+    def files() -> dict[str, bytes]:  # the lock file a writer leaves is no change
+        return {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file() and p.suffix != ".lock"}
+
+    before = files()
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "0.2")
+    with locked(path):  # another writer: a retrain that has not finished
+        model.card = {**model.card, "model_version": "second"}
+        with pytest.raises(LockError, match="another writer"):
+            replace_model(model, path)
+    assert files() == before
+    assert not previous_path(path).exists()

@@ -1,4 +1,8 @@
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit.corpus import load_reports
 from toolkit.segment import (
@@ -290,3 +294,95 @@ def test_report_ids_are_unique_across_documents():
     base = reports[0].id
     assert [r.id for r in reports] == [base, f"{base}-2", f"{base}-3", f"{base}-4"]
     assert len({r.group for r in reports}) == 1
+
+
+def test_an_overlong_sentence_is_cut_at_commas_then_at_a_fixed_length():
+    from toolkit.segment import MAX_SENTENCE
+
+    clause = "组织职工参加技能培训和劳动竞赛活动,"  # 18 characters
+    sentence = clause * 40 + "完成。"
+    parts = split_sentences(sentence)
+    assert "".join(parts) == sentence and len(parts) == 3
+    assert all(len(p) <= MAX_SENTENCE for p in parts) and all(p.endswith(",") for p in parts[:-1])
+    no_commas = "工会" * MAX_SENTENCE + "。"
+    parts = split_sentences(no_commas)
+    assert "".join(parts) == no_commas and [len(p) for p in parts] == [MAX_SENTENCE, MAX_SENTENCE, 1]
+    assert split_sentences(clause * 10 + "。") == [clause * 10 + "。"]  # 181 characters: kept whole
+
+
+def test_overlong_lines_and_reports_are_cut_in_order_without_loss():
+    from toolkit.segment import cut_paragraph, cut_report
+
+    line = "新建工会小组3个。" * 5 + "发展会员,会员" * 4
+    pieces = cut_paragraph(line, limit=20)
+    assert "".join(pieces) == line and all(len(p) <= 20 for p in pieces)
+    assert pieces[0] == "新建工会小组3个。新建工会小组3个。"  # after the last sentence end that fits
+    assert cut_paragraph("“完成了。”然后继续", limit=8) == ["“完成了。”", "然后继续"]
+    assert cut_paragraph("甲乙丙丁戊己", limit=4) == ["甲乙丙丁", "戊己"]
+    paragraphs = ["一" * 3, "二" * 3, "三" * 5, "四"]
+    runs = list(cut_report(paragraphs, limit=6))
+    assert runs == [["一" * 3, "二" * 3], ["三" * 5, "四"]]
+
+
+def test_a_file_without_line_breaks_is_cut_into_bounded_paragraphs_and_reports(corpus_lines):
+    from toolkit.segment import MAX_PARAGRAPH, MAX_REPORT, MAX_SENTENCE
+
+    text = "".join(corpus_lines)
+    text = (text * (MAX_REPORT // len(text) + 1))[: MAX_REPORT + 10]
+    reports = segment_text(text, group=False)
+    assert len(reports) >= 2
+    assert all(len(p) <= MAX_PARAGRAPH for r in reports for p in r.paragraphs)
+    assert all(len(r.text) <= MAX_REPORT + MAX_PARAGRAPH for r in reports)
+    assert all(len(s.text) <= MAX_SENTENCE for r in reports for s in r.sentences)
+    assert "".join("".join(s.text.split()) for r in reports for s in r.sentences) == "".join(text.split())
+
+
+def test_no_sentence_paragraph_or_report_of_the_data_is_long_enough_to_be_cut(all_corpus_reports):
+    """Cutting leaves the corpus, the held-out set and the check sets as they were, so every
+    sentence id the labels are keyed by is unchanged."""
+    from pathlib import Path
+
+    from toolkit.segment import MAX_PARAGRAPH, MAX_REPORT, MAX_SENTENCE
+
+    annotations = Path(__file__).resolve().parents[1] / "annotations"
+    reports = list(all_corpus_reports) + load_reports([annotations / "heldout" / "reports", annotations / "synthetic"])
+    assert max(len(s.text) for r in reports for s in r.sentences) < MAX_SENTENCE
+    assert max(len(p) for r in reports for p in r.paragraphs) < MAX_PARAGRAPH
+    assert max(len(r.text) for r in reports) < MAX_REPORT
+
+
+# --- property: nothing lost -------------------------------------------------------------------
+
+SNIPPETS = ("一、", "(二)", "3、", "(4)", "第一部分", "第二,", "一是", ";二是", "篇2", "首页 > 范文 > 总结",
+            "发布时间:2023-01-01", "- 3 -", "工会2023年工作总结", "20xx年,公司工会在党委领导下,", "一年来,",
+            "各位代表:", "总之,", "存在的问题", "下步打算", "“", "”", "《", "》", "。", "!", "?", ";", ",", ":",
+            "\n", "\n\n", " ", "\u3000", "\r\n", "\t", "ＡＢ,", "1.5万")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@st.composite
+def report_like_text(draw) -> str:
+    """Text made of Chinese characters, punctuation, line breaks and the structure the segmenter
+    reads (headings, openings, page lines, quotes), sometimes with runs long enough to be cut."""
+    piece = st.one_of(st.sampled_from(SNIPPETS),
+                      st.text(alphabet="工会职工开展活动组织建设慰问帮扶安全生产女是的了一二三", min_size=1, max_size=40),
+                      st.text(max_size=8),
+                      st.integers(300, 700).map(lambda n: "职工" * (n // 2)))
+    return "".join(draw(st.lists(piece, max_size=60)))
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(report_like_text())
+def test_segmentation_keeps_every_chinese_character_once_in_order(text):
+    """Either a one-line ToolkitError, or sentences that together hold every Chinese character of
+    the input exactly once, in order."""
+    import toolkit
+    from toolkit.errors import ToolkitError
+
+    try:
+        reports = toolkit.segment(text)
+    except ToolkitError as exc:
+        assert "\n" not in str(exc)
+        return
+    found = "".join(_CJK.findall("".join(s.text for r in reports for s in r.sentences)))
+    assert found == "".join(_CJK.findall(text))

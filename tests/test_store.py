@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from toolkit import store
-from toolkit.errors import AnnotationError
+from toolkit.errors import AnnotationError, LockError
 from toolkit.store import Annotation
 
 
@@ -138,6 +138,18 @@ def test_a_writer_that_cannot_get_the_lock_changes_nothing(tmp_path, monkeypatch
     before = path.read_bytes()
     monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "0.2")
     with locked(path):  # another writer holds it (flock locks are per open file, so this blocks merge)
-        with pytest.raises(AnnotationError, match="another writer"):
+        with pytest.raises(LockError, match="another writer"):
             merge(path, [Annotation(id="s000000000002", text="二。", label="plans", source="manual")])
     assert path.read_bytes() == before
+
+
+def test_a_truncated_store_says_where_and_that_it_is_cut(tmp_path):
+    path = tmp_path / "labels.jsonl"
+    store.save(path, {r.id: r for r in (_rec("s1"), _rec("s2", "women"))})
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 12])
+    with pytest.raises(AnnotationError) as info:
+        store.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:2: not valid JSON (Unterminated string starting at column ")
+    assert message.endswith("the file ends inside this record (truncated?)") and "\n" not in message

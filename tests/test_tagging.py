@@ -363,3 +363,23 @@ def test_the_same_report_in_two_files_gets_two_ids(tmp_path, capsys):
     ids = {r["source"]: r["report"] for r in records}
     assert len(set(ids.values())) == 2 and ids[str(b)] == ids[str(a)] + "-2"
     assert [r.id for r in load_reports([a, b])] == [ids[str(a)], ids[str(b)]]
+
+
+def test_a_report_larger_than_a_batch_is_predicted_in_batches_with_the_same_result(monkeypatch):
+    from toolkit import tagging
+
+    model = load_model(default_model_path())
+    reports = segment_text(SAMPLE * 3, "sample.txt", group=False)
+    whole = tagging.tag_reports(model, reports)
+    monkeypatch.setattr(tagging, "BATCH_SENTENCES", 4)
+    assert sum(len(t) for t in whole) > 4 and tagging.tag_reports(model, reports) == whole
+
+
+def test_a_long_report_not_yet_cut_counts_at_least_its_length_over_the_longest_sentence():
+    from toolkit.segment import MAX_SENTENCE, Report
+    from toolkit.tagging import report_batches
+
+    long = [Report(id=f"r{i}", paragraphs=["工会" * (5 * MAX_SENTENCE)]) for i in range(4)]  # 10 sentences at least
+    assert [len(b) for b in report_batches(long, size=20)] == [2, 2]
+    short = [Report(id=f"r{i}", paragraphs=["一。", "二。", "三。"]) for i in range(4)]
+    assert [len(b) for b in report_batches(short, size=6)] == [2, 2]

@@ -79,6 +79,7 @@ def _number(kind: type, low: float | None = None, high: float | None = None):
             raise argparse.ArgumentTypeError(f"{text} is out of range ({bounds})")
         return value
 
+    parse.low, parse.high = low, high  # type: ignore[attr-defined]
     return parse
 
 
@@ -108,6 +109,17 @@ def _corpus_in_project(args: argparse.Namespace, what: str = "corpus") -> None:
 
 _PROJECT_HELP = "annotation project's root (default: $TOOLKIT_PROJECT, else the nearest folder holding annotations/)"
 _PROJECT_COMMANDS = ("weak-label", "stats", "train", "evaluate", "suggest", "audit", "serve")
+
+
+def _output_file(text: str) -> str:
+    """An argparse type for a file to write: checked before any work, so a wrong name costs nothing
+    and leaves nothing behind."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: its folder {path.parent} does not exist")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -228,6 +240,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from toolkit.model import previous_path, rollback_model
+
+    card = rollback_model(args.model)
+    _err(f"{args.model} is the earlier model again ({card.get('model_version', 'unversioned')}); the replaced one is kept in "
+         f"{previous_path(args.model).parent} (a second rollback brings it back); restart 'toolkit serve' to serve it")
+    return 0
+
+
 def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     from toolkit.labelstudio import DEFAULT_TITLE
     from toolkit.mlbackend import DEFAULT_MAX_BODY, DEFAULT_PORT
@@ -252,14 +273,14 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(ls_sub, "export-tasks", "Write Label Studio import JSON: one task per sentence, with predictions.",
                  f"toolkit ls export-tasks {DEFAULT_CORPUS} --only-unlabelled --out tasks.json")
     task_options(p)
-    p.add_argument("--out", help="output file (default stdout)")
+    p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.set_defaults(func=cmd_ls_export_tasks)
 
     p = _command(ls_sub, "import", "Merge a Label Studio JSON export into the annotation store.",
                  f"toolkit ls import project-3-at-2026-11-25.json --data {DEFAULT_LABELS}")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
     p.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
-    p.add_argument("--project", type=int, help="refuse tasks of any other project id")
+    p.add_argument("--project", type=_number(int, 1), help="refuse tasks of any other project id")
     p.set_defaults(func=cmd_ls_import)
 
     p = _command(ls_sub, "push", "Create or find the project, set its config, import new tasks "
@@ -277,9 +298,9 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
                  f"toolkit ls pull --data {DEFAULT_LABELS} --save-export exports/latest.json")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
-    p.add_argument("--project", type=int, help="project id (instead of --title)")
+    p.add_argument("--project", type=_number(int, 1), help="project id (instead of --title)")
     p.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
-    p.add_argument("--save-export", metavar="FILE", help="also keep the raw export here")
+    p.add_argument("--save-export", type=_output_file, metavar="FILE", help="also keep the raw export here")
     p.set_defaults(func=cmd_ls_pull)
 
     p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
@@ -289,10 +310,16 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--corpus", nargs="+", metavar="PATH", help=f"reports (default: the project's {DEFAULT_CORPUS})")
     p.add_argument("--data", "--labels", dest="labels", help=f"annotation store to train on (default: the project's {DEFAULT_LABELS})")
-    p.add_argument("--folds", type=int, default=1, help="cross-validation folds for the card when retraining (default 1: none)")
-    p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, metavar="BYTES",
+    p.add_argument("--folds", type=_number(int, 0), default=1, help="cross-validation folds for the card when retraining (default 1: none)")
+    p.add_argument("--max-body", type=_number(int, 1), default=DEFAULT_MAX_BODY, metavar="BYTES",
                    help=f"largest request body accepted (default {DEFAULT_MAX_BODY})")
     p.set_defaults(func=cmd_serve)
+
+    p = _command(sub, "rollback", "Put back the model that the backend's last retrain replaced (kept in "
+                 "NAME.previous/ beside it); the replaced one is kept in its place.",
+                 f"toolkit rollback --model {DEFAULT_MODEL}")
+    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model to roll back (default {DEFAULT_MODEL})")
+    p.set_defaults(func=cmd_rollback)
 
 
 _REGISTRY.append(_register_labelstudio)
@@ -313,6 +340,8 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
     _corpus_in_project(args, "paths")
     if args.data is None and (project := _optional_project(args)) is not None:
         args.data = str(project.labels)
+    if args.out and args.data and Path(args.out).resolve() in (Path(args.data).resolve(), store.history_path(args.data).resolve()):
+        raise ToolkitError(f"{args.out}: --out names the annotation store or its history; weak labels never go there")
     reports = load_reports(args.paths)
     votes = apply_rules(reports)
     gold = {k: a.label for k, a in store.load(args.data).items() if a.source == "manual"} if args.data else {}
@@ -406,12 +435,6 @@ def cmd_tag(args: argparse.Namespace) -> int:
     from toolkit.model import load_model
     from toolkit.tagging import Writer, default_model_path, tag_paths
 
-    if args.output:
-        target = Path(args.output)
-        if target.is_dir():
-            raise ToolkitError(f"{target}: --output names a folder; give a file name")
-        if not target.parent.is_dir():
-            raise ToolkitError(f"{target.parent}: --output's folder does not exist")
     path = Path(args.model) if args.model else default_model_path()
     if args.model and not path.is_file():
         raise ToolkitError(f"{path}: model file not found")
@@ -427,9 +450,11 @@ def cmd_tag(args: argparse.Namespace) -> int:
     gc.freeze()  # the model and jieba's dictionary live until exit: keep them out of every collection
     out, tmp = sys.stdout, None
     if args.output:
+        from toolkit.store import temporary_beside
+
         target = Path(args.output)
-        tmp = target.with_name(f".{target.name}.tmp")
-        out = open(tmp, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
+        tmp = temporary_beside(target)
+        out = open(tmp or target, "w", encoding="utf-8-sig" if args.format == "csv" else "utf-8", newline="")
     if args.sentences:
         from toolkit.tagging import tag_sentences
         from toolkit.textio import expand_paths, iter_lines
@@ -448,18 +473,30 @@ def cmd_tag(args: argparse.Namespace) -> int:
                 writer.write(tags)
                 progress.update(writer.reports, writer.sentences)
         progress.close()
-    except BaseException:
-        if tmp:
+        if args.output:
             out.close()
-            tmp.unlink(missing_ok=True)
+            if tmp:
+                os.replace(tmp, args.output)
+    except BaseException as exc:
+        if args.output:
+            _close_quietly(out)
+            if tmp:
+                tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and not exc.filename:  # a full disk: name the file, not the device
+                raise ToolkitError(f"{args.output}: cannot write ({exc.strerror or exc}); nothing was written") from None
         raise
-    if tmp:
-        out.close()
-        os.replace(tmp, args.output)
     reports = f"{writer.reports} report" + ("" if writer.reports == 1 else "s")
     sentences = f"{writer.sentences} sentence" + ("" if writer.sentences == 1 else "s")
     _err(f"tagged {sentences} in {reports} with {path.name} ({model.version})")
     return 0
+
+
+def _close_quietly(handle) -> None:
+    """Close ``handle``; a failure to flush what is left (a full disk) is already being reported."""
+    try:
+        handle.close()
+    except OSError:
+        pass
 
 
 class _Progress:
@@ -491,7 +528,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
                  f"toolkit weak-label {DEFAULT_CORPUS} --out weak.jsonl")
     p.add_argument("paths", nargs="*", metavar="PATH", help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")
     p.add_argument("--data", help=f"manual labels to measure accuracy against (default: the project's {DEFAULT_LABELS}, if any)")
-    p.add_argument("--out", help="write the combined weak labels as jsonl (never into the store)")
+    p.add_argument("--out", type=_output_file, help="write the combined weak labels as jsonl (never into the store)")
     p.set_defaults(func=cmd_weak_label)
 
     p = _command(sub, "stats", "Counts per label, per report and per source; sentences still unlabelled.",
@@ -504,7 +541,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
                  f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}")
     p.add_argument("--data", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
     p.add_argument("--corpus", nargs="+", help=f"reports (default: the project's {DEFAULT_CORPUS})")
-    p.add_argument("--out", help=f"model file, ending in .npz (default: the project's {DEFAULT_MODEL})")
+    p.add_argument("--out", type=_output_file, help=f"model file, ending in .npz (default: the project's {DEFAULT_MODEL})")
     p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
     p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
     p.add_argument("--seed", type=int, default=0)
@@ -521,10 +558,10 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--heldout", metavar="DIR",
                    help=f"untouched test set (reports/ and labels.jsonl) to score --model on (default: the project's {DEFAULT_HELDOUT}; "
                         "'none' to skip)")
-    p.add_argument("--out", default="reports", help="directory for evaluation.md/.json and PNG plots")
+    p.add_argument("--out", default="reports", metavar="DIR", help="directory for evaluation.md/.json and PNG plots")
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
-    p.add_argument("--active-seeds", type=int, metavar="N", help="runs of the simulation, one per seed (default 8)")
+    p.add_argument("--active-seeds", type=_number(int, 1), metavar="N", help="runs of the simulation, one per seed (default 8)")
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
                    "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
@@ -541,7 +578,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md", "html"), default="jsonl",
                    help="jsonl, json, csv: one record per sentence; md: one rebuilt report after another; "
                    "html: one self-contained page for the run")
-    p.add_argument("--output", help="write to this file instead of stdout")
+    p.add_argument("--output", type=_output_file, help="write to this file instead of stdout")
     p.add_argument("--min-confidence", type=_number(float, 0.0, 1.0), default=None,
                    help="mark sentences below this as low confidence (default: the threshold fitted with the model)")
     p.add_argument("--sentences", action="store_true",
@@ -712,7 +749,7 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                    help=f"annotation store: its sentences are never suggested (default: the project's {DEFAULT_LABELS}, if any)")
     p.add_argument("--model", help=f"model file (default: the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
-    p.add_argument("--out", help="write the tasks here (default stdout unless --push)")
+    p.add_argument("--out", type=_output_file, help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
     p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
@@ -726,7 +763,7 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--corpus", nargs="+", help=f"reports (default: the project's {DEFAULT_CORPUS})")
     p.add_argument("--top", type=_number(int, 0), default=DEFAULT_TOP, help=f"how many to show (default {DEFAULT_TOP}; 0 = all flagged)")
     p.add_argument("--format", choices=FORMATS, default="md", help="md table, jsonl, or ls: Label Studio review tasks")
-    p.add_argument("--out", help="output file (default stdout)")
+    p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.add_argument("--ranking", choices=RANKINGS, default="self_confidence")
     p.add_argument("--folds", type=_number(int, 2), default=5, help="grouped folds for the out-of-fold probabilities")
     p.add_argument("--seed", type=int, default=0)
@@ -738,7 +775,7 @@ def _register_quality(sub: argparse._SubParsersAction) -> None:
                  "toolkit agreement project-3-at-2026-11-25.json --out agreement.md")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")
     p.add_argument("--format", choices=("md", "json"), default="md")
-    p.add_argument("--out", help="output file (default stdout)")
+    p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.set_defaults(func=cmd_agreement)
 
 
@@ -747,6 +784,17 @@ _REGISTRY.append(_register_quality)
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     _err(f"toolkit: warning: {message}")
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the interpreter's own flush at exit cannot
+    fail again (with a multi-line message) on what is left in its buffer."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind stdout (a test's capture)
+        pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -761,14 +809,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     _quiet_jieba()
     shown, warnings.showwarning = warnings.showwarning, _show_warning  # a warning is one line too
     try:
-        return args.func(args)
+        code = args.func(args)
+        try:
+            sys.stdout.flush()  # here, so that a full disk behind stdout is reported like any other error
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, "<stdout>") from None
+        return code
     except ToolkitError as exc:
         print(f"toolkit: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except BrokenPipeError:
+        _discard_stdout()
         return 0
     except OSError as exc:  # a full disk, a folder without write permission…: the file and the reason
         where = f"{exc.filename}: " if exc.filename else ""
+        _discard_stdout()
         print(f"toolkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:

@@ -13,6 +13,10 @@ class AnnotationError(ToolkitError):
     """An annotation file or Label Studio export is malformed or inconsistent."""
 
 
+class LockError(ToolkitError):
+    """Another writer holds a file's lock (the annotation store, a model) longer than the timeout."""
+
+
 class UnknownLabelError(AnnotationError):
     """A label is not one of the taxonomy's slugs."""
 

@@ -402,7 +402,8 @@ def collect_votes(tasks: Sequence[dict], where: str, users: Mapping[int, str] | 
         entry = by_id.setdefault(sid, SentenceVotes(sid, text))
         if isinstance(task.get("id"), int):
             entry.tasks.append(task["id"])
-        annotations = task.get("annotations") or []
+        annotations = task.get("annotations")
+        annotations = [] if annotations is None else annotations
         if not isinstance(annotations, list):
             raise AnnotationError(f"{task_ref}: 'annotations' is not a list")
         for annotation in annotations:
@@ -415,7 +416,8 @@ def _add_annotation(entry: SentenceVotes, annotation: Any, where: str, users: Ma
         raise AnnotationError(f"{where}: not an object")
     where = f"{where} {annotation.get('id', '?')}"
     who = annotator_name(annotation.get("completed_by"), users)
-    labels = _result_labels(annotation.get("result") or [], where)
+    result = annotation.get("result")
+    labels = _result_labels([] if result is None else result, where)
     if annotation.get("was_cancelled"):
         entry.cancelled.append(who)
         return

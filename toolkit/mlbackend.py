@@ -23,7 +23,10 @@ Decisions:
   background worker: import the project's annotations into the store (pulling them from Label
   Studio when its URL and key are configured), train on the store, save the model, load it back
   from disk and swap it in. Requests that arrive meanwhile are merged into the next run. A failed
-  run keeps the old model and is reported by ``/health``.
+  run keeps the old model and is reported by ``/health``. The import holds the store's lock and
+  the save the model's (:func:`toolkit.store.locked`); the model a retrain replaces is kept beside
+  it (:func:`toolkit.model.replace_model`), and ``toolkit rollback`` puts it back
+  (:func:`toolkit.model.rollback_model`; restart ``toolkit serve`` to serve it).
 * It binds 127.0.0.1 unless told otherwise, can require HTTP basic auth, refuses bodies over a
   size limit (413) and malformed JSON (400) with a clear message, and keeps serving afterwards.
 """
@@ -272,14 +275,14 @@ class Backend:
 
     def _retrain(self, jobs: Sequence[TrainingJob]) -> None:
         from toolkit.corpus import load_reports
-        from toolkit.model import load_model, save_model
+        from toolkit.model import load_model, replace_model
         from toolkit.training import train_from_store
 
         self._set(training="running")
         try:
             notes = [self._import(job) for job in jobs]
             model = train_from_store(self.options.labels_path, self.options.corpus_paths, folds=self.options.folds)
-            save_model(model, self.options.model_path)
+            replace_model(model, self.options.model_path)
             self._install(ModelPredictor(load_model(self.options.model_path)), load_reports(self.options.corpus_paths))
             with self._lock:
                 self._status.update(training="idle", trainings=self._status["trainings"] + 1, last_error="",

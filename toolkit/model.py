@@ -404,3 +404,95 @@ def load_model(path: str | os.PathLike | None = None, *, trust_pickle: bool | No
     path = default_model_path() if path is None else Path(path)
     data, card = read_model_bytes(path)
     return model_from_bytes(data, card, str(path), folder=path.parent, trust_pickle=trusts_pickle(trust_pickle))
+
+
+def model_files(path: str | os.PathLike) -> list[Path]:
+    """The files that make up the model at ``path``: the model file, its card and every file the
+    card names (``*_file``), those that exist."""
+    path = Path(path)
+    files = [path, card_path(path)]
+    try:
+        card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        card = {}
+    if isinstance(card, dict):
+        files += [path.with_name(v) for k, v in card.items() if k.endswith("_file") and isinstance(v, str)
+                  and path.with_name(v) not in files]
+    return [f for f in files if f.is_file()]
+
+
+def previous_path(path: str | os.PathLike) -> Path:
+    """Where the model that :func:`replace_model` replaced is kept: ``models/default.npz`` →
+    ``models/default.previous/default.npz`` (its card and pipeline beside it, as loadable as any model)."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.previous") / path.name
+
+
+def _keep_copy(files: Sequence[Path], folder: Path) -> None:
+    """Copy ``files`` into ``folder``, replacing what it held, so that it never holds a mix of two models."""
+    import shutil
+    import tempfile
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
+    try:
+        for f in files:
+            shutil.copy2(f, staging / f.name)
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(folder, old)
+            os.replace(staging, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def replace_model(model: SectionModel, path: str | os.PathLike) -> dict:
+    """Save ``model`` to ``path`` (as :func:`save_model`), first keeping the model it replaces in
+    :func:`previous_path`, so that a bad retrain can be undone with :func:`rollback_model`. The
+    model's lock (:func:`toolkit.store.locked` on ``path``) is held throughout, so two writers
+    cannot mix their files. Returns the new card."""
+    from toolkit.store import locked
+
+    path = Path(path)
+    with locked(path):
+        if path.is_file():
+            _keep_copy(model_files(path), previous_path(path).parent)
+        return save_model(model, path)
+
+
+def rollback_model(path: str | os.PathLike) -> dict:
+    """Put back the model :func:`replace_model` kept, after checking it (card, SHA-256, taxonomy),
+    and keep the one it replaces in its place, so a second rollback undoes the first. Returns the
+    card of the model now at ``path``; :class:`ModelError` if no model was kept."""
+    import shutil
+
+    from toolkit.store import locked
+
+    path = Path(path)
+    kept = previous_path(path)
+    if not kept.is_file():
+        raise ModelError(f"{path}: no earlier model kept in {kept.parent}; nothing to roll back to")
+    with locked(path):
+        read_model_bytes(kept)
+        current = model_files(path)
+        earlier = model_files(kept)
+        staging = kept.parent.with_name(f".{kept.parent.name}.swap")
+        shutil.rmtree(staging, ignore_errors=True)
+        _keep_copy(earlier, staging)
+        try:
+            if current:
+                _keep_copy(current, kept.parent)
+            names = {f.name for f in earlier}
+            for f in current:
+                if f.name not in names:
+                    f.unlink()
+            for f in sorted(staging.iterdir(), key=lambda f: f.name == card_path(path).name):
+                atomic_write_bytes(path.with_name(f.name), f.read_bytes())
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return read_card(path)

@@ -10,6 +10,16 @@ Decisions (see README, "Segmentation"):
 * **Enumerations** "一是…;二是…;三是…" are split at the semicolons, one item per sentence (each
   item may belong to a different section); the lead-in stays with the first item. Any other
   sentence longer than :data:`LONG_SENTENCE` characters is also split at its semicolons.
+* **Overlong sentences** (text with no stop punctuation, or a file without line breaks) are cut so
+  that no sentence is longer than :data:`MAX_SENTENCE` characters: at commas (as many clauses to a
+  piece as fit), and a clause still too long at every :data:`MAX_SENTENCE` characters. The pieces
+  keep their order and together hold the whole sentence. No sentence of the corpus is that long
+  (the longest has 270 characters), so no id of it moves.
+* **Overlong lines and reports**: a line longer than :data:`MAX_PARAGRAPH` characters is cut into
+  paragraphs after the last sentence end that fits (else the last comma, else at the limit), and a
+  report longer than :data:`MAX_REPORT` characters into consecutive reports of whole paragraphs,
+  so a file without line breaks is tagged in bounded memory. Real paragraphs and reports are far
+  shorter (the corpus's longest: 1,584 and 5,206 characters).
 * **Headings**: "一、" (level 1), "(一)" (2), "1、"/"1." (3), "(1)" (4), and short lines ending in a
   colon ("今后的工作打算:", level 1). A numbered paragraph whose first sentence is short
   ("1、调整充实人员力量。根据…") has that sentence as a run-in heading.
@@ -37,6 +47,13 @@ import numpy as np
 from toolkit.textio import normalize, split_lines, written_offsets, written_span
 
 LONG_SENTENCE = 150
+MAX_SENTENCE = 300
+"""No sentence is longer than this many characters (see :func:`cut_long`): the tokenizer and the
+features of one sentence then cost bounded memory and time whatever the input."""
+MAX_PARAGRAPH = 20_000
+"""A longer line is cut into paragraphs at sentence ends (see :func:`cut_paragraph`)."""
+MAX_REPORT = 100_000
+"""A longer report is cut into consecutive reports of whole paragraphs (see :func:`cut_report`)."""
 NEAR_DUPLICATE_JACCARD = 0.5
 """Reports whose character 4-gram sets overlap at least this much are one group (see README)."""
 SHINGLE = 4
@@ -187,6 +204,79 @@ def _split_semicolons(sentence: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+_COMMA = re.compile(r"(?<=[,,])")
+
+
+def cut_long(sentence: str, limit: int = MAX_SENTENCE) -> list[str]:
+    """``sentence`` cut into pieces of at most ``limit`` characters: after commas, with as many
+    clauses to a piece as fit, then a clause still too long every ``limit`` characters. Joined, the
+    pieces are the sentence; one that fits is returned whole.
+
+    >>> cut_long("甲乙," * 3 + "丙" * 5, limit=6)
+    ['甲乙,甲乙,', '甲乙,', '丙丙丙丙丙']
+    >>> cut_long("丙" * 5, limit=2)
+    ['丙丙', '丙丙', '丙']
+    """
+    if len(sentence) <= limit:
+        return [sentence]
+    pieces: list[str] = []
+    current = ""
+    for clause in _COMMA.split(sentence):
+        if len(current) + len(clause) <= limit:
+            current += clause
+            continue
+        if current:
+            pieces.append(current)
+        while len(clause) > limit:
+            pieces.append(clause[:limit])
+            clause = clause[limit:]
+        current = clause
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+_SENTENCE_END = re.compile(rf"[{_TERMINATORS}][{_TERMINATORS}{re.escape(_CLOSERS_AFTER)}]*")
+
+
+def cut_paragraph(line: str, limit: int = MAX_PARAGRAPH) -> list[str]:
+    """``line`` cut into pieces of at most ``limit`` characters, each ending after the last sentence
+    end that fits (closing quotes included), else after the last comma, else at ``limit``. Joined,
+    the pieces are the line.
+
+    >>> cut_paragraph("一二。三四五。六七", limit=5)
+    ['一二。', '三四五。', '六七']
+    """
+    pieces: list[str] = []
+    start = 0
+    while len(line) - start > limit:
+        window = line[start:start + limit]
+        end = max((m.end() for m in _SENTENCE_END.finditer(window)), default=0)
+        if not end:
+            end = max(window.rfind(","), window.rfind(",")) + 1 or limit
+        pieces.append(window[:end])
+        start += end
+    pieces.append(line[start:])
+    return pieces
+
+
+def cut_report(paragraphs: list[str], limit: int = MAX_REPORT) -> Iterator[list[str]]:
+    """``paragraphs`` of one report in consecutive runs of at most ``limit`` characters (a run
+    holds at least one paragraph), in order.
+
+    >>> list(cut_report(["一二", "三四", "五"], limit=4))
+    [['一二', '三四'], ['五']]
+    """
+    start, size = 0, 0
+    for i, paragraph in enumerate(paragraphs):
+        if i > start and size + len(paragraph) > limit:
+            yield paragraphs[start:i]
+            start, size = i, 0
+        size += len(paragraph)
+    if paragraphs:
+        yield paragraphs[start:]
+
+
 def split_sentences(paragraph: str) -> list[str]:
     """Split one paragraph into sentences (see the module docstring for the rules).
 
@@ -196,9 +286,10 @@ def split_sentences(paragraph: str) -> list[str]:
     out: list[str] = []
     for sentence in _raw_sentences(paragraph):
         if ";" in sentence and (len(_ENUMERATION.findall(sentence)) >= 2 or len(sentence) > LONG_SENTENCE):
-            out.extend(_split_semicolons(sentence))
+            parts = _split_semicolons(sentence)
         else:
-            out.append(sentence)
+            parts = [sentence]
+        out.extend(piece.strip() for part in parts for piece in cut_long(part) if piece.strip())
     return out
 
 
@@ -573,15 +664,15 @@ class ReportIds:
 
 def paragraphs_as_written(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
     """``(paragraph, as_written)`` for each paragraph of lines as written: the paragraph normalised
-    and stripped (a long line that lost its breaks cut back, :func:`restore_breaks`), and the same
-    span of the line as it stands in the input."""
+    and stripped (a long line that lost its breaks cut back, :func:`restore_breaks`, an overlong one
+    cut, :func:`cut_paragraph`), and the same span of the line as it stands in the input."""
     for line in lines:
         text = normalize(line)
         stripped = text.strip()
         if not stripped:
             continue
         lead = len(text) - len(text.lstrip())
-        parts = restore_breaks(stripped)
+        parts = [piece.strip() for part in restore_breaks(stripped) for piece in cut_paragraph(part) if piece.strip()]
         if text == line:
             yield from ((part, part) for part in parts)
             continue
@@ -601,10 +692,11 @@ def _reports_with_ids(lines: Iterable[str], source: str, ids: ReportIds | None =
             pending.append(written)
             yield paragraph
 
-    for chunk in iter_report_paragraphs(normalised()):
-        written = [pending.popleft() for _ in chunk]
-        yield Report(id=ids.name(chunk), paragraphs=chunk, source=source,
-                     as_written=[] if written == chunk else written)
+    for whole in iter_report_paragraphs(normalised()):
+        for chunk in cut_report(whole):
+            written = [pending.popleft() for _ in chunk]
+            yield Report(id=ids.name(chunk), paragraphs=chunk, source=source,
+                         as_written=[] if written == chunk else written)
 
 
 def iter_reports(lines: Iterable[str], source: str = "", *, sentences: bool = True,

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from toolkit.errors import AnnotationError
+from toolkit.errors import AnnotationError, LockError
 from toolkit.taxonomy import BY_SLUG, SLUGS
 
 SOURCES = ("manual", "weak", "model", "label-studio")
@@ -57,11 +57,12 @@ def now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
-def _parse_line(line: str, where: str) -> Annotation:
+def _parse_line(line: str, where: str, *, last: bool = False) -> Annotation:
     try:
         raw = json.loads(line)
     except json.JSONDecodeError as exc:
-        raise AnnotationError(f"{where}: not valid JSON ({exc.msg})") from None
+        cut = "; the file ends inside this record (truncated?)" if last else ""
+        raise AnnotationError(f"{where}: not valid JSON ({exc.msg} column {exc.colno}){cut}") from None
     if not isinstance(raw, dict):
         raise AnnotationError(f"{where}: expected a JSON object")
     missing = [k for k in ("id", "text", "label", "source") if not isinstance(raw.get(k), str) or not raw.get(k)]
@@ -88,14 +89,16 @@ def load(path: str | os.PathLike, *, known_ids: Container[str] | None = None,
     records: dict[str, Annotation] = {}
     first_line: dict[str, int] = {}
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise AnnotationError(f"{path}: not UTF-8 text") from None
+    lines = text.splitlines()
+    unfinished = len(lines) if text and not text.endswith("\n") else 0
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         where = f"{path}:{number}"
-        record = _parse_line(line, where)
+        record = _parse_line(line, where, last=number == unfinished)
         if known_ids is not None and record.id not in known_ids:
             excerpt = record.text if len(record.text) <= 30 else record.text[:29] + "…"
             raise AnnotationError(f"{where}: id {record.id} is not a sentence of the corpus "
@@ -121,20 +124,39 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def temporary_beside(path: str | os.PathLike) -> Path | None:
+    """A new empty temporary file in ``path``'s folder to write and then rename over ``path``; ``None``
+    when ``path`` exists and is not a regular file (a device such as ``/dev/stdout``, a pipe): that is
+    written in place, never replaced."""
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        return None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
+    return Path(tmp)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync, then rename."""
+    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync, then rename
+    (a device or pipe is written in place). A failed write (a full disk) raises an ``OSError``
+    naming ``path`` and leaves the old file and no temporary one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = temporary_beside(path)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp or path, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+            if tmp:
+                os.fsync(handle.fileno())
+        if tmp:
+            os.replace(tmp, path)
+    except BaseException as exc:
+        if tmp:
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not exc.filename:
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise
 
 
@@ -143,7 +165,8 @@ def _dump(records: Iterable[Annotation]) -> str:
 
 
 def save(path: str | os.PathLike, records: dict[str, Annotation]) -> None:
-    """Write the whole store, sorted by id, atomically."""
+    """Write the whole store, sorted by id, atomically (a read-modify-write holds :func:`locked`
+    around its read and this write, as :func:`merge` does)."""
     atomic_write_text(path, _dump(records.values()))
 
 
@@ -165,14 +188,20 @@ LOCK_TIMEOUT = 30.0
 
 @contextlib.contextmanager
 def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[None]:
-    """Hold the exclusive lock of the store at ``path`` (an ``flock`` on ``.NAME.lock`` beside it)
-    for a whole read-modify-write, so writers in several processes (an import, a pull, the
-    backend's retrain) cannot lose each other's labels. A writer that cannot get it within
-    ``timeout`` seconds gets a one-line :class:`AnnotationError` and has changed nothing."""
+    """Hold the exclusive lock of the file at ``path`` (an ``flock`` on ``.NAME.lock`` beside it) for
+    a whole read-modify-write, so writers in several processes (an import, a pull, the backend's
+    retrain) cannot lose each other's labels or mix the files of two models. A writer that cannot
+    get it within ``timeout`` seconds (default ``$TOOLKIT_LOCK_TIMEOUT``, else :data:`LOCK_TIMEOUT`)
+    gets a one-line :class:`~toolkit.errors.LockError` and has changed nothing."""
     import fcntl
 
     path = Path(path)
-    timeout = float(os.environ.get("TOOLKIT_LOCK_TIMEOUT", LOCK_TIMEOUT)) if timeout is None else timeout
+    if timeout is None:
+        setting = os.environ.get("TOOLKIT_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
+        try:
+            timeout = float(setting)
+        except ValueError:
+            raise LockError(f"TOOLKIT_LOCK_TIMEOUT={setting!r} is not a number of seconds") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(f".{path.name}.lock")
     with open(lock, "a+b") as handle:
@@ -183,8 +212,8 @@ def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[No
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise AnnotationError(f"{path}: another writer has held the store for {timeout:g} s; "
-                                          "nothing was changed, try again") from None
+                    raise LockError(f"{path}: another writer has held it for {timeout:g} s; "
+                                    "nothing was changed, try again") from None
                 time.sleep(0.02)
         try:
             yield

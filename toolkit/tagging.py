@@ -22,7 +22,7 @@ from typing import TextIO
 
 from toolkit.context import sentence_records
 from toolkit.model import SectionModel, default_model_path
-from toolkit.segment import Report, ReportIds, is_junk
+from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines, normalize
@@ -55,13 +55,15 @@ class Tagged:
 
 
 def report_batches(reports: Iterable[Report], size: int = BATCH_SENTENCES) -> Iterator[list[Report]]:
-    """Consecutive reports grouped into batches of about ``size`` sentences (counted as paragraphs
-    for reports not yet cut into sentences)."""
+    """Consecutive reports grouped into batches of about ``size`` sentences. A report not yet cut
+    into sentences counts as its paragraphs, or as the fewest sentences its length allows (none is
+    longer than :data:`~toolkit.segment.MAX_SENTENCE`) when that is more: a file without line
+    breaks is then spread over several batches instead of filling one."""
     pending: list[Report] = []
     count = 0
     for report in reports:
         pending.append(report)
-        count += len(report.sentences) or len(report.paragraphs)
+        count += len(report.sentences) or max(len(report.paragraphs), sum(map(len, report.paragraphs)) // MAX_SENTENCE)
         if count >= size:
             yield pending
             pending, count = [], 0
@@ -92,8 +94,16 @@ def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Seque
 
 def tag_reports(model: SectionModel, reports: Sequence[Report], *,
                 min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
-    """Label every sentence of ``reports`` in one model call (per-call overhead is paid once)."""
-    labels, confidence = model.predict([r for report in reports for r in sentence_records(report)])
+    """Label every sentence of ``reports``, in model calls of at most :data:`BATCH_SENTENCES`
+    records: few calls for many small reports, and bounded feature matrices for one huge report
+    (a file without line breaks)."""
+    records = [r for report in reports for r in sentence_records(report)]
+    labels: list[str] = []
+    confidence: list[float] = []
+    for start in range(0, len(records), BATCH_SENTENCES):
+        batch_labels, batch_confidence = model.predict(records[start:start + BATCH_SENTENCES])
+        labels += batch_labels
+        confidence += batch_confidence
     threshold = model.min_confidence if min_confidence is None else min_confidence
     return assemble(reports, labels, confidence, min_confidence=threshold)
 
