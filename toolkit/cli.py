@@ -108,7 +108,18 @@ def _corpus_in_project(args: argparse.Namespace, what: str = "corpus") -> None:
 
 
 _PROJECT_HELP = "annotation project's root (default: $TOOLKIT_PROJECT, else the nearest folder holding annotations/)"
-_PROJECT_COMMANDS = ("weak-label", "stats", "train", "evaluate", "suggest", "audit", "serve")
+_PROJECT_COMMANDS = ("weak-label", "stats", "train", "evaluate", "suggest", "audit", "serve", "rollback")
+
+
+def _model_file(text: str) -> str:
+    """An argparse type for a model file to write: ends in ``.npz`` and is not a folder (its folder
+    is made when the model is saved)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a model file name ending in .npz")
+    if path.suffix != ".npz":
+        raise argparse.ArgumentTypeError(f"{text}: a model file name ends in .npz")
+    return text
 
 
 def _output_file(text: str) -> str:
@@ -231,8 +242,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _corpus_in_project(args)
     _in_project(args, "labels")
     _in_project(args, "model", "model")
-    if Path(args.model).suffix != ".npz":
-        raise ToolkitError(f"{args.model}: --model names the model file to serve and retrain, which ends in .npz")
     options = BackendOptions(tuple(args.corpus), Path(args.labels), Path(args.model), args.folds, optional_settings())
     server = make_server(Backend(options), args.host, args.port, auth=auth_from_env(), max_body=args.max_body)
     print(f"serving model {server.backend.version} on {server.url} (Ctrl+C stops)", file=sys.stderr)
@@ -243,6 +252,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_rollback(args: argparse.Namespace) -> int:
     from toolkit.model import previous_path, rollback_model
 
+    _in_project(args, "model", "model")
     card = rollback_model(args.model)
     _err(f"{args.model} is the earlier model again ({card.get('model_version', 'unversioned')}); the replaced one is kept in "
          f"{previous_path(args.model).parent} (a second rollback brings it back); restart 'toolkit serve' to serve it")
@@ -305,7 +315,7 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
 
     p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
                  f"toolkit serve --model {DEFAULT_MODEL} --port {DEFAULT_PORT}")
-    p.add_argument("--model", help=f"model to serve and retrain (default: the project's {DEFAULT_MODEL}; weak rules until it exists)")
+    p.add_argument("--model", type=_model_file, help=f"model to serve and retrain (default: the project's {DEFAULT_MODEL}; weak rules until it exists)")
     p.add_argument("--port", type=_number(int, 0, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--corpus", nargs="+", metavar="PATH", help=f"reports (default: the project's {DEFAULT_CORPUS})")
@@ -318,7 +328,7 @@ def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "rollback", "Put back the model that the backend's last retrain replaced (kept in "
                  "NAME.previous/ beside it); the replaced one is kept in its place.",
                  f"toolkit rollback --model {DEFAULT_MODEL}")
-    p.add_argument("--model", default=DEFAULT_MODEL, help=f"model to roll back (default {DEFAULT_MODEL})")
+    p.add_argument("--model", type=_model_file, help=f"model to roll back (default: the project's {DEFAULT_MODEL})")
     p.set_defaults(func=cmd_rollback)
 
 
@@ -382,8 +392,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     _corpus_in_project(args)
     _in_project(args)
     _in_project(args, "out", "model")
-    if Path(args.out).suffix != ".npz":
-        raise ToolkitError(f"{args.out}: --out names a model file, which ends in .npz")
     params = load_params(args.config)
     model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err)
     card = save_model(model, args.out)
@@ -541,7 +549,7 @@ def _register_modelling(sub: argparse._SubParsersAction) -> None:
                  f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}")
     p.add_argument("--data", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
     p.add_argument("--corpus", nargs="+", help=f"reports (default: the project's {DEFAULT_CORPUS})")
-    p.add_argument("--out", type=_output_file, help=f"model file, ending in .npz (default: the project's {DEFAULT_MODEL})")
+    p.add_argument("--out", type=_model_file, help=f"model file, ending in .npz, its folder made if missing (default: the project's {DEFAULT_MODEL})")
     p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
     p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
     p.add_argument("--seed", type=int, default=0)
