@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -215,8 +216,6 @@ LABELS = ROOT / "annotations" / "labels.jsonl"
 @pytest.fixture(scope="session")
 def gold_labels() -> dict[str, str]:
     """The manual labels of the whole corpus, by sentence id."""
-    import json
-
     return {r["id"]: r["label"] for r in map(json.loads, LABELS.read_text(encoding="utf-8").splitlines())}
 
 
@@ -237,5 +236,5 @@ def small_store(tmp_path: Path, corpus_lines: list[str]) -> tuple[Path, Path]:
     ids = {s.id for s in load_sentences([corpus])}
     labels = tmp_path / "labels.jsonl"
     labels.write_text("".join(line + "\n" for line in LABELS.read_text(encoding="utf-8").splitlines()
-                              if line[8:21] in ids), encoding="utf-8")
+                              if json.loads(line)["id"] in ids), encoding="utf-8")
     return corpus, labels

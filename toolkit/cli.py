@@ -346,8 +346,6 @@ def cmd_tag(args: argparse.Namespace) -> int:
     path = Path(args.model) if args.model else default_model_path()
     if args.model and not path.is_file():
         raise ToolkitError(f"{path}: model file not found")
-    if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
-        _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
     parallel = (args.jobs > 1 or args.backend == "dask") and not args.sentences
     if parallel:
         from toolkit.parallel import default_backend, shared_model, tag_parallel
@@ -356,6 +354,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
         ref, model = shared_model(path, backend)
     else:
         model = load_model(path)
+    if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
+        _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
     model.warm()
     gc.freeze()  # the model and jieba's dictionary live until exit: keep them out of every collection
     out, tmp = sys.stdout, None
