@@ -83,3 +83,58 @@ def test_cross_validation_reports_sentences_alone_corpora_and_confidence(example
     assert report["reliability"][-1]["ece"] >= 0
     assert sum(b["n"] for b in report["reliability"][:-1]) == len(result.y_true)
     assert set(result.by_corpus()) == {"unlisted"}  # no manifest in this fixture
+
+
+@pytest.mark.slow
+def test_out_of_fold_predictions_are_those_of_the_estimator_fitted_on_each_training_side(examples):
+    params = {"classifier": "cnb", "inner_folds": 2, "alone": False}
+    result = cross_validate(examples, params, folds=3)
+    train, test = group_folds(examples.groups, 3)[1]
+    sub = examples.subset(train)
+    alone = SectionClassifier(**params).fit(sub.records, sub.labels, groups=sub.groups)
+    assert [result.y_pred[i] for i in test] == list(alone.predict([examples.records[i] for i in test]))
+    assert {result.fold[i] for i in test} == {1} and result.alone() is None
+
+
+def test_the_tuned_classifier_searches_the_grid_on_its_training_data_only(examples):
+    grid = [{"classifier": "cnb", "alpha": 0.1}, {"classifier": "cnb", "alpha": 1.0}]
+    tuned = TunedSectionClassifier(SectionClassifier(calibrate=False, alone=False), grid, inner_folds=2)
+    tuned.fit(examples.records, examples.labels, groups=examples.groups)
+    assert tuned.best_params_ in grid and tuned.best_estimator_.alpha == tuned.best_params_["alpha"]
+    assert list(tuned.classes_) == list(tuned.best_estimator_.classes_)
+    records = examples.records[:30]
+    assert list(tuned.predict(records)) == list(tuned.best_estimator_.predict(records))
+    single = TunedSectionClassifier(SectionClassifier(calibrate=False, alone=False), grid[:1])
+    assert single.fit(examples.records, examples.labels, groups=examples.groups).best_params_ == grid[0]
+
+
+def test_macro_f1_counts_labels_never_predicted():
+    assert macro_f1(["a", "b"], ["a", "a"]) == pytest.approx((2 / 3 + 0) / 2)
+
+
+def test_model_selection_modules_are_in_no_import_cycle():
+    """Every ``toolkit`` import, also those inside functions, of the modules that train and
+    evaluate: none leads back to the module it starts from."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1] / "toolkit"
+
+    def imports(module: str) -> set[str]:
+        tree = ast.parse((package / f"{module}.py").read_text(encoding="utf-8"))
+        found = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("toolkit."):
+                found.add(node.module.split(".")[1])
+            elif isinstance(node, ast.ImportFrom) and node.module == "toolkit":
+                found |= {a.name for a in node.names if (package / f"{a.name}.py").exists()}
+        return found - {module}
+
+    for start in ("estimator", "examples", "selection", "training", "evaluation"):
+        seen, todo = set(), list(imports(start))
+        while todo:
+            module = todo.pop()
+            if module not in seen:
+                seen.add(module)
+                todo += imports(module)
+        assert start not in seen, f"{start} imports itself through {sorted(seen)}"
