@@ -492,16 +492,10 @@ _REGISTRY.insert(0, _register_modelling)
 
 def _labelled(corpus: Sequence[str], data: str):
     """The corpus's reports and their labelled examples from the store at ``data``."""
-    from toolkit import store
-    from toolkit.corpus import load_reports
-    from toolkit.training import labelled_examples
+    from toolkit.examples import load_examples
 
-    from toolkit.corpus import load_manifests
-
-    reports = load_reports(corpus)
-    known = {s.id for r in reports for s in r.sentences}
-    labels = {k: a.label for k, a in store.load(data, known_ids=known).items()}
-    return reports, labelled_examples(reports, labels, load_manifests(corpus))
+    reports, examples, _ = load_examples(corpus, data)
+    return reports, examples
 
 
 def _emit(text: str, out: str | None) -> None:
