@@ -23,6 +23,14 @@ CORPUS_DIR = ROOT / "annotations" / "corpus"
 """Everything the shipped model is trained on: the seed and the written corpus."""
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The examples of docs/*.md (doctests) load the corpus and fit small models, several seconds:
+    they count as slow."""
+    for item in items:
+        if item.path.parent == ROOT / "docs":
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Keep the tokenizer's dictionary cache out of the home directory (subprocesses inherit it)."""
