@@ -83,7 +83,7 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
     comparison: dict[str, CVResult] = {}
     say("baselines: majority class and weak-label rules")
     comparison["majority"] = cross_validate(examples, {"classifier": "majority", "part_rule": False}, folds=folds, seed=seed, name="majority")
-    comparison["weak rules"] = weak_rule_baseline(examples, weak, folds=folds, seed=seed)
+    comparison["weak rules"] = weak_rule_baseline(examples, weak, folds=folds)
     unknown = set(models) - set(GRIDS)
     if unknown:
         raise ValueError(f"unknown model(s) {sorted(unknown)}; expected some of {list(GRIDS)}")

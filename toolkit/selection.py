@@ -231,7 +231,7 @@ def cross_validate(examples: Examples, params: Mapping | None = None, *, folds: 
                     alone_flagged, list(examples.corpora))
 
 
-def weak_rule_baseline(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0) -> CVResult:
+def weak_rule_baseline(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5) -> CVResult:
     """The weak-label rules as a classifier; where every rule abstains, the training fold's majority."""
     n = len(examples)
     pred, fold_of = [""] * n, [0] * n
