@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -20,6 +21,14 @@ CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
 """The seed corpus: small fixtures come from it."""
 CORPUS_DIR = ROOT / "annotations" / "corpus"
 """Everything the shipped model is trained on: the seed and the written corpus."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The examples of docs/*.md (doctests) load the corpus and fit small models, several seconds:
+    they count as slow."""
+    for item in items:
+        if item.path.parent == ROOT / "docs":
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -220,8 +229,6 @@ LABELS = ROOT / "annotations" / "labels.jsonl"
 @pytest.fixture(scope="session")
 def gold_labels() -> dict[str, str]:
     """The manual labels of the whole corpus, by sentence id."""
-    import json
-
     return {r["id"]: r["label"] for r in map(json.loads, LABELS.read_text(encoding="utf-8").splitlines())}
 
 
@@ -242,5 +249,5 @@ def small_store(tmp_path: Path, corpus_lines: list[str]) -> tuple[Path, Path]:
     ids = {s.id for s in load_sentences([corpus])}
     labels = tmp_path / "labels.jsonl"
     labels.write_text("".join(line + "\n" for line in LABELS.read_text(encoding="utf-8").splitlines()
-                              if line[8:21] in ids), encoding="utf-8")
+                              if json.loads(line)["id"] in ids), encoding="utf-8")
     return corpus, labels

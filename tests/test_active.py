@@ -166,7 +166,8 @@ def test_cli_suggest_writes_tasks_and_refuses_bad_input(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("toolkit: error: suggest: argument --n: 0 is out of range")
     assert main(["suggest", str(SAMPLE), "--model", str(tmp_path / "none.npz")]) == 2
-    assert "model file not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "model file not found" in err
 
 
 # --- the simulation --------------------------------------------------------------------------
@@ -239,7 +240,8 @@ def test_cli_evaluate_active_writes_the_report(small_store, tmp_path, capsys):
     out = tmp_path / "reports"
     argv = ["evaluate", "--active", "--corpus", str(corpus), "--data", str(labels), "--folds", "3", "--out", str(out)]
     assert main(argv + ["--active-seeds", "0"]) == 2
-    assert "at least one seed" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "at least one seed" in err
     assert main(argv + ["--active-seeds", "2"]) == 0
     printed = capsys.readouterr()
     result = json.loads((out / "active_learning.json").read_text(encoding="utf-8"))

@@ -26,3 +26,16 @@ def test_a_missing_model_is_a_one_line_error(tmp_path):
 
     with pytest.raises(ModelError, match="model file not found"):
         toolkit.load_model(tmp_path / "none.npz")
+
+
+def test_the_estimator_is_part_of_the_api_without_slowing_the_import():
+    import subprocess
+    import sys
+
+    from toolkit.estimator import SectionClassifier
+
+    assert toolkit.SectionClassifier is SectionClassifier and "SectionClassifier" in toolkit.__all__
+    with pytest.raises(AttributeError, match="no_such_name"):
+        toolkit.no_such_name
+    probe = "import sys, toolkit; print(any(m.startswith('sklearn') for m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -58,7 +58,7 @@ def test_stats_and_weak_label(capsys, tmp_path, monkeypatch):
     stored = len((ROOT / "annotations" / "labels.jsonl").read_text(encoding="utf-8").splitlines())
     assert f"{stored} labelled, 0 unlabelled" in out
     weak = tmp_path / "weak.jsonl"
-    assert main(["weak-label", "--out", str(weak)]) == 0
+    assert main(["weak-label", corpus, "--data", labels, "--out", str(weak)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["rule", "coverage", "covered"]
     assert all(json.loads(line)["source"] == "weak" for line in weak.read_text(encoding="utf-8").splitlines())
@@ -98,7 +98,7 @@ def test_tag_default_model_from_stdin(monkeypatch, capsys):
     assert "outside models/" not in err
 
 
-def test_tag_errors_are_one_line(tmp_path, capsys):
+def test_tag_errors_are_one_line(tmp_path, one_line_error):
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     bad_model = tmp_path / "m.npz"
@@ -106,11 +106,10 @@ def test_tag_errors_are_one_line(tmp_path, capsys):
     sample = tmp_path / "s.txt"
     sample.write_text("工会开展了活动。\n", encoding="utf-8")
     cases = [(["tag", str(empty)], "file is empty"), (["tag", str(sample), "--model", str(bad_model)], "no model card"),
-             (["evaluate", "--models", "bogus"], "choose from")]
+             (["evaluate", "--models", "bogus", "--corpus", str(sample), "--data", str(empty)], "choose from")]
     for argv, message in cases:
         assert main(argv) == 2
-        err = capsys.readouterr().err
-        assert message in err and err.strip().count("\n") <= 1
+        assert message in one_line_error()
 
 
 @pytest.mark.slow

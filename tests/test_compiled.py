@@ -93,3 +93,4 @@ def test_key_index_finds_exactly_the_known_keys():
     assert known.tolist() == [q in expected for q in queries.tolist()]
     assert found.tolist() == [expected[q] for q in queries.tolist() if q in expected]
     assert KeyIndex(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).lookup(queries)[0].sum() == 0
+

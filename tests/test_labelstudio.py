@@ -25,6 +25,7 @@ from toolkit.labelstudio import (
     TO_NAME,
     Settings,
     choice_result,
+    config_choices,
     import_export,
     is_toolkit_config,
     label_config,
@@ -80,6 +81,17 @@ def test_config_is_accepted_by_the_sdks_label_interface():
     assert interface.validate_prediction(prediction, return_errors=True) == []
     bad = {"model_version": "x", "score": 0.5, "result": choice_result("sports")}
     assert interface.validate_prediction(bad, return_errors=True)
+
+
+def test_other_configs_are_told_apart():
+    foreign = ('<View><Text name="text" value="$text"/><Choices name="section" toName="text">'
+               '<Choice value="Positive"/></Choices></View>')
+    assert config_choices(foreign) == (FROM_NAME, TO_NAME, ("Positive",)) and not is_toolkit_config(foreign)
+    assert config_choices("<View/>") is None
+    fewer = label_config().replace('<Choice value="other"', '<Choice value="others"')
+    assert fewer != label_config() and not is_toolkit_config(fewer)
+    with pytest.raises(LabelStudioError, match="not valid XML"):
+        config_choices("<View>")
 
 
 def test_cli_config_prints_the_config(capsys):

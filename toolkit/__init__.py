@@ -26,4 +26,14 @@ def segment(text: str, *, source: str = "") -> list[Report]:
     return segment_text(text, source)
 
 
-__all__ = ["__version__", "load_model", "segment", "SectionModel", "Report", "Sentence", "Tagged"]
+def __getattr__(name: str):
+    """:class:`toolkit.estimator.SectionClassifier` on first use: it imports scikit-learn, which
+    ``import toolkit`` and tagging do without (about 1.5 s)."""
+    if name == "SectionClassifier":
+        from toolkit.estimator import SectionClassifier
+
+        return SectionClassifier
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+
+
+__all__ = ["__version__", "load_model", "segment", "SectionClassifier", "SectionModel", "Report", "Sentence", "Tagged"]

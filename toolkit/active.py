@@ -21,7 +21,7 @@ import json
 import math
 import os
 import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,12 +30,13 @@ import numpy as np
 
 from toolkit.errors import ToolkitError
 from toolkit.evalreport import save_figure
+from toolkit.examples import Progress
 from toolkit.segment import Report
 from toolkit.store import atomic_write_text
 
 if TYPE_CHECKING:  # imported lazily: they pull in scikit-learn and jieba
+    from toolkit.examples import Examples
     from toolkit.model import SectionModel
-    from toolkit.training import Examples
 
 STRATEGIES = ("uncertainty", "margin", "entropy", "random")
 DEFAULT_N = 50
@@ -54,9 +55,6 @@ def shipped_params() -> dict:
     from toolkit.model import DEFAULT_PARAMS
 
     return dict(DEFAULT_PARAMS)
-
-
-Progress = Callable[[str], None]
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -290,11 +288,14 @@ class _Split:
 
 
 def _splits(examples: Examples, settings: SimulationSettings) -> list[_Split]:
-    from toolkit.splits import grouped_folds
+    """One hold-out split per seed: a fold of ``StratifiedGroupKFold`` shuffled by the seed, and
+    the seed's draw of starting groups from its training side."""
+    from sklearn.model_selection import StratifiedGroupKFold
 
     out = []
     for s in range(settings.seed, settings.seed + settings.seeds):
-        folds = grouped_folds(examples.groups, settings.folds, seed=s)
+        cv = StratifiedGroupKFold(n_splits=settings.folds, shuffle=True, random_state=s)
+        folds = list(cv.split(np.zeros(len(examples)), examples.labels, examples.groups))
         train, test = folds[s % settings.folds]
         names = sorted({examples.groups[i] for i in train})
         if len(names) <= settings.start_groups:
@@ -307,21 +308,16 @@ def _splits(examples: Examples, settings: SimulationSettings) -> list[_Split]:
     return out
 
 
-def _macro_f1(y_true: Sequence[str], y_pred: Sequence[str]) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro", zero_division=0))
-
-
 def _score(examples: Examples, labelled: Sequence[int], test: Sequence[int], params: Mapping,
            seed: int) -> tuple[SectionModel, float]:
+    from toolkit.selection import macro_f1
     from toolkit.training import fit
 
     # The simulation fits a model per round and per strategy: the text-only part is never used
     # and its calibration folds would multiply the cost of every fit by about five.
     model = fit(examples.subset(labelled), {**params, "alone": False, "calibrate": False}, seed=seed)
     predicted, _ = model.predict([examples.records[i] for i in test])
-    return model, _macro_f1([examples.labels[i] for i in test], predicted)
+    return model, macro_f1([examples.labels[i] for i in test], predicted)
 
 
 def run_strategy(examples: Examples, split: _Split, strategy: str, rounds: int, settings: SimulationSettings) -> list[float]:

@@ -8,22 +8,25 @@ import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+from sklearn.metrics import cohen_kappa_score
+
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
-    """Cohen's kappa of two equally long label sequences (1.0 when both are constant and equal).
+    """Cohen's kappa of two equally long label sequences (scikit-learn's ``cohen_kappa_score``),
+    and 1.0 when both give every item the same one label, where the kappa itself is undefined.
 
     >>> round(cohen_kappa(["x", "x", "y", "y"], ["x", "y", "y", "y"]), 3)
     0.5
+    >>> cohen_kappa(["x", "x"], ["x", "x"])
+    1.0
     """
     if len(a) != len(b):
         raise ValueError("label sequences differ in length")
-    n = len(a)
-    if n == 0:
+    if len(a) == 0:
         raise ValueError("no items to compare")
-    observed = sum(x == y for x, y in zip(a, b)) / n
-    ca, cb = Counter(a), Counter(b)
-    expected = sum(ca[k] * cb[k] for k in ca) / (n * n)
-    return 1.0 if expected == 1 else (observed - expected) / (1 - expected)
+    if len(set(a) | set(b)) == 1:
+        return 1.0
+    return float(cohen_kappa_score(a, b))
 
 
 def per_label_agreement(a: Sequence[str], b: Sequence[str]) -> dict[str, dict]:

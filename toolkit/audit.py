@@ -25,26 +25,25 @@ its threshold is then tiny.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from toolkit.errors import ToolkitError
+from toolkit.examples import Progress
 from toolkit.taxonomy import SLUGS, label_name
 
 if TYPE_CHECKING:  # imported lazily: they pull in scikit-learn and jieba
+    from toolkit.examples import Examples
     from toolkit.segment import Report
-    from toolkit.training import Examples
 
 RANKINGS = ("self_confidence", "normalized_margin")
 FORMATS = ("md", "jsonl", "ls")
 DEFAULT_TOP = 30
 GIVEN_VERSION = "given-label"
 SUGGESTION_VERSION = "audit-suggestion"
-
-Progress = Callable[[str], None]
 
 
 # --- out-of-fold probabilities ---------------------------------------------------------------
@@ -64,7 +63,7 @@ def out_of_fold_proba(examples: Examples, params: Mapping | None = None, *, fold
                       progress: Progress | None = None) -> OutOfFold:
     """Grouped K-fold probabilities of every class for every example; columns are the given
     labels' classes in taxonomy order (a class a fold's model did not see gets probability 0)."""
-    from toolkit.splits import grouped_folds
+    from toolkit.selection import group_folds
     from toolkit.training import fit
 
     say = progress or (lambda message: None)
@@ -75,7 +74,7 @@ def out_of_fold_proba(examples: Examples, params: Mapping | None = None, *, fold
     n_groups = len(set(examples.groups))
     if n_groups < folds:
         raise ToolkitError(f"{n_groups} report groups cannot make {folds} grouped folds; use --folds {max(n_groups, 2)} or fewer")
-    for k, (train, test) in enumerate(grouped_folds(examples.groups, folds, seed)):
+    for k, (train, test) in enumerate(group_folds(examples.groups, folds)):
         say(f"fold {k + 1}/{folds}: fitting on {len(train)} sentences")
         model = fit(examples.subset(train), params, seed=seed)
         fold_proba = model.predict_proba([examples.records[i] for i in test])

@@ -1,7 +1,7 @@
 """Confidence the user can trust, learned from out-of-fold predictions on the training data.
 
 Three things are fitted, and applied, in this order, on probabilities the model gave to sentences it was not
-trained on (grouped inner folds, see :func:`toolkit.training.fit`):
+trained on (grouped inner folds, see :class:`toolkit.estimator.SectionClassifier`):
 
 1. **Part weights.** The parts of a report (:data:`toolkit.context.EVIDENCE`: the paragraphs before
    the first heading, a problems or plans part, the closing paragraph, a charity section, the

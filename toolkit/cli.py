@@ -454,6 +454,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
         ref, model = shared_model(path, backend)
     else:
         model = load_model(path)
+    if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
+        _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
     model.warm()
     gc.freeze()  # the model and jieba's dictionary live until exit: keep them out of every collection
     out, tmp = sys.stdout, None
@@ -607,12 +609,10 @@ _REGISTRY.insert(0, _register_modelling)
 
 def _labelled(corpus: Sequence[str], data: str, hint: str | None = None):
     """The corpus's reports and their labelled examples from the store at ``data``."""
-    from toolkit.corpus import load_labels, load_manifests, load_reports
-    from toolkit.training import labelled_examples
+    from toolkit.examples import load_examples
 
-    reports = load_reports(corpus)
-    labels = {k: a.label for k, a in load_labels(data, reports, corpus, hint).items()}
-    return reports, labelled_examples(reports, labels, load_manifests(corpus))
+    reports, examples, _ = load_examples(corpus, data, hint)
+    return reports, examples
 
 
 def _emit(text: str, out: str | None) -> None:

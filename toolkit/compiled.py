@@ -166,7 +166,8 @@ class KeyIndex:
 @dataclass
 class CharBlock:
     """TF-IDF over character n-grams (lower-cased, runs of white space collapsed), vectorised:
-    every n-gram of the batch is an integer key looked up in the sorted vocabulary keys."""
+    every n-gram of the batch is an integer key looked up in the vocabulary's hash table
+    (:class:`KeyIndex`, built from ``keys`` and ``columns`` on first use)."""
 
     fields: tuple[str, ...]
     keys: np.ndarray

@@ -15,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from toolkit.context import CUE_FIELDS, POSITION_NAMES, cue_matrix, position_matrix
+from toolkit.model import DEFAULT_PARAMS
 from toolkit.tokenizer import JiebaTokenizer
 
 CONTEXT_BLOCKS = ("heading", "neighbours", "position", "cues")
@@ -46,22 +47,23 @@ class PositionFeatures(BaseEstimator, TransformerMixin):
         return np.array(POSITION_NAMES)
 
 
-def _words(tokenizer: JiebaTokenizer, ngram_range=(1, 2), min_df=1, max_df=1.0) -> TfidfVectorizer:
+def _words(tokenizer: JiebaTokenizer, ngram_range: tuple[int, int], min_df=1, max_df=1.0) -> TfidfVectorizer:
     return TfidfVectorizer(tokenizer=tokenizer, token_pattern=None, lowercase=False,
                            ngram_range=ngram_range, sublinear_tf=True, min_df=min_df, max_df=max_df)
 
 
 def build_features(
     *,
-    context: Sequence[str] = CONTEXT_BLOCKS,
+    context: Sequence[str] = tuple(DEFAULT_PARAMS["context"]),
     tokenizer: JiebaTokenizer | None = None,
-    char_ngrams: tuple[int, int] = (1, 3),
-    word_ngrams: tuple[int, int] = (1, 2),
-    context_weight: float = 0.5,
-    cue_weight: float = 1.0,
-    tokenizer_backend: str = "jieba",
+    char_ngrams: tuple[int, int] = tuple(DEFAULT_PARAMS["char_ngrams"]),
+    word_ngrams: tuple[int, int] = tuple(DEFAULT_PARAMS["word_ngrams"]),
+    context_weight: float = DEFAULT_PARAMS["context_weight"],
+    cue_weight: float = DEFAULT_PARAMS["cue_weight"],
+    tokenizer_backend: str = DEFAULT_PARAMS["tokenizer"],
 ) -> FeatureUnion:
-    """Word and character TF-IDF of the sentence, plus the chosen context blocks.
+    """Word and character TF-IDF of the sentence, plus the chosen context blocks; the defaults are
+    the shipped model's (:data:`toolkit.model.DEFAULT_PARAMS`).
 
     ``context`` is any subset of :data:`CONTEXT_BLOCKS`; ``context_weight`` scales the context
     blocks against the sentence's own text.

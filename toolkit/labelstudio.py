@@ -96,14 +96,20 @@ def guideline_html() -> str:
 
 
 def config_choices(xml: str) -> tuple[str, str, tuple[str, ...]] | None:
-    """``(name, toName, values)`` of the config's toolkit ``Choices``, or ``None`` if it has none."""
+    """``(name, toName, values)`` of the config's toolkit ``Choices``, or ``None`` if it has none.
+
+    Read with the SDK's ``LabelInterface``, the parser Label Studio's own tools use, so a config
+    is read as the server reads it.
+    """
+    from label_studio_sdk.label_interface import LabelInterface
+
     try:
-        root = ET.fromstring(xml)
-    except ET.ParseError as exc:
+        interface = LabelInterface(xml)
+    except Exception as exc:  # the SDK's exception types live in its private modules
         raise LabelStudioError(f"labelling config is not valid XML ({exc})") from None
-    for choices in root.iter("Choices"):
-        if choices.get("name") == FROM_NAME:
-            return FROM_NAME, str(choices.get("toName")), tuple(str(c.get("value")) for c in choices.iter("Choice"))
+    for control in interface.controls:
+        if control.tag == "Choices" and control.name == FROM_NAME:
+            return FROM_NAME, ",".join(control.to_name), tuple(control.labels)
     return None
 
 

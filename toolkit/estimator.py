@@ -1,0 +1,177 @@
+"""The section classifier as a scikit-learn estimator over sentence records.
+
+:class:`SectionClassifier` takes the records of :func:`toolkit.context.sentence_records` and
+their section slugs, and holds everything a trained model is: the feature pipeline and classifier
+(:mod:`toolkit.pipeline`), the report parts weighed in (:mod:`toolkit.calibration`), and the
+text-only model for sentences alone. Because the part rule and the calibration live inside
+``fit``, scikit-learn's model selection (``GroupKFold``, ``cross_val_predict``, ``GridSearchCV``)
+sees the whole model; :mod:`toolkit.selection` builds the evaluation on it.
+
+>>> from sklearn.base import clone
+>>> clf = SectionClassifier(classifier="cnb", alpha=0.1)
+>>> clone(clf).get_params()["alpha"]
+0.1
+>>> SectionClassifier(classifer="cnb")
+Traceback (most recent call last):
+TypeError: SectionClassifier.__init__() got an unexpected keyword argument 'classifer'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import GroupKFold
+from sklearn.utils.validation import check_is_fitted
+
+from toolkit.calibration import fit_calibration
+from toolkit.compiled import compile_pipeline
+from toolkit.context import alone_record
+from toolkit.features import CONTEXT_BLOCKS
+from toolkit.model import DEFAULT_PARAMS, SectionModel
+from toolkit.pipeline import CLASSIFIERS, build_pipeline
+from toolkit.tokenizer import TOKENIZER_BACKENDS
+
+_D = DEFAULT_PARAMS
+
+
+class SectionClassifier(ClassifierMixin, BaseEstimator):
+    """Labels sentence records with one of the taxonomy's sections.
+
+    The parameters are those of :data:`toolkit.model.DEFAULT_PARAMS` (and their defaults), plus
+    ``seed``. ``fit(X, y, groups=None)`` learns from records ``X`` and slugs ``y``; with
+    ``calibrate`` it first fits the same model, uncalibrated, on ``inner_folds`` folds of
+    ``groups`` (``GroupKFold``: a group, e.g. a kind of unit, is never on both sides; without
+    ``groups`` every sentence is its own group) and learns part weights, temperature and the
+    low-confidence threshold from their out-of-fold probabilities. After ``fit``: ``classes_``,
+    ``model_`` (the :class:`~toolkit.model.SectionModel`, which :func:`toolkit.model.save_model`
+    writes) and ``n_groups_``.
+    """
+
+    def __init__(self, *, classifier: str = _D["classifier"], C: float = _D["C"], alpha: float = _D["alpha"],
+                 context: Sequence[str] = tuple(_D["context"]), context_weight: float = _D["context_weight"],
+                 cue_weight: float = _D["cue_weight"], char_ngrams: Sequence[int] = tuple(_D["char_ngrams"]),
+                 word_ngrams: Sequence[int] = tuple(_D["word_ngrams"]), tokenizer: str = _D["tokenizer"],
+                 part_rule: bool = _D["part_rule"], calibrate: bool = _D["calibrate"], alone: bool = _D["alone"],
+                 inner_folds: int = _D["inner_folds"], flag_share: float = _D["flag_share"], seed: int = 0):
+        self.classifier = classifier
+        self.C = C
+        self.alpha = alpha
+        self.context = context
+        self.context_weight = context_weight
+        self.cue_weight = cue_weight
+        self.char_ngrams = char_ngrams
+        self.word_ngrams = word_ngrams
+        self.tokenizer = tokenizer
+        self.part_rule = part_rule
+        self.calibrate = calibrate
+        self.alone = alone
+        self.inner_folds = inner_folds
+        self.flag_share = flag_share
+        self.seed = seed
+
+    def _params(self) -> dict:
+        """The parameters as the model card records them (:data:`DEFAULT_PARAMS`'s form), validated."""
+        p = {key: getattr(self, key) for key in DEFAULT_PARAMS}
+        if p["classifier"] not in CLASSIFIERS:
+            raise ValueError(f"classifier={p['classifier']!r}: expected one of {CLASSIFIERS}")
+        for key in ("C", "alpha", "context_weight", "cue_weight"):
+            if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) or not p[key] > 0:
+                raise ValueError(f"{key}={p[key]!r}: expected a positive number")
+        if isinstance(p["context"], str) or not set(p["context"]) <= set(CONTEXT_BLOCKS):
+            raise ValueError(f"context={p['context']!r}: expected a subset of {CONTEXT_BLOCKS}")
+        for key in ("char_ngrams", "word_ngrams"):
+            pair = p[key]
+            if (isinstance(pair, str) or len(pair) != 2 or not all(isinstance(n, int) for n in pair)
+                    or not 1 <= pair[0] <= pair[1]):
+                raise ValueError(f"{key}={pair!r}: expected (min_n, max_n) with 1 <= min_n <= max_n")
+        if p["tokenizer"] not in TOKENIZER_BACKENDS:
+            raise ValueError(f"tokenizer={p['tokenizer']!r}: expected one of {TOKENIZER_BACKENDS}")
+        if isinstance(p["inner_folds"], bool) or not isinstance(p["inner_folds"], int) or p["inner_folds"] < 2:
+            raise ValueError(f"inner_folds={p['inner_folds']!r}: expected an integer >= 2")
+        if not isinstance(p["flag_share"], (int, float)) or not 0.0 <= p["flag_share"] < 1.0:
+            raise ValueError(f"flag_share={p['flag_share']!r}: expected a number in [0, 1)")
+        for key in ("context", "char_ngrams", "word_ngrams"):
+            p[key] = list(p[key])
+        return p
+
+    def fit(self, X: Sequence[dict], y: Sequence[str], groups: Sequence | None = None) -> "SectionClassifier":
+        """Fit on records ``X`` and section slugs ``y``; ``groups`` keep units apart in the
+        calibration folds."""
+        params = self._params()
+        records, labels = list(X), [str(label) for label in y]
+        if len(records) != len(labels):
+            raise ValueError(f"X has {len(records)} records but y has {len(labels)} labels")
+        if len(set(labels)) < 2:
+            raise ValueError(f"fitting needs at least two different labels, got {sorted(set(labels))}")
+        groups = np.arange(len(labels)) if groups is None else np.asarray(groups)
+        if len(groups) != len(labels):
+            raise ValueError(f"groups has {len(groups)} entries but y has {len(labels)} labels")
+        seed = self.seed
+        alone_params = {**params, "context": ["cues"], "part_rule": False}
+        alone_records = [alone_record(r["text"], id=r["id"]) for r in records]
+        pipeline, compiled = _fit_one(records, labels, params, seed)
+        model = SectionModel(pipeline, {"params": params, "seed": seed}, compiled=compiled)
+        if params["alone"]:
+            alone_pipeline, alone_compiled = _fit_one(alone_records, labels, alone_params, seed)
+            model.alone = alone_compiled or alone_pipeline
+        n_groups = len(set(groups.tolist()))
+        if params["calibrate"] and n_groups >= 2:
+            classes = model.classes
+            oof = np.zeros((len(labels), len(classes)))
+            oof_alone = np.zeros((len(labels), len(classes)))
+            inner = {**params, "calibrate": False, "alone": False}
+            for train, test in GroupKFold(n_splits=min(params["inner_folds"], n_groups)).split(records, labels, groups):
+                sub = [labels[i] for i in train]
+                if len(set(sub)) < 2:
+                    continue
+                fold_pipeline, fold_compiled = _fit_one([records[i] for i in train], sub, inner, seed)
+                fold = SectionModel(fold_pipeline, {"params": inner}, compiled=fold_compiled)
+                oof[test] = _columns(fold.raw_proba([records[i] for i in test]), fold.classes, classes)
+                if params["alone"]:
+                    p, c = _fit_one([alone_records[i] for i in train], sub, alone_params, seed)
+                    have = list(c.classes) if c is not None else [str(x) for x in p.classes_]
+                    oof_alone[test] = _columns((c or p).predict_proba([alone_records[i] for i in test]), have, classes)
+            model.calibration = fit_calibration(records, oof, labels, classes, part_rule=params["part_rule"],
+                                                flag_share=params["flag_share"])
+            if params["alone"]:
+                model.alone_calibration = fit_calibration(alone_records, oof_alone, labels, classes, part_rule=False,
+                                                          flag_share=params["flag_share"])
+        self.model_ = model
+        self.classes_ = np.array(model.classes)
+        self.n_groups_ = n_groups
+        return self
+
+    def predict_proba(self, X: Sequence[dict]) -> np.ndarray:
+        """Calibrated probabilities with the report's parts weighed in; columns in ``classes_`` order.
+        Records made by :func:`toolkit.context.alone_record` go to the text-only model."""
+        check_is_fitted(self, "model_")
+        return self.model_.predict_proba(list(X))
+
+    def predict(self, X: Sequence[dict]) -> np.ndarray:
+        """The most probable section of each record."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.dict = True
+        tags.target_tags.required = True
+        return tags
+
+
+def _fit_one(records: Sequence[dict], labels: Sequence[str], params: dict, seed: int):
+    """A fitted pipeline and its compiled form (``None`` if it cannot be compiled)."""
+    pipeline = build_pipeline(dict(params), seed=seed)
+    pipeline.fit(list(records), list(labels))
+    return pipeline, compile_pipeline(pipeline)
+
+
+def _columns(proba: np.ndarray, have: Sequence[str], want: Sequence[str]) -> np.ndarray:
+    """``proba`` with columns for ``have`` re-laid for ``want`` (zeros for classes a fold lacked)."""
+    out = np.zeros((len(proba), len(want)))
+    for j, c in enumerate(have):
+        out[:, list(want).index(c)] = proba[:, j]
+    return out
