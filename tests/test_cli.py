@@ -58,7 +58,7 @@ def test_stats_and_weak_label(capsys, tmp_path, monkeypatch):
     stored = len((ROOT / "annotations" / "labels.jsonl").read_text(encoding="utf-8").splitlines())
     assert f"{stored} labelled, 0 unlabelled" in out
     weak = tmp_path / "weak.jsonl"
-    assert main(["weak-label", corpus, "--data", labels, "--out", str(weak)]) == 0
+    assert main(["weak-label", "--out", str(weak)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["rule", "coverage", "covered"]
     assert all(json.loads(line)["source"] == "weak" for line in weak.read_text(encoding="utf-8").splitlines())
