@@ -26,6 +26,8 @@ from pathlib import Path
 
 from _measure import CORPUS, FLOOR, ROOT, make_input, measure, run
 
+from toolkit.model import default_model_path
+
 LOAD = r"""
 import json, time
 t0 = time.perf_counter()
