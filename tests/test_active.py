@@ -241,7 +241,7 @@ def test_cli_evaluate_active_writes_the_report(small_store, tmp_path, capsys):
     argv = ["evaluate", "--active", "--corpus", str(corpus), "--data", str(labels), "--folds", "3", "--out", str(out)]
     assert main(argv + ["--active-seeds", "0"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "at least one seed" in err
+    assert err.count("\n") == 1 and "--active-seeds: 0 is out of range (at least 1)" in err
     assert main(argv + ["--active-seeds", "2"]) == 0
     printed = capsys.readouterr()
     result = json.loads((out / "active_learning.json").read_text(encoding="utf-8"))

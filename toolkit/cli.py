@@ -454,8 +454,6 @@ def cmd_tag(args: argparse.Namespace) -> int:
         ref, model = shared_model(path, backend)
     else:
         model = load_model(path)
-    if args.model and default_model_path().parent.resolve() not in Path(args.model).resolve().parents:
-        _err(f"toolkit: warning: {args.model} is outside models/; joblib files run code when loaded, so load only models you trust")
     model.warm()
     gc.freeze()  # the model and jieba's dictionary live until exit: keep them out of every collection
     out, tmp = sys.stdout, None
