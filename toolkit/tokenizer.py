@@ -214,18 +214,12 @@ class AccurateCut:
                         out.extend(piece)
         return out
 
-    def _word_logp(self, word: str) -> float | None:
-        """``log(count) - log(total)`` of a dictionary word, :attr:`_PREFIX` for a prefix, ``None``
-        for neither (memoised)."""
-        count = self._freq.get(word)
-        if count is None:
-            return None
-        value = self._logp[word] = math.log(count) - self._log_total if count else self._PREFIX
-        return value
-
     def _route(self, s: str) -> list[int]:
-        """End of the best word starting at each position (jieba's ``get_DAG`` and ``calc``)."""
-        logp, lookup, prefix = self._logp, self._word_logp, self._PREFIX
+        """End of the best word starting at each position (jieba's ``get_DAG`` and ``calc``). Each
+        dictionary word's ``log(count) - log(total)`` is memoised (:attr:`_PREFIX` for a prefix that
+        is not a word); a string in neither costs one look-up in each dictionary, not memoised, so
+        memory stays bounded by the dictionary."""
+        logp, freq, prefix, log, log_total = self._logp, self._freq, self._PREFIX, math.log, self._log_total
         n = len(s)
         score = [0.0] * (n + 1)
         end = [0] * (n + 1)
@@ -233,18 +227,20 @@ class AccurateCut:
             best, best_end = None, k
             i = k
             while i < n:
-                value = logp.get(s[k:i + 1])
+                word = s[k:i + 1]
+                value = logp.get(word)
                 if value is None:
-                    value = lookup(s[k:i + 1])
-                    if value is None:
+                    count = freq.get(word)
+                    if count is None:
                         break
+                    value = logp[word] = log(count) - log_total if count else prefix
                 if value != prefix:
                     total = value + score[i + 1]
                     if best is None or total >= best:  # jieba's max over (score, end): ties go to the longer word
                         best, best_end = total, i
                 i += 1
             if best is None:
-                best = (math.log(self._freq.get(s[k]) or 1) - self._log_total) + score[k + 1]
+                best = (log(freq.get(s[k]) or 1) - log_total) + score[k + 1]
             score[k], end[k] = best, best_end
         return end
 
