@@ -212,7 +212,7 @@ def cmd_ls_import(args: argparse.Namespace) -> int:
 def cmd_ls_push(args: argparse.Namespace) -> int:
     from toolkit.corpus import add_to_corpus
     from toolkit.labelstudio import load_settings, push
-    from toolkit.mlbackend import auth_from_env
+    from toolkit.labelstudio import auth_from_env
 
     settings = load_settings()
     auth = auth_from_env()
@@ -235,7 +235,7 @@ def cmd_ls_pull(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from toolkit.labelstudio import optional_settings
-    from toolkit.mlbackend import Backend, BackendOptions, auth_from_env, make_server, serve
+    from toolkit.labelstudio import Backend, BackendOptions, auth_from_env, make_server, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     _quiet_jieba()
@@ -261,7 +261,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def _register_labelstudio(sub: argparse._SubParsersAction) -> None:
     from toolkit.labelstudio import DEFAULT_TITLE
-    from toolkit.mlbackend import DEFAULT_MAX_BODY, DEFAULT_PORT
+    from toolkit.labelstudio import DEFAULT_MAX_BODY, DEFAULT_PORT
 
     ls = _command(sub, "ls", "Label Studio: labelling config, tasks, import of exports, push and pull.",
                   "toolkit ls push --ml-backend http://127.0.0.1:9090")
