@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from toolkit import store
 from toolkit.cli import main
 from toolkit.errors import AnnotationError, LabelStudioError, UnknownLabelError
+from toolkit.fileio import locked
 from toolkit.labelstudio import (
     FROM_NAME,
     TO_NAME,
@@ -326,7 +327,7 @@ def test_an_import_that_cannot_get_the_lock_says_so_and_changes_nothing(tmp_path
     shutil.copy(ls_labels, labels)
     before = labels.read_bytes()
     monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "0.2")
-    with store.locked(labels):  # a pull or the backend's retrain holds the store
+    with locked(labels):  # a pull or the backend's retrain holds the store
         assert main(["ls", "import", str(EXPORT_IDS), "--data", str(labels)]) == 2
     err = one_line_error()
     assert str(labels) in err and "another writer" in err and "nothing was changed" in err

@@ -32,7 +32,7 @@ from toolkit.errors import ToolkitError
 from toolkit.evalreport import save_figure
 from toolkit.examples import Progress
 from toolkit.segment import Report
-from toolkit.store import atomic_write_text
+from toolkit.fileio import atomic_write_text
 
 if TYPE_CHECKING:  # imported lazily: they pull in scikit-learn and jieba
     from toolkit.examples import Examples

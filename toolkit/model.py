@@ -27,7 +27,7 @@ import numpy as np
 
 from toolkit.calibration import Calibration, apply_parts, temper
 from toolkit.errors import ModelError, ModelWarning
-from toolkit.store import atomic_write_bytes, atomic_write_text
+from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
 
 FORMAT = "toolkit-section-model/4"
@@ -454,10 +454,8 @@ def _keep_copy(files: Sequence[Path], folder: Path) -> None:
 def replace_model(model: SectionModel, path: str | os.PathLike) -> dict:
     """Save ``model`` to ``path`` (as :func:`save_model`), first keeping the model it replaces in
     :func:`previous_path`, so that a bad retrain can be undone with :func:`rollback_model`. The
-    model's lock (:func:`toolkit.store.locked` on ``path``) is held throughout, so two writers
+    model's lock (:func:`toolkit.fileio.locked` on ``path``) is held throughout, so two writers
     cannot mix their files. Returns the new card."""
-    from toolkit.store import locked
-
     path = Path(path)
     with locked(path):
         if path.is_file():
@@ -470,8 +468,6 @@ def rollback_model(path: str | os.PathLike) -> dict:
     and keep the one it replaces in its place, so a second rollback undoes the first. Returns the
     card of the model now at ``path``; :class:`ModelError` if no model was kept."""
     import shutil
-
-    from toolkit.store import locked
 
     path = Path(path)
     kept = previous_path(path)

@@ -24,11 +24,11 @@ from typing import TextIO
 
 from toolkit.context import sentence_records
 from toolkit.errors import ModelWarning, ToolkitError
+from toolkit.fileio import temporary_beside
 from toolkit.model import SectionModel, default_model_path, load_model
 from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
-from toolkit.store import temporary_beside
 from toolkit.textio import expand_paths, iter_lines, normalize
 
 FIELDS = ("source", "report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.examples import load_examples
+from toolkit.fileio import atomic_write_text
 from toolkit.project import find_project, optional_project
-from toolkit.store import atomic_write_text
 from toolkit.tokenizer import quiet_jieba_logging
 
 EXIT_INPUT = 2

@@ -18,6 +18,7 @@ from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS,
 from toolkit.cli.quality import cmd_evaluate_active
 from toolkit.corpus import load_labels, load_reports
 from toolkit.errors import ToolkitError
+from toolkit.fileio import atomic_write_text
 from toolkit.model import default_model_path, load_model, save_model
 from toolkit.segment_eval import load_cases, score_cases
 from toolkit.stats import corpus_stats, format_stats
@@ -44,7 +45,7 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
         text_of = {s.id: s.text for r in reports for s in r.sentences}
         lines = [json.dumps({"id": sid, "text": text_of[sid], "label": lab, "source": "weak"}, ensure_ascii=False)
                  for sid, lab in sorted(combined.items()) if lab]
-        store.atomic_write_text(args.out, "\n".join(lines) + "\n")
+        atomic_write_text(args.out, "\n".join(lines) + "\n")
         _err(f"wrote {len(lines)} weak labels to {args.out}")
     return 0
 

@@ -24,7 +24,7 @@ Decisions:
   Studio when its URL and key are configured), train on the store, save the model, load it back
   from disk and swap it in. Requests that arrive meanwhile are merged into the next run. A failed
   run keeps the old model and is reported by ``/health``. The import holds the store's lock and
-  the save the model's (:func:`toolkit.store.locked`); the model a retrain replaces is kept beside
+  the save the model's (:func:`toolkit.fileio.locked`); the model a retrain replaces is kept beside
   it (:func:`toolkit.model.replace_model`), and ``toolkit rollback`` puts it back
   (:func:`toolkit.model.rollback_model`; restart ``toolkit serve`` to serve it).
 * It binds 127.0.0.1 unless told otherwise, can require HTTP basic auth, refuses bodies over a

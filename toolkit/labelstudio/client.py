@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from toolkit import store
 from toolkit.errors import LabelStudioError, ToolkitError
+from toolkit.fileio import atomic_write_bytes
 from toolkit.labelstudio.config import FROM_NAME, TO_NAME, config_choices, guideline_html, label_config
 from toolkit.labelstudio.exports import ImportReport, import_tasks, parse_export
 from toolkit.taxonomy import SLUGS, TAXONOMY_VERSION
@@ -318,6 +318,6 @@ def pull(
         raw = download_export(client, settings, project.id)
         users = user_emails(client, settings)
     if save_export is not None:
-        store.atomic_write_bytes(save_export, raw)
+        atomic_write_bytes(save_export, raw)
     where = f"project {project.id} at {settings.safe_url}"
     return import_tasks(parse_export(raw, where), labels_path, where=where, users=users, project=project.id)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from toolkit import store
 from toolkit.context import records_of, sentence_records
 from toolkit.corpus import load_reports
+from toolkit.fileio import atomic_write_text
 from toolkit.labelstudio.config import FROM_NAME, TO_NAME
 from toolkit.model import load_model
 from toolkit.segment import Report, Sentence, text_id
@@ -161,5 +162,5 @@ def export_tasks(
 
 def write_tasks(tasks: Sequence[dict], out: str | os.PathLike) -> None:
     """Write tasks as Label Studio import JSON, atomically."""
-    store.atomic_write_text(out, json.dumps(list(tasks), ensure_ascii=False, indent=1) + "\n")
+    atomic_write_text(out, json.dumps(list(tasks), ensure_ascii=False, indent=1) + "\n")
 
