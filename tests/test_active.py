@@ -25,9 +25,8 @@ from toolkit.active import (
     suggestion_tasks,
     suggestions_summary,
     write_report,
-    _areas,
-    _targets,
 )
+from toolkit.active.simulation import _areas, _targets
 from toolkit.cli import main
 from toolkit.corpus import load_reports
 from toolkit.errors import ToolkitError
