@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.calibration import Calibration, apply_parts, temper
+from toolkit.compiled import CompiledModel, from_arrays, to_arrays
 from toolkit.errors import ModelError, ModelWarning
 from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
@@ -164,7 +165,7 @@ class SectionModel:
         >>> [t.label for t in model.tag("一、加强组织建设。新发展会员45人。")]
         ['organization', 'organization']
         """
-        from toolkit.segment import segment_text  # tagging imports this module: imported here
+        from toolkit.segment import segment_text  # toolkit.tagging imports this module: imported here, as below
         from toolkit.tagging import tag_reports
 
         reports = segment_text(text, source, group=False)
@@ -231,8 +232,6 @@ def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
     """Write the model (``.npz``), its pipeline (joblib, :func:`pipeline_path`) and its card
     atomically; return the card. A model without a compiled form also writes its text-only model
     with joblib (:func:`alone_path`) and records in the card and the file what is pickled."""
-    from toolkit.compiled import CompiledModel, to_arrays
-
     path = Path(path)
     if path.suffix != ".npz":
         raise ModelError(f"{path}: a model file name ends in .npz")
@@ -340,8 +339,6 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model", *, folder: Pa
     """The model in verified ``.npz`` bytes (see :func:`read_model_bytes`), read without pickle;
     its side files (pipeline, pickled parts) are looked for in ``folder``. A model with pickled
     parts needs ``trust_pickle``."""
-    from toolkit.compiled import from_arrays
-
     if not data.startswith(b"PK\x03\x04"):
         raise ModelError(f"{name}: not a toolkit model file: not an .npz archive (a pickle or joblib file is never "
                          "loaded as a model: it could run code)")

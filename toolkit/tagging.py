@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from toolkit.context import sentence_records
+from toolkit.context import alone_record, sentence_records
 from toolkit.errors import ModelWarning, ToolkitError
 from toolkit.fileio import temporary_beside
 from toolkit.model import SectionModel, default_model_path, load_model
-from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk
+from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk, text_id
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines, normalize
@@ -118,10 +118,6 @@ def tag_sentences(model: SectionModel, texts: Sequence[str], *, source: str = ""
     no heading, neighbours or position speak for them (:func:`toolkit.context.alone_record`).
     ``index`` is the sentence's place in ``texts``; empty lines are skipped. The model reads each
     sentence normalised; ``Tagged.text`` is the sentence as given, stripped."""
-    from toolkit.context import alone_record
-    from toolkit.segment import text_id
-    from toolkit.textio import normalize
-
     kept = [(i, normalize(t).strip(), t.strip()) for i, t in enumerate(texts)]
     kept = [k for k in kept if k[1]]
     records = [alone_record(t, id=text_id(t)) for _, t, _ in kept]
@@ -451,7 +447,7 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
         raise ToolkitError(f"{path}: model file not found")
     parallel = (jobs > 1 or backend == "dask") and not sentences
     if parallel:
-        from toolkit.parallel import default_backend, shared_model, tag_parallel  # it imports this module
+        from toolkit.parallel import default_backend, shared_model, tag_parallel  # parallel imports this module
 
         backend = backend or default_backend()
         ref, model = shared_model(path, backend)

@@ -83,7 +83,7 @@ def _splits(examples: Examples, settings: SimulationSettings) -> list[_Split]:
 
 def _score(examples: Examples, labelled: Sequence[int], test: Sequence[int], params: Mapping,
            seed: int) -> tuple[SectionModel, float]:
-    from toolkit.selection import macro_f1
+    from toolkit.selection import macro_f1  # scikit-learn: see the module's docstring
     from toolkit.training import fit
 
     # The simulation fits a model per round and per strategy: the text-only part is never used
