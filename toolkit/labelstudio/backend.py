@@ -147,9 +147,9 @@ class Backend:
     # -- routes -------------------------------------------------------------------------------
 
     def health(self, body: None = None) -> tuple[int, dict]:
-        training = self._training.status()
+        training, queued = self._training.status(), self._training.pending
         with self._lock:
-            status = {**training, "predicted_tasks": self._predicted, "queued": self._training.pending}
+            status = {**training, "predicted_tasks": self._predicted, "queued": queued}
             events = dict(self._events)
             model_class = "SectionModel" if isinstance(self._predictor, ModelPredictor) else "WeakRules"
         return 200, {"status": "UP", "model_class": model_class, "model_version": self.version, **status, "events": events}
