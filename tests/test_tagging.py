@@ -412,3 +412,19 @@ def test_tag_files_refuses_a_missing_model_and_writes_nothing(tmp_path):
     with pytest.raises(ToolkitError, match="model file not found"):
         tag_files(["-"], io.StringIO(), model_path=tmp_path / "missing.npz", output=out)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tag_files_warns_about_a_model_outside_models(tmp_path):
+    import shutil
+
+    from toolkit.tagging import tag_files
+
+    model = tmp_path / "elsewhere" / "copy.npz"
+    model.parent.mkdir()
+    shutil.copy(default_model_path(), model)
+    shutil.copy(default_model_path().with_suffix(".json"), model.with_suffix(".json"))
+    source = tmp_path / "report.txt"
+    source.write_text(SAMPLE, encoding="utf-8")
+    said = []
+    run = tag_files([source], io.StringIO(), model_path=model, warn=said.append)
+    assert run.model == "copy.npz" and len(said) == 1 and said[0].startswith(f"{model} is outside models/")

@@ -432,14 +432,16 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
               fmt: str = "jsonl", output: str | os.PathLike | None = None,
               min_confidence: float | None = DEFAULT_MIN_CONFIDENCE, sentences: bool = False, jobs: int = 1,
               backend: str | None = None, scheduler: str | None = None,
-              progress: Callable[[int, int], None] | None = None) -> TagRun:
+              progress: Callable[[int, int], None] | None = None,
+              warn: Callable[[str], None] | None = None) -> TagRun:
     """Tag the reports in ``paths`` (``sentences``: one sentence a line, each alone) and write them
     in ``fmt`` to ``out``, or to the file ``output``, which is replaced only once the whole run is
     written (a failed run leaves the old file and no temporary one). ``jobs`` > 1 or the dask
     ``backend`` tags on worker processes (:mod:`toolkit.parallel`), with the same output.
     ``progress(reports, sentences)`` is called after each report.
 
-    A model given outside a ``models/`` folder gets a :class:`~toolkit.errors.ModelWarning`. The
+    A model given outside a ``models/`` folder is warned about: ``warn(message)``, by default a
+    :class:`~toolkit.errors.ModelWarning`. The
     loaded model and jieba's dictionary live until the process ends, so they are moved out of the
     garbage collector's sight (``gc.freeze``)."""
     path = Path(model_path) if model_path else default_model_path()
@@ -454,8 +456,11 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
     else:
         model = load_model(path)
     if model_path and default_model_path().parent.resolve() not in Path(model_path).resolve().parents:
-        warnings.warn(ModelWarning(f"{model_path} is outside models/; joblib files run code when loaded, "
-                                   "so load only models you trust"))
+        message = f"{model_path} is outside models/; joblib files run code when loaded, so load only models you trust"
+        if warn is None:
+            warnings.warn(ModelWarning(message))
+        else:
+            warn(message)
     model.warm()
     gc.freeze()
     tmp = None

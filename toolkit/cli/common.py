@@ -115,7 +115,6 @@ def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-
 def _labelled(corpus: Sequence[str], data: str, hint: str | None = None):
     """The corpus's reports and their labelled examples from the store at ``data``."""
     reports, examples, _ = load_examples(corpus, data, hint)
@@ -151,8 +150,6 @@ class _Progress:
         if self.active:
             self.stream.write("\r\033[K")
             self.stream.flush()
-
-
 
 
 def _parent() -> argparse.ArgumentParser:

@@ -17,7 +17,6 @@ from toolkit.labelstudio import (DEFAULT_MAX_BODY, DEFAULT_PORT, DEFAULT_TITLE, 
                                  serve, write_tasks)
 from toolkit.model import default_model_path, previous_path, rollback_model
 
-
 TASKS = argparse.ArgumentParser(add_help=False)
 """What ``ls export-tasks`` and ``ls push`` share: the reports, the sentences to leave out, the predictor."""
 TASKS.add_argument("paths", nargs="*", metavar="PATH", help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")

@@ -142,7 +142,8 @@ def cmd_tag(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr)
     run = tag_files(args.paths, sys.stdout, model_path=args.model, fmt=args.format, output=args.output,
                     min_confidence=args.min_confidence, sentences=args.sentences, jobs=args.jobs, backend=args.backend,
-                    scheduler=args.scheduler, progress=progress.update)
+                    scheduler=args.scheduler, progress=progress.update,
+                    warn=lambda message: _err(f"toolkit: warning: {message}"))
     progress.close()
     _err(run.summary())
     return 0

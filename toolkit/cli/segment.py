@@ -17,7 +17,6 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = _command(sub, "segment", "Cut reports into sentences with ids, headings and groups.",
                  f"toolkit segment {DEFAULT_CORPUS} --format tsv")
