@@ -398,7 +398,7 @@ def test_replace_keeps_the_replaced_model_and_rollback_swaps_them_back(trained, 
 def test_rollback_needs_a_kept_model_and_a_locked_model_is_left_alone(trained, tmp_path, monkeypatch):
     from toolkit.errors import LockError
     from toolkit.model import previous_path, replace_model, rollback_model
-    from toolkit.store import locked
+    from toolkit.fileio import locked
 
     model, _ = trained
     path = tmp_path / "m.npz"

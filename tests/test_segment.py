@@ -174,25 +174,6 @@ def test_gbk_copy_gives_identical_records(tmp_path, corpus_path):
     assert [s.to_dict() for r in load_reports([gbk]) for s in r.sentences] == utf
 
 
-def test_lsh_grouping_equals_exact_all_pairs(corpus_reports):
-    from itertools import combinations
-
-    from toolkit.segment import NEAR_DUPLICATE_JACCARD, jaccard, shingles
-
-    sets = {r.id: shingles(r.text) for r in corpus_reports}
-    exact = {frozenset((a, b)) for a, b in combinations(sets, 2) if jaccard(sets[a], sets[b]) >= NEAR_DUPLICATE_JACCARD}
-    found = {frozenset((a.id, b.id)) for a, b in combinations(corpus_reports, 2) if a.group == b.group}
-    assert found == exact and len(found) == 5
-
-
-def test_grouping_scales_to_many_reports(corpus_lines):
-    text = "\n".join(corpus_lines)
-    copies = "\n".join(text.replace("。", f"{i}。") for i in range(20))
-    reports = segment_text(copies)
-    assert len(reports) == 20 * 17
-    assert len({r.group for r in reports}) == 13  # every copy joins its original's group
-
-
 def test_part_headings_and_greeting_lines():
     from toolkit.segment import heading_level, is_opening, numbered_level
 

@@ -131,7 +131,8 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 
 
 def test_a_writer_that_cannot_get_the_lock_changes_nothing(tmp_path, monkeypatch):
-    from toolkit.store import Annotation, locked, merge
+    from toolkit.fileio import locked
+    from toolkit.store import Annotation, merge
 
     path = tmp_path / "labels.jsonl"
     merge(path, [Annotation(id="s000000000001", text="一。", label="plans", source="manual")])

@@ -383,3 +383,52 @@ def test_a_long_report_not_yet_cut_counts_at_least_its_length_over_the_longest_s
     assert [len(b) for b in report_batches(long, size=20)] == [2, 2]
     short = [Report(id=f"r{i}", paragraphs=["一。", "二。", "三。"]) for i in range(4)]
     assert [len(b) for b in report_batches(short, size=6)] == [2, 2]
+
+
+def test_tag_files_replaces_the_output_whole_and_says_what_it_tagged(tmp_path):
+    from toolkit.tagging import tag_files
+
+    source = tmp_path / "in" / "report.txt"
+    source.parent.mkdir()
+    source.write_text(SAMPLE, encoding="utf-8")
+    out = tmp_path / "out" / "tagged.jsonl"
+    out.parent.mkdir()
+    out.write_text("old\n", encoding="utf-8")
+    stdout = io.StringIO()
+    seen = []
+    run = tag_files([source], stdout, output=out, progress=lambda reports, sentences: seen.append((reports, sentences)))
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert stdout.getvalue() == "" and [p.name for p in out.parent.iterdir()] == ["tagged.jsonl"]
+    assert run.reports == 1 and run.sentences == len(records) == 7 and seen[-1] == (1, 7)
+    assert run.model == default_model_path().name and run.model_version
+    assert run.summary() == f"tagged 7 sentences in 1 report with {run.model} ({run.model_version})"
+
+
+def test_tag_files_refuses_a_missing_model_and_writes_nothing(tmp_path):
+    from toolkit.errors import ToolkitError
+    from toolkit.tagging import tag_files
+
+    out = tmp_path / "tagged.jsonl"
+    with pytest.raises(ToolkitError, match="model file not found"):
+        tag_files(["-"], io.StringIO(), model_path=tmp_path / "missing.npz", output=out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_tag_files_takes_a_model_from_any_folder_without_a_warning(tmp_path):
+    """A model file is a NumPy archive that cannot run code, so one outside models/ is not warned about."""
+    import shutil
+    import warnings
+
+    from toolkit.tagging import tag_files
+
+    model = tmp_path / "elsewhere" / "copy.npz"
+    model.parent.mkdir()
+    shutil.copy(default_model_path(), model)
+    shutil.copy(default_model_path().with_suffix(".json"), model.with_suffix(".json"))
+    source = tmp_path / "report.txt"
+    source.write_text(SAMPLE, encoding="utf-8")
+    out = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        run = tag_files([source], out, model_path=model)
+    assert run.model == "copy.npz" and run.sentences > 0 and out.getvalue().count("\n") == run.sentences

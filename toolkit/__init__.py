@@ -14,15 +14,13 @@
 __version__ = "0.1.0"
 
 from toolkit.model import SectionModel, load_model  # noqa: E402
-from toolkit.segment import Report, Sentence  # noqa: E402
+from toolkit.segment import Report, Sentence, segment_text  # noqa: E402
 from toolkit.tagging import Tagged  # noqa: E402
 
 
 def segment(text: str, *, source: str = "") -> list[Report]:
     """Raw report text (one or several reports, in any of the accepted forms) cut into reports,
     paragraphs, headings and sentences."""
-    from toolkit.segment import segment_text
-
     return segment_text(text, source)
 
 

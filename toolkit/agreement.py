@@ -10,6 +10,10 @@ from collections.abc import Mapping, Sequence
 
 from sklearn.metrics import cohen_kappa_score
 
+from toolkit.errors import AnnotationError
+from toolkit.labelstudio import collect_votes, latest_per_annotator, read_export
+from toolkit.taxonomy import SLUGS
+
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
     """Cohen's kappa of two equally long label sequences (scikit-learn's ``cohen_kappa_score``),
@@ -169,8 +173,6 @@ def label_confusion(ratings: Ratings) -> list[dict]:
 def export_ratings(tasks: Sequence[dict], where: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """``{sentence id: {annotator: label}}`` (each annotator's latest label) and the sentences'
     texts, from exported Label Studio tasks; validated as ``toolkit ls import`` does."""
-    from toolkit.labelstudio import collect_votes, latest_per_annotator
-
     ratings, texts = {}, {}
     for entry in collect_votes(tasks, where):
         votes = latest_per_annotator(entry.votes)
@@ -184,10 +186,6 @@ def export_agreement(path: str | os.PathLike) -> dict:
     """Agreement between the annotators of a Label Studio JSON export (``toolkit agreement``):
     Cohen's kappa per pair, Fleiss' kappa and Krippendorff's alpha overall, agreement per label,
     the labels they confuse, and every sentence they disagree on."""
-    from toolkit.errors import AnnotationError
-    from toolkit.labelstudio import read_export
-    from toolkit.taxonomy import SLUGS
-
     ratings, texts = export_ratings(read_export(path), str(path))
     multi = {sid: by for sid, by in ratings.items() if len(by) >= 2}
     if not multi:

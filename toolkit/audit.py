@@ -27,17 +27,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from toolkit.active import ranked_tasks
 from toolkit.errors import ToolkitError
-from toolkit.examples import Progress
+from toolkit.examples import Examples, Progress
+from toolkit.labelstudio import Guess, prediction
+from toolkit.model import DEFAULT_PARAMS
+from toolkit.segment import Report
 from toolkit.taxonomy import SLUGS, label_name
-
-if TYPE_CHECKING:  # imported lazily: they pull in scikit-learn and jieba
-    from toolkit.examples import Examples
-    from toolkit.segment import Report
 
 RANKINGS = ("self_confidence", "normalized_margin")
 FORMATS = ("md", "jsonl", "ls")
@@ -63,7 +62,7 @@ def out_of_fold_proba(examples: Examples, params: Mapping | None = None, *, fold
                       progress: Progress | None = None) -> OutOfFold:
     """Grouped K-fold probabilities of every class for every example; columns are the given
     labels' classes in taxonomy order (a class a fold's model did not see gets probability 0)."""
-    from toolkit.selection import group_folds
+    from toolkit.selection import group_folds  # scikit-learn: loaded when an audit runs, not with the CLI
     from toolkit.training import fit
 
     say = progress or (lambda message: None)
@@ -243,8 +242,6 @@ def audit_proba(examples: Examples, oof: OutOfFold, *, ranking: str = "self_conf
 def audit(examples: Examples, params: Mapping | None = None, *, folds: int = 5, seed: int = 0, ranking: str = "self_confidence",
           progress: Progress | None = None) -> AuditResult:
     """Out-of-fold probabilities (grouped K-fold) and confident learning over ``examples``."""
-    from toolkit.model import DEFAULT_PARAMS
-
     if ranking not in RANKINGS:
         raise ToolkitError(f"unknown ranking {ranking!r}; choose from {', '.join(RANKINGS)}")
     if len(set(examples.labels)) < 2:
@@ -296,9 +293,6 @@ def review_tasks(reports: Sequence[Report], result: AuditResult, top: int = DEFA
     changes nothing); a second prediction holds the audit's suggestion, and ``data`` carries
     ``given``, ``suggested``, their probabilities and the rank as sortable columns. Importing the
     reviewed export with ``toolkit ls import`` updates the store, keeping old labels in history."""
-    from toolkit.active import ranked_tasks
-    from toolkit.labelstudio import Guess, prediction
-
     shown = result.issues[:top] if top else result.issues
     ranked = [(i.id, i.given, i.p_given, {"given": i.given, "suggested": i.suggested,
                                           "suggested_name": label_name(i.suggested), "p_given": i.p_given,

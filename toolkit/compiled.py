@@ -347,7 +347,7 @@ class CompiledModel:
 def _block(name: str, transformer, weight: float):
     from sklearn.pipeline import Pipeline
 
-    from toolkit.features import CueFeatures, PositionFeatures
+    from toolkit.features import CueFeatures, PositionFeatures  # scikit-learn: tagging with compiled arrays does without it
 
     if isinstance(transformer, PositionFeatures):
         return DenseBlock("position", (), len(transformer.get_feature_names_out()), weight)

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TextIO
 
 from toolkit import store
-from toolkit.segment import Report, iter_reports, iter_sentences, segment_documents, split_paragraphs, text_id
 from toolkit.errors import InputError
+from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked
+from toolkit.segment import Report, iter_reports, iter_sentences, segment_documents, split_paragraphs, text_id
 from toolkit.textio import decode, expand_paths, iter_documents, normalize, read_bytes
 
 MANIFEST = "manifest.jsonl"
@@ -111,7 +112,7 @@ def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathL
     A file whose reports are all in the corpus already (same text, in any file) is not copied, so
     pushing the same folder twice adds nothing. Every input is read and checked before anything
     is written (a bad file is a one-line :class:`InputError` and changes nothing); the copies and
-    the manifest are written atomically while the manifest's lock (:func:`toolkit.store.locked`)
+    the manifest are written atomically while the manifest's lock (:func:`toolkit.fileio.locked`)
     is held, so concurrent pushes neither lose entries nor copy a report twice.
     """
     corpus_dir = Path(corpus_dir)
@@ -129,7 +130,7 @@ def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathL
         inputs.append((path, data, _report_keys(normalize(decode(data, path)[0]))))
     folder = corpus_dir / NEW_FOLDER
     manifest = folder / MANIFEST
-    with store.locked(manifest):
+    with locked(manifest):
         known = {key for doc in (iter_documents([corpus_dir]) if any(corpus_dir.rglob("*.txt")) else ())
                  for key in _report_keys(doc.text)}
         added: list[AddedFile] = []
@@ -142,7 +143,7 @@ def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathL
                 continue
             name = _free_name(folder, Path(path).name, taken)
             taken.add(name)
-            store.atomic_write_bytes(folder / name, data)
+            atomic_write_bytes(folder / name, data)
             known.update(keys)
             entries.append({"file": name, "corpus": NEW_CORPUS, "source": str(path), "reports": len(keys),
                             "added_at": store.now()})
@@ -151,7 +152,7 @@ def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathL
             old = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
             if old and not old.endswith("\n"):
                 old += "\n"
-            store.atomic_write_text(manifest, old + "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+            atomic_write_text(manifest, old + "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
     return added
 
 

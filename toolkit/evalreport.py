@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from toolkit.store import atomic_write_text
+from toolkit.fileio import atomic_write_text
 from toolkit.taxonomy import label_name
 
 

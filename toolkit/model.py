@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from toolkit.calibration import Calibration, apply_parts, temper
+from toolkit.compiled import CompiledModel, from_arrays, to_arrays
 from toolkit.errors import ModelError, ModelWarning
-from toolkit.store import atomic_write_bytes, atomic_write_text
+from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
 
 FORMAT = "toolkit-section-model/4"
@@ -164,7 +165,7 @@ class SectionModel:
         >>> [t.label for t in model.tag("一、加强组织建设。新发展会员45人。")]
         ['organization', 'organization']
         """
-        from toolkit.segment import segment_text  # tagging imports this module: imported here
+        from toolkit.segment import segment_text  # toolkit.tagging imports this module: imported here, as below
         from toolkit.tagging import tag_reports
 
         reports = segment_text(text, source, group=False)
@@ -231,8 +232,6 @@ def save_model(model: SectionModel, path: str | os.PathLike) -> dict:
     """Write the model (``.npz``), its pipeline (joblib, :func:`pipeline_path`) and its card
     atomically; return the card. A model without a compiled form also writes its text-only model
     with joblib (:func:`alone_path`) and records in the card and the file what is pickled."""
-    from toolkit.compiled import CompiledModel, to_arrays
-
     path = Path(path)
     if path.suffix != ".npz":
         raise ModelError(f"{path}: a model file name ends in .npz")
@@ -340,8 +339,6 @@ def model_from_bytes(data: bytes, card: dict, name: str = "model", *, folder: Pa
     """The model in verified ``.npz`` bytes (see :func:`read_model_bytes`), read without pickle;
     its side files (pipeline, pickled parts) are looked for in ``folder``. A model with pickled
     parts needs ``trust_pickle``."""
-    from toolkit.compiled import from_arrays
-
     if not data.startswith(b"PK\x03\x04"):
         raise ModelError(f"{name}: not a toolkit model file: not an .npz archive (a pickle or joblib file is never "
                          "loaded as a model: it could run code)")
@@ -454,10 +451,8 @@ def _keep_copy(files: Sequence[Path], folder: Path) -> None:
 def replace_model(model: SectionModel, path: str | os.PathLike) -> dict:
     """Save ``model`` to ``path`` (as :func:`save_model`), first keeping the model it replaces in
     :func:`previous_path`, so that a bad retrain can be undone with :func:`rollback_model`. The
-    model's lock (:func:`toolkit.store.locked` on ``path``) is held throughout, so two writers
+    model's lock (:func:`toolkit.fileio.locked` on ``path``) is held throughout, so two writers
     cannot mix their files. Returns the new card."""
-    from toolkit.store import locked
-
     path = Path(path)
     with locked(path):
         if path.is_file():
@@ -470,8 +465,6 @@ def rollback_model(path: str | os.PathLike) -> dict:
     and keep the one it replaces in its place, so a second rollback undoes the first. Returns the
     card of the model now at ``path``; :class:`ModelError` if no model was kept."""
     import shutil
-
-    from toolkit.store import locked
 
     path = Path(path)
     kept = previous_path(path)

@@ -11,6 +11,7 @@ from collections import Counter
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from toolkit.features import build_features
 from toolkit.model import DEFAULT_PARAMS
 
 CLASSIFIERS = ("logreg", "svm", "cnb", "majority")
@@ -83,8 +84,6 @@ def make_classifier(name: str, *, C: float = DEFAULT_PARAMS["C"], alpha: float =
 def build_pipeline(params: dict | None = None, *, tokenizer=None, seed: int = 0):
     """Features + classifier as one pipeline, from a params dict like :data:`DEFAULT_PARAMS`."""
     from sklearn.pipeline import Pipeline
-
-    from toolkit.features import build_features
 
     p = {**DEFAULT_PARAMS, **(params or {})}
     features = build_features(context=p["context"], tokenizer=tokenizer, char_ngrams=tuple(p["char_ngrams"]),

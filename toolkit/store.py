@@ -2,23 +2,22 @@
 
 Records are sorted by id and carry ``id, text, label, source, annotator, updated_at``. Loading
 validates every line and reports each problem with its line number. Writes are atomic (a
-temporary file in the same directory, then ``os.replace``), and every changed label is appended
-to ``history.jsonl`` next to the store with its previous value, so nothing is silently lost.
+temporary file in the same directory, then ``os.replace``; :mod:`toolkit.fileio`), and every
+changed label is appended to ``history.jsonl`` next to the store with its previous value, so
+nothing is silently lost.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-import time
 from collections.abc import Container, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from toolkit.errors import AnnotationError, LockError
+from toolkit.errors import AnnotationError
+from toolkit.fileio import atomic_write_text, locked
 from toolkit.taxonomy import BY_SLUG, SLUGS
 
 SOURCES = ("manual", "weak", "model", "label-studio")
@@ -113,53 +112,6 @@ def load(path: str | os.PathLike, *, known_ids: Container[str] | None = None,
     return records
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file and rename, so a crash leaves the old file."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def temporary_beside(path: str | os.PathLike) -> Path | None:
-    """A new empty temporary file in ``path``'s folder to write and then rename over ``path``; ``None``
-    when ``path`` exists and is not a regular file (a device such as ``/dev/stdout``, a pipe): that is
-    written in place, never replaced."""
-    path = Path(path)
-    if path.exists() and not path.is_file():
-        return None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())
-    return Path(tmp)
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same directory, fsync, then rename
-    (a device or pipe is written in place). A failed write (a full disk) raises an ``OSError``
-    naming ``path`` and leaves the old file and no temporary one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_beside(path)
-    try:
-        with open(tmp or path, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if tmp:
-                os.fsync(handle.fileno())
-        if tmp:
-            os.replace(tmp, path)
-    except BaseException as exc:
-        if tmp:
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not exc.filename:
-            raise OSError(exc.errno, exc.strerror, str(path)) from None
-        raise
-
-
 def _dump(records: Iterable[Annotation]) -> str:
     return "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in sorted(records, key=lambda r: r.id))
 
@@ -180,45 +132,6 @@ def _append_history(path: Path, entries: list[dict]) -> None:
         return
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     atomic_write_text(path, old + "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
-
-
-LOCK_TIMEOUT = 30.0
-"""Seconds a writer waits for the store's lock (``$TOOLKIT_LOCK_TIMEOUT`` overrides)."""
-
-
-@contextlib.contextmanager
-def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[None]:
-    """Hold the exclusive lock of the file at ``path`` (an ``flock`` on ``.NAME.lock`` beside it) for
-    a whole read-modify-write, so writers in several processes (an import, a pull, the backend's
-    retrain) cannot lose each other's labels or mix the files of two models. A writer that cannot
-    get it within ``timeout`` seconds (default ``$TOOLKIT_LOCK_TIMEOUT``, else :data:`LOCK_TIMEOUT`)
-    gets a one-line :class:`~toolkit.errors.LockError` and has changed nothing."""
-    import fcntl
-
-    path = Path(path)
-    if timeout is None:
-        setting = os.environ.get("TOOLKIT_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
-        try:
-            timeout = float(setting)
-        except ValueError:
-            raise LockError(f"TOOLKIT_LOCK_TIMEOUT={setting!r} is not a number of seconds") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = path.with_name(f".{path.name}.lock")
-    with open(lock, "a+b") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockError(f"{path}: another writer has held it for {timeout:g} s; "
-                                    "nothing was changed, try again") from None
-                time.sleep(0.02)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def merge(

@@ -10,19 +10,22 @@ the ASCII marks it could read as markup (:func:`md_escape`), HTML uses :func:`ht
 from __future__ import annotations
 
 import csv
+import gc
 import html
 import io
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from toolkit.context import sentence_records
-from toolkit.model import SectionModel, default_model_path
-from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk
+from toolkit.context import alone_record, sentence_records
+from toolkit.errors import ToolkitError
+from toolkit.fileio import temporary_beside
+from toolkit.model import SectionModel, default_model_path, load_model
+from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk, text_id
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines, normalize
@@ -114,10 +117,6 @@ def tag_sentences(model: SectionModel, texts: Sequence[str], *, source: str = ""
     no heading, neighbours or position speak for them (:func:`toolkit.context.alone_record`).
     ``index`` is the sentence's place in ``texts``; empty lines are skipped. The model reads each
     sentence normalised; ``Tagged.text`` is the sentence as given, stripped."""
-    from toolkit.context import alone_record
-    from toolkit.segment import text_id
-    from toolkit.textio import normalize
-
     kept = [(i, normalize(t).strip(), t.strip()) for i, t in enumerate(texts)]
     kept = [k for k in kept if k[1]]
     records = [alone_record(t, id=text_id(t)) for _, t, _ in kept]
@@ -403,3 +402,87 @@ class Writer:
         elif self.fmt == "html":
             self.out.write(html_page_end(self.reports, self.sentences))
         self.out.flush()
+
+
+@dataclass(frozen=True)
+class TagRun:
+    """What one :func:`tag_files` run tagged, and with which model."""
+
+    reports: int
+    sentences: int
+    model: str
+    model_version: str
+
+    def summary(self) -> str:
+        reports = f"{self.reports} report" + ("" if self.reports == 1 else "s")
+        sentences = f"{self.sentences} sentence" + ("" if self.sentences == 1 else "s")
+        return f"tagged {sentences} in {reports} with {self.model} ({self.model_version})"
+
+
+def _close_quietly(handle) -> None:
+    """Close ``handle``; a failure to flush what is left (a full disk) is already being reported."""
+    try:
+        handle.close()
+    except OSError:
+        pass
+
+
+def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: str | os.PathLike | None = None,
+              fmt: str = "jsonl", output: str | os.PathLike | None = None,
+              min_confidence: float | None = DEFAULT_MIN_CONFIDENCE, sentences: bool = False, jobs: int = 1,
+              backend: str | None = None, scheduler: str | None = None,
+              progress: Callable[[int, int], None] | None = None) -> TagRun:
+    """Tag the reports in ``paths`` (``sentences``: one sentence a line, each alone) and write them
+    in ``fmt`` to ``out``, or to the file ``output``, which is replaced only once the whole run is
+    written (a failed run leaves the old file and no temporary one). ``jobs`` > 1 or the dask
+    ``backend`` tags on worker processes (:mod:`toolkit.parallel`), with the same output.
+    ``progress(reports, sentences)`` is called after each report.
+
+    The model file is a NumPy archive (nothing in it can run code), so no model is warned about
+    here. The loaded model and jieba's dictionary live until the process ends, so they are moved
+    out of the garbage collector's sight (``gc.freeze``)."""
+    path = Path(model_path) if model_path else default_model_path()
+    if model_path and not path.is_file():
+        raise ToolkitError(f"{path}: model file not found")
+    parallel = (jobs > 1 or backend == "dask") and not sentences
+    if parallel:
+        from toolkit.parallel import default_backend, shared_model, tag_parallel  # parallel imports this module
+
+        backend = backend or default_backend()
+        ref, model = shared_model(path, backend)
+    else:
+        model = load_model(path)
+    model.warm()
+    gc.freeze()
+    tmp = None
+    if output:
+        target = Path(output)
+        tmp = temporary_beside(target)
+        out = open(tmp or target, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
+    if sentences:
+        stream = (tag_sentences(model, list(iter_lines(p, as_written=True)), source=p, min_confidence=min_confidence)
+                  for p in expand_paths(paths))
+    elif parallel:
+        stream = tag_parallel(ref, paths, jobs=jobs, backend=backend, scheduler=scheduler,
+                              min_confidence=min_confidence, quiet=True, fmt=fmt)
+    else:
+        stream = tag_paths(model, paths, min_confidence=min_confidence)
+    try:
+        with Writer(out, fmt, model_version=model.version) as writer:
+            for tags in stream:
+                writer.write(tags)
+                if progress is not None:
+                    progress(writer.reports, writer.sentences)
+        if output:
+            out.close()
+            if tmp:
+                os.replace(tmp, output)
+    except BaseException as exc:
+        if output:
+            _close_quietly(out)
+            if tmp:
+                tmp.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and not exc.filename:  # a full disk: name the file, not the device
+                raise ToolkitError(f"{output}: cannot write ({exc.strerror or exc}); nothing was written") from None
+        raise
+    return TagRun(writer.reports, writer.sentences, path.name, model.version)

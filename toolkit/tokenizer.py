@@ -16,6 +16,8 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
+from toolkit.errors import ModelError
+
 USER_DICT = "userdict.txt"
 _NOT_WORD = re.compile(r"^[\W_]*$")
 
@@ -134,8 +136,6 @@ def _save_cached(tokenizer, path: Path) -> None:
 @functools.lru_cache(maxsize=4)
 def load_segmenter(backend: str = "jieba", user_dict: str = USER_DICT) -> Callable[[str, bool], list[str]]:
     """A ``(text, hmm) -> words`` function for ``backend``, with the union-work user dictionary."""
-    from toolkit.errors import ModelError
-
     if backend == "jieba":
         tokenizer = load_jieba(user_dict)
         if _exact_cut_applies():

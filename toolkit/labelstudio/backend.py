@@ -20,11 +20,11 @@ Decisions:
 * **Training** (``START_TRAINING`` webhook with ``data["project"]["id"]``, or Label Studio's older
   ``POST /train`` with the annotated tasks, which 1.23 still sends unless the
   ``ff_back_dev_1417_start_training_mlbackend_webhooks_250122_long`` flag is on) runs in one
-  background worker: import the project's annotations into the store (pulling them from Label
+  background worker (:mod:`toolkit.labelstudio.worker`): import the project's annotations into the store (pulling them from Label
   Studio when its URL and key are configured), train on the store, save the model, load it back
   from disk and swap it in. Requests that arrive meanwhile are merged into the next run. A failed
   run keeps the old model and is reported by ``/health``. The import holds the store's lock and
-  the save the model's (:func:`toolkit.store.locked`); the model a retrain replaces is kept beside
+  the save the model's (:func:`toolkit.fileio.locked`); the model a retrain replaces is kept beside
   it (:func:`toolkit.model.replace_model`), and ``toolkit rollback`` puts it back
   (:func:`toolkit.model.rollback_model`; restart ``toolkit serve`` to serve it).
 * It binds 127.0.0.1 unless told otherwise, can require HTTP basic auth, refuses bodies over a
@@ -38,29 +38,20 @@ import hmac
 import json
 import logging
 import os
-import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
+from toolkit.context import alone_record
+from toolkit.corpus import load_reports
 from toolkit.errors import ToolkitError
-from toolkit.labelstudio import (
-    Guess,
-    ModelPredictor,
-    Predictor,
-    Settings,
-    collect_votes,
-    import_tasks,
-    is_toolkit_config,
-    load_predictor,
-    prediction,
-    pull,
-)
-from toolkit.segment import text_id
+from toolkit.labelstudio.config import is_toolkit_config
+from toolkit.labelstudio.exports import collect_votes
+from toolkit.labelstudio.tasks import Guess, ModelPredictor, Predictor, load_predictor, prediction
+from toolkit.labelstudio.worker import BackendOptions, TrainingJob, TrainingWorker
+from toolkit.segment import Report, text_id
 
 DEFAULT_PORT = 9090
 DEFAULT_MAX_BODY = 32 * 1024 * 1024
@@ -80,25 +71,6 @@ class RequestError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
-class BackendOptions:
-    """Where the backend reads the corpus and labels, and where its model lives."""
-
-    corpus_paths: tuple[str, ...]
-    labels_path: Path
-    model_path: Path
-    folds: int = 1
-    ls_settings: Settings | None = None
-
-
-@dataclass(frozen=True)
-class TrainingJob:
-    """One training request: a project to pull, or the annotated tasks Label Studio sent."""
-
-    project: int | None
-    tasks: tuple[dict, ...] | None = None
-
-
 def auth_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] | None:
     """Basic-auth credentials from ``TOOLKIT_ML_USER``/``TOOLKIT_ML_PASSWORD`` (both or neither)."""
     env = os.environ if env is None else env
@@ -111,8 +83,6 @@ def auth_from_env(env: Mapping[str, str] | None = None) -> tuple[str, str] | Non
 def record_from_task(data: Mapping[str, Any]) -> dict:
     """A feature record for a sentence known only from a task's data (not found in the corpus):
     with no heading it is classified by its text alone (:func:`toolkit.context.alone_record`)."""
-    from toolkit.context import alone_record
-
     text = str(data.get("text") or "")
     heading = str(data.get("heading") or "")
     if not heading:
@@ -136,28 +106,23 @@ def project_id_of(value: Any) -> int | None:
 
 
 class Backend:
-    """The model behind the HTTP routes: predictions, training and status (thread-safe)."""
+    """The model behind the HTTP routes: predictions and status (thread-safe); retraining runs in
+    its :class:`~toolkit.labelstudio.worker.TrainingWorker`."""
 
     def __init__(self, options: BackendOptions, predictor: Predictor | None = None) -> None:
-        from toolkit.corpus import load_reports
-
         self.options = options
         self._reports = load_reports(options.corpus_paths)
         self._lock = threading.Lock()
         self._events: Counter = Counter()
-        self._status: dict[str, Any] = {"training": "idle", "trainings": 0, "last_error": "", "last_import": "",
-                                        "predicted_tasks": 0}
-        self._pending = 0
+        self._predicted = 0
         if predictor is None:
             predictor = load_predictor(options.model_path if options.model_path.is_file() else None)
         self._install(predictor)
-        self._jobs: queue.Queue[TrainingJob | None] = queue.Queue()
-        self._worker = threading.Thread(target=self._work, name="toolkit-training", daemon=True)
-        self._worker.start()
+        self._training = TrainingWorker(options, self._install)
 
     # -- model --------------------------------------------------------------------------------
 
-    def _install(self, predictor: Predictor, reports: Sequence[Any] | None = None) -> None:
+    def _install(self, predictor: Predictor, reports: Sequence[Report] | None = None) -> None:
         reports = self._reports if reports is None else reports
         guesses = predictor.guess(reports)
         with self._lock:
@@ -182,8 +147,9 @@ class Backend:
     # -- routes -------------------------------------------------------------------------------
 
     def health(self, body: None = None) -> tuple[int, dict]:
+        training, queued = self._training.status(), self._training.pending
         with self._lock:
-            status = {**self._status, "queued": self._pending}
+            status = {**training, "predicted_tasks": self._predicted, "queued": queued}
             events = dict(self._events)
             model_class = "SectionModel" if isinstance(self._predictor, ModelPredictor) else "WeakRules"
         return 200, {"status": "UP", "model_class": model_class, "model_version": self.version, **status, "events": events}
@@ -203,7 +169,7 @@ class Backend:
             raise RequestError(400, "label_config is not the toolkit's labelling config")
         results, version = self.predict_tasks(tasks)
         with self._lock:
-            self._status["predicted_tasks"] += len(tasks)
+            self._predicted += len(tasks)
         return 200, {"results": results, "model_version": version}
 
     def webhook(self, body: dict) -> tuple[int, dict]:
@@ -214,7 +180,7 @@ class Backend:
             project = project_id_of(body.get("project"))
             if project is None:
                 raise RequestError(400, "START_TRAINING payload has no project id in data['project']['id']")
-            self._queue(TrainingJob(project))
+            self._training.submit(TrainingJob(project))
             return 201, {"status": "ok", "training": "queued", "project": project}
         if action in ANNOTATION_EVENTS:
             with self._lock:
@@ -232,7 +198,7 @@ class Backend:
             collect_votes(tasks, "/train request", project=project)
         except ToolkitError as exc:
             raise RequestError(400, str(exc)) from None
-        self._queue(TrainingJob(project, tuple(tasks)))
+        self._training.submit(TrainingJob(project, tuple(tasks)))
         return 201, {"status": "ok", "training": "queued"}
 
     def versions(self, body: None = None) -> tuple[int, dict]:
@@ -243,81 +209,13 @@ class Backend:
 
     # -- training -----------------------------------------------------------------------------
 
-    def _set(self, **status: Any) -> None:
-        with self._lock:
-            self._status.update(status)
-
-    def _queue(self, job: TrainingJob) -> None:
-        with self._lock:
-            self._pending += 1
-        self._jobs.put(job)
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            jobs = [job]
-            while True:  # merge requests that queued up meanwhile into this run
-                try:
-                    more = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._jobs.put(None)
-                    break
-                jobs.append(more)
-            try:
-                self._retrain(jobs)
-            finally:
-                with self._lock:
-                    self._pending -= len(jobs)
-
-    def _retrain(self, jobs: Sequence[TrainingJob]) -> None:
-        from toolkit.corpus import load_reports
-        from toolkit.model import load_model, replace_model
-        from toolkit.training import train_from_store
-
-        self._set(training="running")
-        try:
-            notes = [self._import(job) for job in jobs]
-            model = train_from_store(self.options.labels_path, self.options.corpus_paths, folds=self.options.folds)
-            replace_model(model, self.options.model_path)
-            self._install(ModelPredictor(load_model(self.options.model_path)), load_reports(self.options.corpus_paths))
-            with self._lock:
-                self._status.update(training="idle", trainings=self._status["trainings"] + 1, last_error="",
-                                    last_import="; ".join(n for n in notes if n))
-            log.info("retrained: model %s", self.version)
-        except Exception as exc:  # keep serving the old model, report why
-            message = str(exc) if isinstance(exc, ToolkitError) else f"{type(exc).__name__}: {exc}"
-            self._set(training="idle", last_error=message)
-            log.warning("training failed: %s", message)
-
-    def _import(self, job: TrainingJob) -> str:
-        opts = self.options
-        if job.tasks is not None:
-            return import_tasks(job.tasks, opts.labels_path, where=f"/train request (project {job.project})",
-                                project=job.project).summary()
-        if job.project is not None and opts.ls_settings is not None:
-            return pull(opts.ls_settings, opts.labels_path, project_id=job.project).summary()
-        return f"project {job.project}: no Label Studio URL/key configured, trained on the store only"
-
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until queued training has finished (for tests and shutdown); ``False`` on timeout."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if self._pending == 0:
-                    return True
-            time.sleep(0.05)
-        return False
+        return self._training.wait_idle(timeout)
 
     def close(self) -> None:
         """Stop the training worker after the current run."""
-        self._jobs.put(None)
-        self._worker.join(timeout=300)
+        self._training.close()
 
 
 GET_ROUTES: dict[str, str] = {"/": "health", "/health": "health", "/versions": "versions", "/metrics": "metrics"}

@@ -20,7 +20,7 @@ from toolkit.cli import main
 from toolkit.corpus import load_reports
 from toolkit.context import records_of
 from toolkit.labelstudio import WeakPredictor, build_tasks, choice_result, label_config
-from toolkit.mlbackend import Backend, BackendOptions, BackendServer, make_server, project_id_of
+from toolkit.labelstudio.backend import Backend, BackendOptions, BackendServer, make_server, project_id_of
 from toolkit.model import load_model
 from toolkit.taxonomy import SLUGS
 
@@ -389,7 +389,7 @@ def call_predict(server: BackendServer, tasks: list[dict]) -> list[dict]:
 
 
 def test_a_task_without_heading_is_classified_by_its_text_alone():
-    from toolkit.mlbackend import ModelPredictor, record_from_task
+    from toolkit.labelstudio import ModelPredictor, record_from_task
     from toolkit.model import load_model
     from toolkit.tagging import default_model_path
 

@@ -1,0 +1,62 @@
+import os
+import threading
+
+import pytest
+
+from toolkit.errors import LockError
+from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked, temporary_beside
+
+
+def test_atomic_write_makes_the_folder_and_replaces_the_file(tmp_path):
+    path = tmp_path / "new" / "out.txt"
+    atomic_write_text(path, "一\n")
+    atomic_write_text(path, "二\n")
+    assert path.read_text(encoding="utf-8") == "二\n"
+    assert [p.name for p in path.parent.iterdir()] == ["out.txt"]
+
+
+def test_a_failed_write_keeps_the_old_file_names_it_and_leaves_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "out.bin"
+    atomic_write_bytes(path, b"old")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError) as caught:
+        atomic_write_bytes(path, b"new")
+    assert caught.value.filename == str(path) and path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_a_device_is_written_in_place(tmp_path):
+    assert temporary_beside(os.devnull) is None
+    beside = temporary_beside(tmp_path / "x.txt")
+    assert beside.parent == tmp_path and beside.name.startswith(".x.txt.") and beside.is_file()
+
+
+def test_the_lock_excludes_a_second_holder_until_released(tmp_path, monkeypatch):
+    path = tmp_path / "labels.jsonl"
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "0.2")
+    with locked(path):
+        errors = []
+        worker = threading.Thread(target=lambda: errors.append(_try_lock(path)))
+        worker.start()
+        worker.join()
+        assert isinstance(errors[0], LockError) and "another writer" in str(errors[0])
+    assert _try_lock(path) is None
+
+
+def test_a_bad_lock_timeout_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_LOCK_TIMEOUT", "soon")
+    with pytest.raises(LockError, match="TOOLKIT_LOCK_TIMEOUT='soon' is not a number"):
+        with locked(tmp_path / "x"):
+            pass
+
+
+def _try_lock(path):
+    try:
+        with locked(path):
+            return None
+    except LockError as exc:
+        return exc

@@ -1,0 +1,119 @@
+"""What to label next: :func:`suggest` ranks the unlabelled sentences of new reports, and
+:func:`ranked_tasks` writes them as Label Studio tasks in the format of ``toolkit ls export-tasks``
+(built by :func:`toolkit.labelstudio.build_tasks`), plus ``rank`` and ``al_score`` data columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from toolkit.active.strategies import DEFAULT_N, DIVERSITY_THRESHOLD, STRATEGIES, diverse_top, informativeness
+from toolkit.context import sentence_records
+from toolkit.errors import ToolkitError
+from toolkit.labelstudio import Guess, build_tasks
+from toolkit.model import SectionModel
+from toolkit.segment import Report
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An unlabelled sentence in its context, the model's guess and its active-learning score."""
+
+    record: dict
+    report: str
+    label: str
+    confidence: float
+    score: float
+
+
+@dataclass
+class Suggestions:
+    """What :func:`suggest` chose, best first, and what it passed over."""
+
+    strategy: str
+    chosen: list[Candidate]
+    unlabelled: int
+    labelled_skipped: int
+    near_duplicates: int
+
+
+def unlabelled_records(reports: Sequence[Report], labelled: Iterable[str]) -> tuple[list[dict], list[str], int]:
+    """Feature records of the distinct sentences not in ``labelled`` (first occurrence), their
+    report ids, and how many distinct sentences were left out because they are labelled."""
+    known = set(labelled)
+    seen: set[str] = set()
+    records, owners, skipped = [], [], 0
+    for report in reports:
+        for record in sentence_records(report):
+            if record["id"] in seen:
+                continue
+            seen.add(record["id"])
+            if record["id"] in known:
+                skipped += 1
+                continue
+            records.append(record)
+            owners.append(report.id)
+    return records, owners, skipped
+
+
+def suggest(reports: Sequence[Report], model: SectionModel, labelled: Iterable[str] = (), *, n: int = DEFAULT_N,
+            strategy: str = "uncertainty", seed: int = 0, threshold: float = DIVERSITY_THRESHOLD) -> Suggestions:
+    """Rank the unlabelled sentences of ``reports`` by ``strategy`` under ``model`` (a
+    :class:`~toolkit.model.SectionModel`) and keep the ``n`` best that pass the diversity guard."""
+    if strategy not in STRATEGIES:
+        raise ToolkitError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    if n < 1:
+        raise ToolkitError(f"--n {n}: ask for at least one sentence")
+    records, owners, skipped = unlabelled_records(reports, labelled)
+    if not records:
+        return Suggestions(strategy, [], 0, skipped, 0)
+    proba = model.predict_proba(records)
+    scores = informativeness(proba, strategy, seed=seed)
+    selection = diverse_top(scores, [r["text"] for r in records], n, threshold=threshold)
+    classes = model.classes
+    chosen = [Candidate(records[i], owners[i], classes[int(proba[i].argmax())], round(float(proba[i].max()), 4),
+                        round(float(scores[i]), 4)) for i in selection.chosen]
+    return Suggestions(strategy, chosen, len(records), skipped, len(selection.skipped))
+
+
+class _FixedGuesses:
+    """A :class:`toolkit.labelstudio.Predictor` that returns guesses computed beforehand."""
+
+    def __init__(self, guesses: Mapping[str, object], version: str) -> None:
+        self._guesses = dict(guesses)
+        self.version = version
+
+    def guess(self, reports: Sequence[Report]) -> dict:
+        return dict(self._guesses)
+
+    def guess_records(self, records: Sequence[dict]) -> list:
+        return [self._guesses.get(r["id"], Guess(None, 0.0)) for r in records]
+
+
+def ranked_tasks(reports: Sequence[Report], ranked: Sequence[tuple[str, str | None, float, dict]], version: str) -> list[dict]:
+    """Label Studio import tasks (``toolkit ls export-tasks`` format) for ``ranked`` sentences,
+    in that order: each item is ``(sentence id, predicted label or None, score, extra data)``;
+    ``rank`` (1 = first) and the extra data are added to each task's ``data``."""
+    order = {sid: k for k, (sid, *_rest) in enumerate(ranked)}
+    guesses = {sid: Guess(label, round(float(score), 4)) for sid, label, score, _ in ranked if label}
+    every = {s.id for r in reports for s in r.sentences}
+    tasks = build_tasks(reports, _FixedGuesses(guesses, version), skip_ids=every - order.keys())
+    tasks.sort(key=lambda t: order[t["data"]["id"]])
+    for task, (_, _, _, extra) in zip(tasks, ranked):
+        task["data"].update({"rank": order[task["data"]["id"]] + 1, **extra})
+    return tasks
+
+
+def suggestion_tasks(reports: Sequence[Report], suggestions: Suggestions, version: str) -> list[dict]:
+    """The suggested sentences as Label Studio tasks with the model's prediction, best first."""
+    return ranked_tasks(reports, [(c.record["id"], c.label, c.confidence, {"al_score": c.score, "al_strategy": suggestions.strategy})
+                                  for c in suggestions.chosen], version)
+
+
+def suggestions_summary(s: Suggestions) -> str:
+    """One line for stderr: how many were chosen out of how many, and what was passed over."""
+    if not s.unlabelled:
+        return f"nothing to suggest: all {s.labelled_skipped} distinct sentences are already labelled"
+    return (f"{len(s.chosen)} of {s.unlabelled} unlabelled sentences suggested by {s.strategy}"
+            f" ({s.labelled_skipped} already labelled, {s.near_duplicates} skipped as near-duplicates)")

@@ -1,0 +1,213 @@
+"""Modelling: ``toolkit weak-label``, ``stats``, ``train``, ``evaluate`` and ``tag``.
+
+scikit-learn (``toolkit.training``, ``toolkit.evaluation``) is imported by the commands that use
+it, so that ``toolkit tag`` starts without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from toolkit import evalreport, store
+from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
+                                _corpus_in_project, _err, _in_project, _labelled, _model_file, _number, _optional_project,
+                                _output_file, _Progress)
+from toolkit.cli.quality import cmd_evaluate_active
+from toolkit.corpus import load_labels, load_reports
+from toolkit.errors import ToolkitError
+from toolkit.fileio import atomic_write_text
+from toolkit.model import default_model_path, load_model, save_model
+from toolkit.segment_eval import load_cases, score_cases
+from toolkit.stats import corpus_stats, format_stats
+from toolkit.tagging import tag_files
+from toolkit.weak import apply_rules, combine, label_counts, rule_report, weak_labels
+
+
+def cmd_weak_label(args: argparse.Namespace) -> int:
+    _corpus_in_project(args, "paths")
+    if args.data is None and (project := _optional_project(args)) is not None:
+        args.data = str(project.labels)
+    if args.out and args.data and Path(args.out).resolve() in (Path(args.data).resolve(), store.history_path(args.data).resolve()):
+        raise ToolkitError(f"{args.out}: --out names the annotation store or its history; weak labels never go there")
+    reports = load_reports(args.paths)
+    votes = apply_rules(reports)
+    gold = {k: a.label for k, a in store.load(args.data).items() if a.source == "manual"} if args.data else {}
+    print(f"{'rule':<18}{'coverage':>9}{'covered':>9}{'conflicts':>10}{'accuracy':>10}{'checked':>9}")
+    for s in rule_report(votes, gold):
+        acc = f"{s.accuracy:.3f}" if s.accuracy is not None else "-"
+        print(f"{s.name:<18}{s.coverage:>9.3f}{s.covered:>9}{s.conflicts:>10}{acc:>10}{s.checked:>9}")
+    combined = {sid: combine(v) for sid, v in votes.items()}
+    print("combined labels: " + ", ".join(f"{k} {v}" for k, v in label_counts(combined.values()).most_common()))
+    if args.out:
+        text_of = {s.id: s.text for r in reports for s in r.sentences}
+        lines = [json.dumps({"id": sid, "text": text_of[sid], "label": lab, "source": "weak"}, ensure_ascii=False)
+                 for sid, lab in sorted(combined.items()) if lab]
+        atomic_write_text(args.out, "\n".join(lines) + "\n")
+        _err(f"wrote {len(lines)} weak labels to {args.out}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    _corpus_in_project(args)
+    _in_project(args)
+    reports = load_reports(args.corpus)
+    records = load_labels(args.data, reports, args.corpus)
+    print(format_stats(corpus_stats(reports, records)))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from toolkit.training import load_params, train_from_store
+
+    _corpus_in_project(args)
+    _in_project(args)
+    _in_project(args, "out", "model")
+    params = load_params(args.config)
+    model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err)
+    card = save_model(model, args.out)
+    cv = card["cross_validation"]
+    _err(f"wrote {args.out} ({card['model_bytes'] / 1e6:.2f} MB) and its card; "
+         f"grouped CV macro-F1 {cv.get('macro_f1', '-')}, micro-F1 {cv.get('micro_f1', '-')}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    if args.active:
+        return cmd_evaluate_active(args)
+    if args.test_corpus:
+        return cmd_evaluate_test(args)
+    if args.segmentation:
+        return cmd_evaluate_segmentation(args)
+    from toolkit.evaluation import GRIDS, evaluate
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models or set(models) - set(GRIDS):
+        raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
+    _corpus_in_project(args)
+    _in_project(args)
+    _in_project(args, "heldout", "heldout")
+    reports, examples = _labelled(args.corpus, args.data)
+    result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
+                      tokenizers=args.tokenizers, progress=_err)
+    heldout = Path(args.heldout)
+    if args.heldout != "none" and (heldout / "labels.jsonl").is_file():
+        from toolkit.evaluation import score_model
+
+        model_path = Path(args.model) if args.model else default_model_path()
+        _err(f"scoring {model_path} on the untouched test set {heldout}")
+        _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"), hint=f"; it is in no report of {heldout / 'reports'}")
+        model = load_model(model_path)
+        result["heldout"] = {"model": f"{model_path.name} ({model.version})", **score_model(model, test)}
+    for path in evalreport.write(result, args.out):
+        _err(f"wrote {path}")
+    for name, s in result["comparison"].items():
+        print(f"{name:<12} macro-F1 {s['macro_f1']:.3f}  micro-F1 {s['micro_f1']:.3f}")
+    return 0
+
+
+def cmd_evaluate_test(args: argparse.Namespace) -> int:
+    from toolkit.evaluation import score_model
+
+    if not args.test_data:
+        raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
+    model = load_model(args.model or default_model_path())
+    _, examples = _labelled(args.test_corpus, args.test_data, hint="; it is in no report of --test-corpus")
+    result = score_model(model, examples)
+    c, a = result["confidence"], result["alone"]
+    print(f"{result['sentences']} sentences in {result['reports']} reports: accuracy {result['accuracy']:.3f}  "
+          f"macro-F1 {result['macro_f1']:.3f}  micro-F1 {result['micro_f1']:.3f}")
+    print(f"sentences alone: accuracy {a['accuracy']:.3f}  macro-F1 {a['macro_f1']:.3f}")
+    print(f"confidence >= 0.9: {c['high_confidence_share']} of sentences, precision {c['high_confidence_precision']}; "
+          f"flagged low: {c['flagged_share']} of sentences, {c['errors_flagged']} of errors")
+    print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")
+    for label, row in result["per_label"].items():
+        print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
+    return 0
+
+
+def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
+    result = score_cases(load_cases(args.segmentation))
+    print(f"{result['cases']} cases")
+    print("| structure | precision | recall | F1 | gold | predicted |\n|---|---|---|---|---|---|")
+    for key, name in (("reports", "report starts"), ("headings", "headings"), ("parts", "part starts (problems, plans, closing)")):
+        r = result[key]
+        print(f"| {name} | {r['precision']:.3f} | {r['recall']:.3f} | {r['f1']:.3f} | {r['gold']} | {r['predicted']} |")
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    progress = _Progress(sys.stderr)
+    run = tag_files(args.paths, sys.stdout, model_path=args.model, fmt=args.format, output=args.output,
+                    min_confidence=args.min_confidence, sentences=args.sentences, jobs=args.jobs, backend=args.backend,
+                    scheduler=args.scheduler, progress=progress.update)
+    progress.close()
+    _err(run.summary())
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = _command(sub, "weak-label", "Apply the weak-labelling rules; report coverage, conflicts and accuracy per rule.",
+                 f"toolkit weak-label {DEFAULT_CORPUS} --out weak.jsonl")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")
+    p.add_argument("--data", help=f"manual labels to measure accuracy against (default: the project's {DEFAULT_LABELS}, if any)")
+    p.add_argument("--out", type=_output_file, help="write the combined weak labels as jsonl (never into the store)")
+    p.set_defaults(func=cmd_weak_label)
+
+    p = _command(sub, "stats", "Counts per label, per report and per source; sentences still unlabelled.",
+                 f"toolkit stats --data {DEFAULT_LABELS}",
+                 parents=[STORE_AND_CORPUS])
+    p.set_defaults(func=cmd_stats)
+
+    p = _command(sub, "train", "Train on all labelled data; write the model and its card.",
+                 f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}",
+                 parents=[STORE_AND_CORPUS])
+    p.add_argument("--out", type=_model_file, help=f"model file, ending in .npz, its folder made if missing (default: the project's {DEFAULT_MODEL})")
+    p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
+    p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train)
+
+    p = _command(sub, "evaluate", "Grouped K-fold evaluation: model comparison, ablation, learning curve, plots.",
+                 "toolkit evaluate --folds 5 --out reports",
+                 parents=[STORE_AND_CORPUS])
+    p.add_argument("--folds", type=_number(int, 2), default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models", default="cnb,logreg", help="learned models to compare (baselines always run; svm too)")
+    p.add_argument("--tokenizers", action="store_true", help="also compare the tokenizer backends installed")
+    p.add_argument("--heldout", metavar="DIR",
+                   help=f"untouched test set (reports/ and labels.jsonl) to score --model on (default: the project's {DEFAULT_HELDOUT}; "
+                        "'none' to skip)")
+    p.add_argument("--out", default="reports", metavar="DIR", help="directory for evaluation.md/.json and PNG plots")
+    p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
+                   "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
+    p.add_argument("--active-seeds", type=_number(int, 1), metavar="N", help="runs of the simulation, one per seed (default 8)")
+    p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
+                   "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
+    p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
+    p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
+                   "part starts) on hand-checked cases (caseNN.txt + caseNN.json), e.g. annotations/segmentation")
+    p.add_argument("--model", help="model to score with --test-corpus (default: the shipped model)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
+                 "toolkit tag report.txt --format md\n  toolkit tag reports/ --format html --output tagged.html\n"
+                 "  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
+    p.add_argument("--model", help="model file (default: the shipped model)")
+    p.add_argument("--format", choices=("jsonl", "json", "csv", "md", "html"), default="jsonl",
+                   help="jsonl, json, csv: one record per sentence; md: one rebuilt report after another; "
+                   "html: one self-contained page for the run")
+    p.add_argument("--output", type=_output_file, help="write to this file instead of stdout")
+    p.add_argument("--min-confidence", type=_number(float, 0.0, 1.0), default=None,
+                   help="mark sentences below this as low confidence (default: the threshold fitted with the model)")
+    p.add_argument("--sentences", action="store_true",
+                   help="each input line is one sentence, classified by its text alone (no report around it)")
+    p.add_argument("--jobs", type=_number(int, 1), default=1, help="worker processes; output is identical to --jobs 1")
+    p.add_argument("--backend", choices=("fork", "loky", "dask"), default=None,
+                   help="fork (default where available): workers inherit the loaded model; loky: joblib's fresh "
+                        "workers; dask: run on a Dask cluster (pip install 'toolkit[dask]')")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    p.set_defaults(func=cmd_tag)

@@ -1,0 +1,88 @@
+"""The labelling config, generated from :mod:`toolkit.taxonomy`.
+
+:func:`label_config` shows the sentence, its heading and neighbours as context, one required
+single-radio ``Choices`` whose values are the slugs and whose shown text is the Chinese name, the
+taxonomy's hotkeys, and the guidelines. Data keys are Latin (``text``, ``heading``, ``context``):
+Chinese keys break Label Studio's ``$variable``.
+"""
+
+from __future__ import annotations
+
+import html
+import xml.etree.ElementTree as ET
+
+from toolkit.errors import LabelStudioError
+from toolkit.taxonomy import HARD_CASES, LABELS, SLUGS, TAXONOMY_VERSION
+
+FROM_NAME = "section"
+"""Name of the ``Choices`` control: every result and prediction uses it as ``from_name``."""
+TO_NAME = "text"
+"""Name of the ``Text`` object holding the sentence: ``to_name`` of every result."""
+
+
+def guideline_lines() -> list[str]:
+    """The annotators' guidelines as short lines: the task, then the hard cases of the taxonomy."""
+    return [
+        "为下面这句话选择它所属的一个板块（单选，必选）。标题和上下文只作参考，不需要标注。",
+        "Pick the one section this sentence belongs to; heading and context are shown only to help.",
+        "Hover a choice to see its description; press its hotkey to choose, Ctrl+Enter to submit.",
+        "If the sentence cannot be judged, skip the task instead of guessing.",
+        *HARD_CASES,
+    ]
+
+
+def label_config() -> str:
+    """The labelling config XML generated from :data:`~toolkit.taxonomy.LABELS`."""
+    view = ET.Element("View")
+    ET.SubElement(view, "Header", value="所在标题 Heading", size="6")
+    ET.SubElement(view, "Text", name="heading", value="$heading", selectionEnabled="false")
+    ET.SubElement(view, "Header", value="上下文 Context", size="6")
+    ET.SubElement(view, "Text", name="context", value="$context", selectionEnabled="false")
+    ET.SubElement(view, "Header", value="请标注这句话 Sentence to label", size="4")
+    ET.SubElement(view, "Text", name=TO_NAME, value="$text", selectionEnabled="false")
+    choices = ET.SubElement(view, "Choices", name=FROM_NAME, toName=TO_NAME, choice="single-radio",
+                            required="true", requiredMessage="请选择一个板块 Choose one section", showInline="false")
+    for label in LABELS:
+        ET.SubElement(choices, "Choice", value=label.slug, html=f"{label.name} [{label.hotkey}]",
+                      hotkey=label.hotkey, hint=label.description)
+    panel = ET.SubElement(ET.SubElement(view, "Collapse"), "Panel", value="标注说明 Guidelines")
+    for line in guideline_lines():
+        ET.SubElement(panel, "Header", value=line, size="6")
+    ET.indent(view)
+    return ET.tostring(view, encoding="unicode")
+
+
+def guideline_html() -> str:
+    """The guidelines as HTML for the project's instructions page (shown before labelling)."""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in guideline_lines())
+    rows = "".join(
+        f"<tr><td>{html.escape(l.hotkey)}</td><td>{html.escape(l.name)}</td><td>{l.slug}</td>"
+        f"<td>{html.escape(l.description)}</td></tr>"
+        for l in LABELS
+    )
+    return (f"<p>Taxonomy {TAXONOMY_VERSION}</p><ul>{items}</ul>"
+            f"<table><tr><th>key</th><th>板块</th><th>slug</th><th>description</th></tr>{rows}</table>")
+
+
+def config_choices(xml: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """``(name, toName, values)`` of the config's toolkit ``Choices``, or ``None`` if it has none.
+
+    Read with the SDK's ``LabelInterface``, the parser Label Studio's own tools use, so a config
+    is read as the server reads it.
+    """
+    from label_studio_sdk.label_interface import LabelInterface  # the SDK only where a config is read: it costs ~1 s to import
+
+    try:
+        interface = LabelInterface(xml)
+    except Exception as exc:  # the SDK's exception types live in its private modules
+        raise LabelStudioError(f"labelling config is not valid XML ({exc})") from None
+    for control in interface.controls:
+        if control.tag == "Choices" and control.name == FROM_NAME:
+            return FROM_NAME, ",".join(control.to_name), tuple(control.labels)
+    return None
+
+
+def is_toolkit_config(xml: str) -> bool:
+    """Does ``xml`` label the same sentence with the same slugs as :func:`label_config`?"""
+    return config_choices(xml) == (FROM_NAME, TO_NAME, SLUGS)
+
