@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import CORPUS, FLOOR, ROOT, make_input, measure, run
+from _measure import CORPUS, FLOOR, make_input, measure, run
 
 from toolkit.model import default_model_path
 

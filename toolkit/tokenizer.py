@@ -189,7 +189,6 @@ class AccurateCut:
         import jieba
 
         tokenizer.check_initialized()
-        self.tokenizer = tokenizer
         self._freq = tokenizer.FREQ
         self._log_total = math.log(tokenizer.total)
         self._logp: dict[str, float] = {}
@@ -295,6 +294,7 @@ class HmmCut:
     """
 
     _MIN = -3.14e100  # jieba.finalseg.MIN_FLOAT
+    _SLOT = {"B": 0, "M": 1, "E": 2, "S": 3}  # a state's place in each back-pointer tuple
 
     def __init__(self):
         from jieba import finalseg
@@ -350,9 +350,8 @@ class HmmCut:
             vb, vm, ve, vs = nb, nm, ne, ns
         state = "S" if vs >= ve else "E"
         states = [state]
-        slot = {"B": 0, "M": 1, "E": 2, "S": 3}
         for pointers in reversed(back):
-            state = pointers[slot[state]]
+            state = pointers[self._SLOT[state]]
             states.append(state)
         states.reverse()
         return "".join(states)

@@ -74,6 +74,12 @@ def _optional_project(args: argparse.Namespace):
     return optional_project(getattr(args, "project_dir", None))
 
 
+def _project_model(args: argparse.Namespace) -> Path | None:
+    """The project's own trained model (``models/default.npz``), when there is a project and it has one."""
+    project = _optional_project(args)
+    return project.model if project is not None and project.model.is_file() else None
+
+
 def _in_project(args: argparse.Namespace, what: str = "data", project_attr: str = "labels") -> None:
     """Fill ``args.<what>`` from the project when it was not given."""
     if getattr(args, what) is None:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from toolkit import labelstudio
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, LABELS, _command, _corpus_in_project, _err,
-                                _in_project, _model_file, _number, _optional_project, _output_file, _quiet_jieba)
+                                _in_project, _model_file, _number, _output_file, _project_model,
+                                _quiet_jieba)
 from toolkit.corpus import add_to_corpus
 from toolkit.labelstudio import (DEFAULT_MAX_BODY, DEFAULT_PORT, DEFAULT_TITLE, Backend, BackendOptions, auth_from_env,
                                  import_export, label_config, load_settings, make_server, optional_settings, pull, push,
@@ -37,9 +38,7 @@ def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str]:
     if args.weak_rules:
         predictor = labelstudio.load_predictor(None)
     else:
-        project = _optional_project(args)
-        own = project.model if project is not None and project.model.is_file() else None
-        predictor = labelstudio.choose_predictor(args.model or own, default_model_path())
+        predictor = labelstudio.choose_predictor(args.model or _project_model(args), default_model_path())
     if args.only_unlabelled:
         _in_project(args, "labels")
     labels = args.labels if args.only_unlabelled else None

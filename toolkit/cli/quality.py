@@ -13,7 +13,7 @@ from toolkit import active, audit, store
 from toolkit.active import DEFAULT_N, DIVERSITY_THRESHOLD, STRATEGIES, SimulationSettings, simulate, write_report
 from toolkit.audit import DEFAULT_TOP, FORMATS, RANKINGS
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
-                                _corpus_in_project, _emit, _err, _in_project, _labelled, _number, _optional_project,
+                                _corpus_in_project, _emit, _err, _in_project, _labelled, _number, _optional_project, _project_model,
                                 _output_file)
 from toolkit.corpus import add_to_corpus, load_reports
 from toolkit.labelstudio import DEFAULT_TITLE, load_settings, push
@@ -25,8 +25,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     project = _optional_project(args)
     if args.labels is None and project is not None:
         args.labels = str(project.labels)
-    own = project.model if project is not None and project.model.is_file() else None
-    model = load_model(args.model or own or default_model_path())
+    model = load_model(args.model or _project_model(args) or default_model_path())
     reports = load_reports(args.paths)
     suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
