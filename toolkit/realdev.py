@@ -1,0 +1,124 @@
+"""The real development set: real report pages kept as hashes and labels, never as text.
+
+A row of ``annotations/realdev/rows.jsonl`` names a page (``url``, the search ``query`` and ``rank``
+it was found by) and one of its sentences by position (``idx``, counted over the page's sentences
+as :func:`page_sentences` cuts them), ``sha`` (the first 16 hex digits of the SHA-1 of the sentence
+with all whitespace removed), its length ``chars`` and its ``label``. The page text itself is
+fetched at evaluation time into a ``{url: excerpt}`` JSON file kept outside the repository;
+:func:`match_rows` finds each row's sentence in it by position and hash, so a page that changed
+is reported, not silently mis-scored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.segment import segment_text
+
+ROW_FIELDS = ("url", "query", "rank", "idx", "sha", "chars", "label")
+_SPACE = re.compile(r"\s+")
+
+
+def sentence_sha(text: str) -> str:
+    """First 16 hex digits of the SHA-1 (UTF-8) of ``text`` with all whitespace removed."""
+    return hashlib.sha1(_SPACE.sub("", text).encode("utf-8")).hexdigest()[:16]
+
+
+def url_sha(url: str) -> str:
+    """SHA-1 (hex) of a URL exactly as given: the form of ``excluded-pages.txt``."""
+    return hashlib.sha1(url.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PageSentence:
+    """One sentence of a page, in reading order over the whole page."""
+
+    idx: int
+    sha: str
+    chars: int
+    text: str
+    heading: str
+    is_heading: bool
+
+
+def page_reports(excerpt: str, url: str = ""):
+    """The page cut into reports, as the tagger cuts any input."""
+    return segment_text(excerpt, url or "page")
+
+
+def page_sentences(excerpt: str) -> list[PageSentence]:
+    """The sentences of a page's excerpt in reading order, as the tagger cuts them."""
+    out = []
+    for report in page_reports(excerpt):
+        for s in report.sentences:
+            written = s.as_written or s.text
+            out.append(PageSentence(len(out), sentence_sha(written), len(written), written, s.heading, s.is_heading))
+    return out
+
+
+def read_hash_list(path: str | Path) -> set[str]:
+    """The hashes of a holdout list: one hex string a line, ``#`` comments skipped."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    return {line.strip().lower() for line in lines if line.strip() and not line.lstrip().startswith("#")}
+
+
+def excluded_reason(url: str, excerpt: str, pages: set[str], sentences: set[str]) -> str:
+    """Why a page may not be used (its URL is kept out, or it copies two or more kept-out
+    sentences), or ``""``. Only sentences of 12+ characters count, as in the list."""
+    if url_sha(url) in pages:
+        return "its URL is on the kept-out list"
+    hits = set()
+    for report in page_reports(excerpt, url):
+        for s in report.sentences:
+            forms = {sentence_sha(s.text), sentence_sha(s.as_written or s.text)}
+            if len(_SPACE.sub("", s.text)) >= 12:
+                hits |= forms & sentences
+    return f"it holds {len(hits)} kept-out sentences (a copy of a kept-out page)" if len(hits) >= 2 else ""
+
+
+def read_rows(path: str | Path) -> list[dict]:
+    """The rows of a development set file, checked for their fields."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        missing = [f for f in ROW_FIELDS if f not in row]
+        if missing:
+            raise ValueError(f"{path}: line {n} lacks {', '.join(missing)}")
+        rows.append(row)
+    return rows
+
+
+def match_rows(rows: Sequence[dict], excerpts: Mapping[str, str]) -> tuple[list[tuple[dict, PageSentence]], list[str]]:
+    """Each row with its sentence in the fetched excerpts, and what could not be matched: a page
+    missing from ``excerpts``, or a sentence whose hash is not at its position (nor anywhere on
+    the page)."""
+    matched, problems = [], []
+    cache: dict[str, list[PageSentence]] = {}
+    for row in rows:
+        url = row["url"]
+        if url not in excerpts:
+            problems.append(f"{url}: page not in the excerpts file")
+            continue
+        sents = cache.setdefault(url, page_sentences(excerpts[url]))
+        idx = int(row["idx"])
+        if idx < len(sents) and sents[idx].sha == row["sha"]:
+            matched.append((row, sents[idx]))
+            continue
+        moved = [s for s in sents if s.sha == row["sha"]]
+        if moved:
+            matched.append((row, moved[0]))
+        else:
+            problems.append(f"{url}: sentence {idx} ({row['sha']}) not found: the page changed")
+    return matched, problems
+
+
+def unique_problems(problems: Iterable[str]) -> list[str]:
+    """Problems once each, in order."""
+    return list(dict.fromkeys(problems))
