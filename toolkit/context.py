@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from toolkit.segment import LEAD_IN, Report, is_junk
+from toolkit.segment import LEAD_IN, Report, _top_numeral, is_junk
 from toolkit.taxonomy import PARTS
-from toolkit.weak import closing_paragraph, off_topic
+from toolkit.weak import closing_paragraph, off_topic, topic_of
 from toolkit.weak import cue_matrix as weak_cue_matrix
 
 POSITION_BINS = (0.05, 0.15, 0.5, 0.85, 0.95)
@@ -27,6 +27,13 @@ _PLANS_START = re.compile(r"打算|计划|思路|设想|展望|安排|规划|^(�
 _PROBLEMS = re.compile(r"问题|不足")
 _PROBLEMS_HEADING = re.compile(r"存在的?(主要)?(问题|困难)|不足|差距|薄弱")
 _PLANS_EARLIEST = 0.3
+_PLANS_HEADING = re.compile(r"^\W*[((]?[一二三四五六七八九十\d]*[))、.,,]?\s*(第[一二三四五六七八九十]部分)?\s*"
+                            r"(今后|下一步|下步|明年|来年|下半年|新的一年|下阶段|下一阶段|(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?(工作)?(的)?(打算|计划|思路|安排|设想|重点|目标|任务))"
+                            r"|(工作)?(打算|计划|思路|设想|展望|安排)[::]?$")
+"""A heading about what comes next, whatever topic it names ("四、下步工作打算", "2024年工作思路")."""
+_SUMMARY = re.compile(r"总结|回顾")
+"""A lead-in that announces the summary as well ("现将工作总结如下,并对下阶段工作作出安排") opens no plans part."""
+_FIRST_NUMERALS = ("一", "1", "1")
 _FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下步|下半年|新的一年|在新的一年|展望未来)|展望未来|"
                            r"^(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?[^,,。]{0,6}(将|要|计划|拟)|"
                            r"^(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?,[^,。]{0,16}(将|要|计划|拟)|"
@@ -59,8 +66,15 @@ def sentence_records(report: Report) -> list[dict]:
         first_of.setdefault(s.paragraph, s.index)
     problems_text = {s.paragraph for s in sentences if s.position >= _PROBLEMS_EARLIEST and not s.is_heading
                      and s.index == first_of[s.paragraph] and _PROBLEMS_TEXT.search(s.text)}
+    top_before = ""
     for i, s in enumerate(sentences):
-        plans_by = plans_by or _starts_plans(s)
+        top = _top_numeral(s.text) if s.is_heading and s.level == 1 else ""
+        if plans_by and _ends_plans(s, plans_by, top, top_before):
+            plans_by = ""
+        if not plans_by and s.paragraph > max(opening, first_body) and s.paragraph not in page:
+            plans_by = _starts_plans(s)
+        if top and not plans_by:
+            top_before = top
         evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text)
         records.append({
             "id": s.id,
@@ -110,14 +124,31 @@ def _evidence(s, plans_by: str, first_body: int, opening: int, closing: int, pag
 
 
 def _starts_plans(s) -> str:
-    """How a sentence opens the plans part, in the report's later part: a heading, a lead-in
-    ("…打算如下:") or a sentence about the future ("明年,…"); ``""`` if it does not."""
+    """How a sentence opens the plans part, after the report's opening and in its later part: a
+    heading that is about what comes next rather than a topic ("四、下步工作打算", not
+    "为完成'十四五'目标建功立业"), a lead-in to a list ("…打算如下:", not "现将工作总结如下,并对
+    下阶段工作作出安排"), or a sentence that opens on the future ("明年,…"); ``""`` if it does not.
+    A cue word inside a sentence of achievements, the overview or a page's blurb never opens it."""
     if s.position >= _FUTURE_EARLIEST and not s.is_heading and _FUTURE_START.search(s.text):
         return "plans:future"
-    if (s.position >= _PLANS_EARLIEST and (s.is_heading or bool(LEAD_IN.search(s.text)))
-            and bool(_PLANS_START.search(s.text)) and not _PROBLEMS.search(s.text)):
-        return "plans:heading" if s.is_heading else "plans:lead-in"
+    if s.position < _PLANS_EARLIEST or not _PLANS_START.search(s.text) or _PROBLEMS.search(s.text):
+        return ""
+    if s.is_heading:
+        return "plans:heading" if _PLANS_HEADING.search(s.text) or topic_of(s.text) is None else ""
+    if LEAD_IN.search(s.text) and not _SUMMARY.search(s.text):
+        return "plans:lead-in"
     return ""
+
+
+def _ends_plans(s, plans_by: str, top: str, top_before: str) -> bool:
+    """Whether a heading closes the plans part: a problems heading, or a level-1 heading that
+    goes on with the numbering of the sections before the part (its items start again at 一)."""
+    if not s.is_heading:
+        return False
+    if _PROBLEMS_HEADING.search(s.text) and not _PLANS_START.search(s.text):
+        return True
+    return bool(top and top_before and top not in _FIRST_NUMERALS and topic_of(s.text) is not None
+                and not _PLANS_HEADING.search(s.text))
 
 
 def records_of(reports: Iterable[Report]) -> list[dict]:

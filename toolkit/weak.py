@@ -47,6 +47,11 @@ def topic_of(text: str) -> str | None:
     return None
 
 
+def topic_cues(text: str) -> list[str]:
+    """Every topic whose cue occurs in ``text``, in the taxonomy's priority order."""
+    return [label for label, pattern in _TOPICS if pattern.search(text)]
+
+
 def off_topic(heading: str) -> bool:
     """A section heading about charity or disaster relief, and about no union topic: its content is ``other``."""
     return bool(heading) and bool(_OTHER.search(heading)) and topic_of(heading) is None

@@ -92,7 +92,7 @@ def _corpus_in_project(args: argparse.Namespace, what: str = "corpus") -> None:
 
 
 _PROJECT_HELP = "annotation project's root (default: $TOOLKIT_PROJECT, else the nearest folder holding annotations/)"
-_PROJECT_COMMANDS = ("weak-label", "stats", "train", "evaluate", "suggest", "audit", "serve", "rollback")
+_PROJECT_COMMANDS = ("weak-label", "stats", "register", "train", "evaluate", "suggest", "audit", "serve", "rollback")
 
 
 def _model_file(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Modelling: ``toolkit weak-label``, ``stats``, ``train``, ``evaluate`` and ``tag``.
+"""Modelling: ``toolkit weak-label``, ``stats``, ``register``, ``train``, ``evaluate`` and ``tag``.
 
 scikit-learn (``toolkit.training``, ``toolkit.evaluation``) is imported by the commands that use
 it, so that ``toolkit tag`` starts without it.
@@ -16,10 +16,11 @@ from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS,
                                 _corpus_in_project, _err, _in_project, _labelled, _model_file, _number, _optional_project,
                                 _output_file, _Progress)
 from toolkit.cli.quality import cmd_evaluate_active
-from toolkit.corpus import load_labels, load_reports
+from toolkit.corpus import load_labels, load_manifests, load_reports
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write_text
 from toolkit.model import default_model_path, load_model, save_model
+from toolkit.register import COPY_WINDOW, by_corpus, copied_sentences, format_register, register_stats
 from toolkit.segment_eval import load_cases, score_cases
 from toolkit.stats import corpus_stats, format_stats
 from toolkit.tagging import tag_files
@@ -48,6 +49,29 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
         atomic_write_text(args.out, "\n".join(lines) + "\n")
         _err(f"wrote {len(lines)} weak labels to {args.out}")
     return 0
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    _corpus_in_project(args)
+    project = _optional_project(args)
+    if args.data is None and project is not None and project.labels.is_file():
+        args.data = str(project.labels)
+    reports = load_reports(args.corpus)
+    labels = {k: a.label for k, a in store.load(args.data).items()} if args.data else {}
+    columns = [register_stats(rs, labels, name) for name, rs in by_corpus(reports, load_manifests(args.corpus)).items()]
+    training = register_stats(reports, labels, "training corpus")
+    seed = next((rs for name, rs in by_corpus(reports, load_manifests(args.corpus)).items() if name == "seed"), [])
+    extra = [register_stats(load_reports([p]), labels, Path(p).name) for p in args.paths]
+    print(format_register([*columns, training, *extra]))
+    seed_text = "\n".join(r.text for r in seed)
+    written = [s.text for r in reports if r not in seed for s in r.sentences]
+    written += [s.text for p in args.paths for r in load_reports([p]) for s in r.sentences]
+    copied = copied_sentences(written, seed_text) if seed_text else []
+    print(f"\nsentences sharing {COPY_WINDOW} characters with the seed: {len(copied)}"
+          + "".join(f"\n  {hit}: {text[:60]}" for text, hit in copied[:20]))
+    misses = training.misses()
+    print("targets of the training corpus: " + ("all met" if not misses else "missed: " + "; ".join(misses)))
+    return 1 if args.check and (misses or copied) else 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -160,6 +184,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                  f"toolkit stats --data {DEFAULT_LABELS}",
                  parents=[STORE_AND_CORPUS])
     p.set_defaults(func=cmd_stats)
+
+    p = _command(sub, "register", "Does the corpus read like real reports? Register figures of each corpus beside the seed's.",
+                 "toolkit register extra/reports/ --check", parents=[STORE_AND_CORPUS])
+    p.add_argument("paths", nargs="*", metavar="PATH", help="more report files or folders to measure beside the project's corpora")
+    p.add_argument("--check", action="store_true", help="exit 1 if the training corpus misses a register target "
+                   "or a written sentence shares a 12-character stretch with the seed")
+    p.set_defaults(func=cmd_register)
 
     p = _command(sub, "train", "Train on all labelled data; write the model and its card.",
                  f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}",
