@@ -37,24 +37,102 @@ _EPS = 1e-12
 
 @dataclass
 class Calibration:
-    """Fitted part weights, temperature and low-confidence threshold (see the module docstring)."""
+    """Fitted part weights, sequence weight, temperature and low-confidence threshold (see the
+    module docstring). ``transitions`` is the label-to-next-label matrix of the training reports
+    (columns and rows in the model's class order), empty when the sequence is not used."""
 
     part_weights: dict[str, float] = field(default_factory=dict)
     temperature: float = 1.0
     min_confidence: float = 0.5
+    transitions: list[list[float]] = field(default_factory=list)
+    sequence_weight: float = 0.0
 
     def apply(self, records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
-        """Probabilities with the part evidence weighed in, then tempered."""
-        return temper(apply_parts(records, proba, classes, self.part_weights), self.temperature)
+        """Probabilities with the part evidence and the report's sequence weighed in, then tempered."""
+        weighed = apply_parts(records, proba, classes, self.part_weights)
+        if self.sequence_weight > 0 and self.transitions:
+            weighed = smooth_sequences(records, weighed, np.asarray(self.transitions), self.sequence_weight)
+        return temper(weighed, self.temperature)
 
     def to_dict(self) -> dict:
         return {"part_weights": dict(self.part_weights), "temperature": self.temperature,
-                "min_confidence": self.min_confidence}
+                "min_confidence": self.min_confidence, "transitions": [list(map(float, row)) for row in self.transitions],
+                "sequence_weight": self.sequence_weight}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
         return cls({str(k): float(v) for k, v in data.get("part_weights", {}).items()},
-                   float(data.get("temperature", 1.0)), float(data.get("min_confidence", 0.5)))
+                   float(data.get("temperature", 1.0)), float(data.get("min_confidence", 0.5)),
+                   [[float(x) for x in row] for row in data.get("transitions", [])],
+                   float(data.get("sequence_weight", 0.0)))
+
+
+SEQUENCE_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
+
+
+def label_transitions(records: Sequence[dict], labels: Sequence[str], classes: Sequence[str]) -> np.ndarray:
+    """How often a label follows another within a report (consecutive records of the same
+    ``report``), add-one smoothed, each row a distribution over the next label."""
+    index = {c: i for i, c in enumerate(classes)}
+    counts = np.ones((len(classes), len(classes)))
+    for a, b, la, lb in zip(records, records[1:], labels, labels[1:]):
+        if a.get("report") and a.get("report") == b.get("report") and la in index and lb in index:
+            counts[index[la], index[lb]] += 1
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def _sequences(records: Sequence[dict]) -> list[tuple[int, int]]:
+    """Runs of consecutive records of one report, as ``(start, stop)``; a record with no report
+    (a sentence alone) is a run of its own."""
+    runs, start = [], 0
+    for i in range(1, len(records) + 1):
+        if i == len(records) or not records[i].get("report") or records[i].get("report") != records[start].get("report"):
+            runs.append((start, i))
+            start = i
+    return runs
+
+
+def smooth_sequences(records: Sequence[dict], proba: np.ndarray, transitions: np.ndarray, weight: float) -> np.ndarray:
+    """Each sentence's label distribution given its whole report: forward-backward over the
+    report's sentences, with the classifier's probabilities as the evidence of each sentence and
+    the label transitions raised to ``weight`` (0: no effect, 1: as counted in training) as the
+    link between neighbours.
+
+    Written here rather than taken from a CRF package: it decodes the calibrated probabilities of
+    any classifier with one matrix, runs in NumPy on the tagging path (no scikit-learn, no
+    compiled extension), and its one parameter is fitted by likelihood like the temperature.
+    Marginals, not a Viterbi path, so the confidences stay probabilities. A sentence's own
+    evidence always counts: the transitions only move probability between labels it leaves open.
+    """
+    if weight <= 0 or not len(proba):
+        return proba
+    a = np.power(transitions, weight)
+    a = a / a.sum(axis=1, keepdims=True)
+    out = proba.copy()
+    p = np.clip(proba, _EPS, 1.0)
+    for start, stop in _sequences(records):
+        if stop - start < 2:
+            continue
+        e = p[start:stop]
+        n, k = e.shape
+        fwd = np.empty((n, k))
+        bwd = np.ones((n, k))
+        fwd[0] = e[0] / e[0].sum()
+        for t in range(1, n):
+            f = (fwd[t - 1] @ a) * e[t]
+            fwd[t] = f / f.sum()
+        for t in range(n - 2, -1, -1):
+            b = a @ (e[t + 1] * bwd[t + 1])
+            bwd[t] = b / b.sum()
+        post = fwd * bwd
+        out[start:stop] = post / post.sum(axis=1, keepdims=True)
+    return out
+
+
+def fit_sequence_weight(records: Sequence[dict], proba: np.ndarray, y: np.ndarray, transitions: np.ndarray) -> float:
+    """The weight of :data:`SEQUENCE_GRID` with the highest likelihood of ``y`` (ties: the smaller)."""
+    scores = [_log_likelihood(smooth_sequences(records, proba, transitions, w), y) for w in SEQUENCE_GRID]
+    return float(SEQUENCE_GRID[int(np.argmax(scores))])
 
 
 def temper(proba: np.ndarray, temperature: float) -> np.ndarray:
@@ -114,8 +192,10 @@ def fit_part_weights(records: Sequence[dict], proba: np.ndarray, y: np.ndarray,
 
 
 def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence[str], classes: Sequence[str], *,
-                    part_rule: bool = True, flag_share: float = DEFAULT_FLAG_SHARE) -> Calibration:
-    """Temperature, part weights (with ``part_rule``) and threshold from out-of-fold ``proba``."""
+                    part_rule: bool = True, flag_share: float = DEFAULT_FLAG_SHARE,
+                    transitions: np.ndarray | None = None) -> Calibration:
+    """Temperature, part weights (with ``part_rule``), the sequence weight (with ``transitions``,
+    see :func:`smooth_sequences`) and threshold from out-of-fold ``proba``."""
     if not 0.0 <= flag_share < 1.0:
         raise ValueError(f"flag_share must be in [0, 1), got {flag_share}")
     classes = list(classes)
@@ -125,10 +205,15 @@ def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence
     y = np.array([classes.index(label) for label in labels if label in classes], dtype=int)
     weights = fit_part_weights(records, proba, y, classes) if part_rule else {}
     weighed = apply_parts(records, proba, classes, weights)
+    sequence_weight = 0.0
+    if transitions is not None and len(y):
+        sequence_weight = fit_sequence_weight(records, weighed, y, transitions)
+        weighed = smooth_sequences(records, weighed, transitions, sequence_weight)
     temperature = fit_temperature(weighed, y)
     final = temper(weighed, temperature)
     threshold = float(np.quantile(final.max(axis=1), flag_share)) if len(final) and flag_share > 0 else 0.0
-    return Calibration(weights, temperature, round(threshold, 4))
+    kept = [list(map(float, row)) for row in transitions] if transitions is not None and sequence_weight > 0 else []
+    return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight)
 
 
 def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:

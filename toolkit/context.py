@@ -78,6 +78,7 @@ def sentence_records(report: Report) -> list[dict]:
         evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text)
         records.append({
             "id": s.id,
+            "report": report.id,
             "text": s.text,
             "heading": s.heading,
             "section": s.section,

@@ -25,7 +25,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
-from toolkit.calibration import fit_calibration
+from toolkit.calibration import fit_calibration, label_transitions
 from toolkit.compiled import compile_pipeline
 from toolkit.context import alone_record
 from toolkit.features import CONTEXT_BLOCKS
@@ -54,7 +54,8 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
                  cue_weight: float = _D["cue_weight"], char_ngrams: Sequence[int] = tuple(_D["char_ngrams"]),
                  word_ngrams: Sequence[int] = tuple(_D["word_ngrams"]), tokenizer: str = _D["tokenizer"],
                  part_rule: bool = _D["part_rule"], calibrate: bool = _D["calibrate"], alone: bool = _D["alone"],
-                 inner_folds: int = _D["inner_folds"], flag_share: float = _D["flag_share"], seed: int = 0):
+                 inner_folds: int = _D["inner_folds"], flag_share: float = _D["flag_share"],
+                 sequence: bool = _D["sequence"], seed: int = 0):
         self.classifier = classifier
         self.C = C
         self.alpha = alpha
@@ -69,6 +70,7 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         self.alone = alone
         self.inner_folds = inner_folds
         self.flag_share = flag_share
+        self.sequence = sequence
         self.seed = seed
 
     def _params(self) -> dict:
@@ -133,8 +135,9 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
                     p, c = _fit_one([alone_records[i] for i in train], sub, alone_params, seed)
                     have = list(c.classes) if c is not None else [str(x) for x in p.classes_]
                     oof_alone[test] = _columns((c or p).predict_proba([alone_records[i] for i in test]), have, classes)
+            transitions = label_transitions(records, labels, classes) if params["sequence"] else None
             model.calibration = fit_calibration(records, oof, labels, classes, part_rule=params["part_rule"],
-                                                flag_share=params["flag_share"])
+                                                flag_share=params["flag_share"], transitions=transitions)
             if params["alone"]:
                 model.alone_calibration = fit_calibration(alone_records, oof_alone, labels, classes, part_rule=False,
                                                           flag_share=params["flag_share"])

@@ -35,12 +35,13 @@ FORMAT = "toolkit-section-model/4"
 DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "position", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
                   "tokenizer": "jieba", "part_rule": True, "calibrate": True, "alone": True, "inner_folds": 3,
-                  "flag_share": 0.2}
+                  "flag_share": 0.2, "sequence": True}
 """Training parameters. ``part_rule`` weighs in the report's parts (learned weights when
 ``calibrate``, else the hard rule of :func:`apply_part_rule`); ``calibrate`` fits part weights,
 temperature and the low-confidence threshold on ``inner_folds`` grouped folds
 (:mod:`toolkit.calibration`), flagging the least sure ``flag_share`` of sentences; ``alone`` adds a
-text-only model for sentences without their report."""
+text-only model for sentences without their report; ``sequence`` weighs in the order of labels in a
+report (:func:`toolkit.calibration.smooth_sequences`, its weight fitted with the calibration)."""
 
 
 class SectionModel:

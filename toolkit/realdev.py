@@ -122,3 +122,42 @@ def match_rows(rows: Sequence[dict], excerpts: Mapping[str, str]) -> tuple[list[
 def unique_problems(problems: Iterable[str]) -> list[str]:
     """Problems once each, in order."""
     return list(dict.fromkeys(problems))
+
+
+def score_pages(model, rows: Sequence[dict], excerpts: Mapping[str, str]) -> dict:
+    """``model`` on the development set: each page of ``excerpts`` tagged as the tagger tags any
+    input (in context), and each scored sentence by its text alone; accuracy, macro-F1, precision
+    and share at confidence >= 0.9, per label and per page, and what could not be matched."""
+    from toolkit.context import alone_record, sentence_records
+
+    matched, problems = match_rows(rows, excerpts)
+    wanted: dict[str, dict[int, str]] = {}
+    for row, sentence in matched:
+        wanted.setdefault(row["url"], {})[sentence.idx] = row["label"]
+    gold, pred, conf, alone, alone_conf, pages = [], [], [], [], [], []
+    for url, labels in wanted.items():
+        records = [r for report in page_reports(excerpts[url], url) for r in sentence_records(report)]
+        got, got_conf = model.predict(records)
+        texts = [records[i]["text"] for i in sorted(labels)]
+        by_alone, by_alone_conf = model.predict([alone_record(t) for t in texts])
+        for k, i in enumerate(sorted(labels)):
+            gold.append(labels[i])
+            pred.append(got[i])
+            conf.append(got_conf[i])
+            alone.append(by_alone[k])
+            alone_conf.append(by_alone_conf[k])
+            pages.append(url)
+    return {"pages": len(wanted), "sentences": len(gold), "problems": unique_problems(problems),
+            "in_context": _figures(gold, pred, conf), "alone": _figures(gold, alone, alone_conf),
+            "gold": gold, "predicted": pred, "confidence": conf, "page_of": pages}
+
+
+def _figures(gold: Sequence[str], pred: Sequence[str], conf: Sequence[float]) -> dict:
+    from toolkit.selection import macro_f1
+
+    ok = [g == p for g, p in zip(gold, pred)]
+    high = [c >= 0.9 for c in conf]
+    n_high = sum(high)
+    return {"accuracy": round(sum(ok) / max(len(ok), 1), 4), "macro_f1": round(macro_f1(gold, pred), 4) if gold else 0.0,
+            "precision_at_0.9": round(sum(o for o, h in zip(ok, high) if h) / n_high, 4) if n_high else None,
+            "share_at_0.9": round(n_high / max(len(high), 1), 4)}

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from toolkit import evalreport, store
-from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
+from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_REALDEV, _project, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
                                 _corpus_in_project, _err, _in_project, _labelled, _model_file, _number, _optional_project,
                                 _output_file, _Progress)
 from toolkit.cli.quality import cmd_evaluate_active
@@ -105,6 +105,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return cmd_evaluate_test(args)
     if args.segmentation:
         return cmd_evaluate_segmentation(args)
+    if args.excerpts:
+        return cmd_evaluate_realdev(args)
     from toolkit.evaluation import GRIDS, evaluate
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -150,6 +152,38 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     for label, row in result["per_label"].items():
         print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
     return 0
+
+
+def cmd_evaluate_realdev(args: argparse.Namespace) -> int:
+    from toolkit.realdev import read_rows, score_pages
+
+    if args.realdev is None:
+        args.realdev = str(_project(args).root / DEFAULT_REALDEV)
+    rows = _read_input(args.realdev, read_rows)
+    excerpts = _read_input(args.excerpts, lambda p: json.loads(Path(p).read_text(encoding="utf-8")))
+    if not isinstance(excerpts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in excerpts.items()):
+        raise ToolkitError(f"{args.excerpts}: expected a JSON object {{url: excerpt text}}")
+    model = load_model(args.model or default_model_path())
+    _err(f"scoring {args.model or default_model_path()} ({model.version}) on the real development set {args.realdev}")
+    result = score_pages(model, rows, excerpts)
+    for problem in result["problems"]:
+        _err(problem)
+    c, a = result["in_context"], result["alone"]
+    print(f"{result['sentences']} sentences of {result['pages']} pages (of {len(rows)} rows)")
+    print("| predictions | accuracy | macro-F1 | precision at >= 0.9 | share at >= 0.9 |\n|---|---|---|---|---|")
+    for name, r in (("in context", c), ("sentences alone", a)):
+        print(f"| {name} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['precision_at_0.9']} | {r['share_at_0.9']} |")
+    return 0
+
+
+def _read_input(path: str, read):
+    """``read(path)``, with a missing or malformed file as a one-line error naming it."""
+    try:
+        return read(path)
+    except FileNotFoundError:
+        raise ToolkitError(f"{path}: no such file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ToolkitError(f"{path}: not a valid file ({exc})") from None
 
 
 def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
@@ -218,6 +252,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
                    "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
+    p.add_argument("--excerpts", metavar="FILE", help="instead: score --model on the real development set: FILE is the "
+                   "{url: excerpt} JSON of its pages, fetched at evaluation time and kept outside the repository")
+    p.add_argument("--realdev", metavar="ROWS.jsonl", help=f"the development set's rows (default: the project's {DEFAULT_REALDEV})")
     p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
                    "part starts) on hand-checked cases (caseNN.txt + caseNN.json), e.g. annotations/segmentation")
     p.add_argument("--model", help="model to score with --test-corpus (default: the shipped model)")

@@ -1,0 +1,99 @@
+"""The real development set: hashes, the kept-out lists, matching rows to fetched pages, scoring."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from conftest import ROOT
+from toolkit import load_model
+from toolkit.cli import main
+from toolkit.realdev import (ROW_FIELDS, excluded_reason, match_rows, page_sentences, read_rows, score_pages,
+                             sentence_sha, url_sha)
+
+PAGE = ("某某公司工会2023年工作总结\n"
+        "一年来,公司工会在党委领导下开展了大量工作。\n"
+        "一、组织建设\n"
+        "新发展会员45人,组建分会3个。\n"
+        "二、帮扶工作\n"
+        "春节期间走访慰问困难职工20户,发放慰问金2万元。")
+URL = "http://example.org/report-1.html"
+
+
+def _rows(page: str = PAGE, url: str = URL) -> list[dict]:
+    labels = ["overview", "overview", "organization", "organization", "assistance", "assistance"]
+    return [{"url": url, "query": "工会工作总结", "rank": 1, "idx": s.idx, "sha": s.sha, "chars": s.chars, "label": lab}
+            for s, lab in zip(page_sentences(page), labels)]
+
+
+def test_sentence_hash_ignores_whitespace_and_is_sha1_prefix():
+    assert sentence_sha("新发展 会员\t45人。") == hashlib.sha1("新发展会员45人。".encode()).hexdigest()[:16]
+    assert url_sha(URL) == hashlib.sha1(URL.encode()).hexdigest()
+
+
+def test_page_sentences_in_reading_order():
+    sents = page_sentences(PAGE)
+    assert [s.idx for s in sents] == list(range(6))
+    assert sents[2].is_heading and sents[3].heading == "一、组织建设"
+
+
+def test_kept_out_pages_and_their_copies_are_refused():
+    shas = {s.sha for s in page_sentences(PAGE) if s.chars >= 12}
+    assert excluded_reason(URL, PAGE, set(), set()) == ""
+    assert "URL" in excluded_reason(URL, PAGE, {url_sha(URL)}, set())
+    assert "copy" in excluded_reason("http://other.example/x", PAGE, set(), shas)
+    assert excluded_reason("http://other.example/x", PAGE, set(), set(list(shas)[:1])) == ""
+
+
+def test_rows_match_moved_sentences_and_report_changed_pages():
+    rows = _rows()
+    matched, problems = match_rows(rows, {URL: PAGE})
+    assert len(matched) == 6 and problems == []
+    moved, problems = match_rows(rows, {URL: "首页 > 工作总结\n" + PAGE})
+    assert len(moved) == 6 and problems == []
+    changed, problems = match_rows(rows, {URL: PAGE.replace("45人", "46人")})
+    assert len(changed) == 5 and problems == [f"{URL}: sentence 3 ({rows[3]['sha']}) not found: the page changed"]
+    _, problems = match_rows(rows, {})
+    assert problems[0] == f"{URL}: page not in the excerpts file"
+
+
+def test_score_pages_scores_in_context_and_alone():
+    result = score_pages(load_model(), _rows(), {URL: PAGE})
+    assert result["pages"] == 1 and result["sentences"] == 6
+    assert result["gold"][3] == "organization"
+    for key in ("in_context", "alone"):
+        assert 0.5 <= result[key]["accuracy"] <= 1.0
+        assert result[key]["share_at_0.9"] <= 1.0
+
+
+def test_evaluate_command_on_excerpts(tmp_path, capsys):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _rows()), encoding="utf-8")
+    excerpts = tmp_path / "excerpts.json"
+    excerpts.write_text(json.dumps({URL: PAGE}, ensure_ascii=False), encoding="utf-8")
+    assert main(["evaluate", "--realdev", str(rows), "--excerpts", str(excerpts)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("6 sentences of 1 pages (of 6 rows)")
+    assert "| in context |" in out and "| sentences alone |" in out
+
+
+def test_evaluate_command_with_bad_excerpts_is_one_line(tmp_path, one_line_error):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text(json.dumps(_rows()[0]) + "\n", encoding="utf-8")
+    bad = tmp_path / "excerpts.json"
+    bad.write_text('["not", "an", "object"]', encoding="utf-8")
+    assert main(["evaluate", "--realdev", str(rows), "--excerpts", str(bad)]) == 2
+    assert "expected a JSON object" in one_line_error()
+
+
+def test_the_development_set_holds_hashes_and_labels_only():
+    """The rows of annotations/realdev: no text, every field, enough pages and sentences."""
+    path = ROOT / "annotations" / "realdev" / "rows.jsonl"
+    rows = read_rows(path)
+    assert all(set(r) == set(ROW_FIELDS) for r in rows)
+    assert all(len(r["sha"]) == 16 and int(r["sha"], 16) >= 0 for r in rows)
+    assert len({r["url"] for r in rows}) >= 30 and len(rows) >= 400
+    kept_out = (ROOT.parent / "shared" / "holdout" / "excluded-pages.txt")
+    if kept_out.is_file():
+        listed = {line.strip() for line in kept_out.read_text(encoding="utf-8").splitlines() if not line.startswith("#")}
+        assert not {url_sha(r["url"]) for r in rows} & listed
