@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from toolkit.context import cue_matrix, position_matrix
+from toolkit.context import cue_matrix, position_matrix, structure_matrix
 from toolkit.tokenizer import _NOT_WORD, JiebaTokenizer, load_segmenter
 
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -257,7 +257,12 @@ class DenseBlock:
     weight: float
 
     def matrix(self, records: Sequence[dict]) -> np.ndarray:
-        m = position_matrix(records) if self.kind == "position" else cue_matrix(records, self.fields)
+        if self.kind == "position":
+            m = position_matrix(records)
+        elif self.kind == "structure":
+            m = structure_matrix(records)
+        else:
+            m = cue_matrix(records, self.fields)
         if m.shape[1] != self.size:
             raise ValueError(f"{self.kind} block has {m.shape[1]} features, the model expects {self.size}")
         return m * self.weight
@@ -350,7 +355,7 @@ def _block(name: str, transformer, weight: float):
     from toolkit.features import CueFeatures, PositionFeatures  # scikit-learn: tagging with compiled arrays does without it
 
     if isinstance(transformer, PositionFeatures):
-        return DenseBlock("position", (), len(transformer.get_feature_names_out()), weight)
+        return DenseBlock(transformer.kind, (), len(transformer.get_feature_names_out()), weight)
     if isinstance(transformer, CueFeatures):
         return DenseBlock("cues", tuple(transformer.fields), len(cue_matrix([{f: "" for f in transformer.fields}], transformer.fields)[0]), weight)
     if not isinstance(transformer, Pipeline):

@@ -173,6 +173,23 @@ def position_matrix(records: Sequence[dict]) -> np.ndarray:
     return out
 
 
+STRUCTURE_NAMES = ("first_para", "is_heading", *(f"{p}_part" for p in PARTS))
+
+
+def structure_matrix(records: Sequence[dict]) -> np.ndarray:
+    """What holds on any cut of a report (:data:`STRUCTURE_NAMES`): the first paragraph, the
+    heading flag and the part flags, without the relative position, which on a page that stops
+    mid-report makes early sections look late."""
+    out = np.zeros((len(records), len(STRUCTURE_NAMES)))
+    if not records:
+        return out
+    out[:, 0] = [bool(r["first_paragraph"]) for r in records]
+    out[:, 1] = [bool(r["is_heading"]) for r in records]
+    for j, part in enumerate(PARTS):
+        out[:, 2 + j] = [r.get("part") == part for r in records]
+    return out
+
+
 def cue_matrix(records: Sequence[dict], fields: Sequence[str] = CUE_FIELDS) -> np.ndarray:
     """Taxonomy cue families (:data:`toolkit.weak.CUE_NAMES`) found in each field of each record."""
     return np.hstack([weak_cue_matrix([r[f] for r in records]) for f in fields]) if fields else np.zeros((len(records), 0))

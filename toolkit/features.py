@@ -14,11 +14,11 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from toolkit.context import CUE_FIELDS, POSITION_NAMES, cue_matrix, position_matrix
+from toolkit.context import CUE_FIELDS, POSITION_NAMES, STRUCTURE_NAMES, cue_matrix, position_matrix, structure_matrix
 from toolkit.model import DEFAULT_PARAMS
 from toolkit.tokenizer import JiebaTokenizer
 
-CONTEXT_BLOCKS = ("heading", "neighbours", "position", "cues")
+CONTEXT_BLOCKS = ("heading", "neighbours", "position", "structure", "cues")
 
 
 class FieldText(BaseEstimator, TransformerMixin):
@@ -35,16 +35,21 @@ class FieldText(BaseEstimator, TransformerMixin):
 
 
 class PositionFeatures(BaseEstimator, TransformerMixin):
-    """Where the sentence stands and the part it is in (:func:`toolkit.context.position_matrix`)."""
+    """Where the sentence stands and the part it is in (:func:`toolkit.context.position_matrix`),
+    or with ``kind="structure"`` only what holds on any cut of a report
+    (:func:`toolkit.context.structure_matrix`)."""
+
+    def __init__(self, kind: str = "position"):
+        self.kind = kind
 
     def fit(self, records, y=None):
         return self
 
     def transform(self, records):
-        return sparse.csr_matrix(position_matrix(records))
+        return sparse.csr_matrix(structure_matrix(records) if self.kind == "structure" else position_matrix(records))
 
     def get_feature_names_out(self, input_features=None):
-        return np.array(POSITION_NAMES)
+        return np.array(STRUCTURE_NAMES if self.kind == "structure" else POSITION_NAMES)
 
 
 def _words(tokenizer: JiebaTokenizer, ngram_range: tuple[int, int], min_df=1, max_df=1.0) -> TfidfVectorizer:
@@ -87,6 +92,9 @@ def build_features(
     if "position" in context:
         blocks.append(("position", PositionFeatures()))
         weights["position"] = context_weight
+    if "structure" in context:
+        blocks.append(("structure", PositionFeatures("structure")))
+        weights["structure"] = context_weight
     if "cues" in context:
         blocks.append(("cues", CueFeatures()))
         weights["cues"] = cue_weight
