@@ -74,3 +74,41 @@ def test_reliability_and_confidence_report():
     report = confidence_report(confidence, correct, [c < 0.5 for c in confidence])
     assert report["high_confidence_precision"] == 0.75 and report["flagged_share"] == pytest.approx(0.3333, abs=1e-4)
     assert report["errors_flagged"] == 0.5
+
+
+def test_sequence_smoothing_leans_on_neighbours_only_where_the_sentence_is_unsure():
+    from toolkit.calibration import label_transitions, smooth_sequences
+
+    records = [{"report": "r1"}] * 4 + [{"report": "r2"}] * 2
+    labels = ["organization", "organization", "organization", "plans", "safety", "safety"]
+    transitions = label_transitions(records, labels, CLASSES)
+    assert np.allclose(transitions.sum(axis=1), 1.0)
+    assert transitions[0, 0] > transitions[0, 2]  # organization follows organization in r1
+    proba = np.array([[0.9, 0.05, 0.05], [0.4, 0.3, 0.3], [0.9, 0.05, 0.05], [0.02, 0.97, 0.01],
+                      [0.2, 0.1, 0.7], [0.5, 0.1, 0.4]])
+    assert np.allclose(smooth_sequences(records, proba, transitions, 0.0), proba)
+    out = smooth_sequences(records, proba, transitions, 1.0)
+    assert np.allclose(out.sum(axis=1), 1.0)
+    assert out[1, 0] > proba[1, 0]  # the unsure sentence between two organization sentences
+    assert out[3].argmax() == 1  # a sure sentence keeps its label
+    alone = [{"report": ""}, {"report": ""}]
+    assert np.allclose(smooth_sequences(alone, proba[:2], transitions, 1.0), proba[:2])  # no report, no sequence
+
+
+def test_a_part_label_the_text_contradicts_stays_below_the_cap():
+    from toolkit.calibration import CONTRADICTION_CAP, cap_contradicted
+
+    proba = np.array([[0.02, 0.96, 0.02], [0.02, 0.96, 0.02], [0.96, 0.02, 0.02]])
+    records = [{"text": "一是加强建会工作,发展会员50人。"}, {"text": "明年将继续加强建会工作。"},
+               {"text": "一是加强建会工作,发展会员50人。"}]
+    out = cap_contradicted(records, proba, CLASSES, CONTRADICTION_CAP)
+    assert out[0, 1] == pytest.approx(CONTRADICTION_CAP) and out[0].argmax() == 1
+    assert np.allclose(out.sum(axis=1), 1.0)
+    assert np.allclose(out[1:], proba[1:])  # the text says plans; a topic label is never capped
+    assert np.allclose(cap_contradicted(records, proba, CLASSES, 1.0), proba)
+
+
+def test_calibration_round_trips_with_its_sequence():
+    cal = Calibration({"plans:heading": 0.5}, 1.2, 0.6, [[0.5, 0.5], [0.2, 0.8]], 0.4, 0.85)
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    assert Calibration.from_dict({"temperature": 2.0}).contradiction_cap == 1.0  # models fitted before the cap

@@ -86,3 +86,45 @@ def test_a_sentence_alone_has_no_context():
     assert record["heading"] == record["prev"] == record["next"] == record["part"] == ""
     assert not record["first_paragraph"] and not record["last_paragraph"]
     assert position_matrix([record])[0, POSITION_NAMES.index("first_para")] == 0.0
+
+
+def _parts(text: str) -> dict[str, str]:
+    return {r["text"]: r["part"] for r in sentence_records(segment_text(text)[0])}
+
+
+def test_no_single_cue_opens_the_plans_part():
+    """An overview that announces the next period, a slogan heading that names a future goal and
+    a mention of 规划 inside achievements open no plans part; a heading about what comes next does,
+    and a later problems heading closes it."""
+    text = ("XX公司工会2023年工作总结\n"
+            "一年来,公司工会在党委领导下开展工作,现将一年来的工作总结如下,并对下阶段工作作出安排:\n"
+            "一、抓组织建设,构建工会工作新平台\n按照五年规划的要求,新建分会3个,发展会员120人。\n"
+            "二、送温暖\n春节期间走访慰问困难职工20户。\n"
+            "三、凝心聚力,为完成“十四五”目标建功立业\n组织开展岗位练兵和技能比武5场。\n"
+            "四、女职工工作\n三八节组织女职工健康讲座。\n"
+            "五、下步工作打算\n一是继续推进建会工作。\n二是做好送温暖工作。\n"
+            "六、存在的问题\n部分分会活动经费不足。\n")
+    parts = _parts(text)
+    for topic in ("按照五年规划的要求,新建分会3个,发展会员120人。", "春节期间走访慰问困难职工20户。",
+                  "组织开展岗位练兵和技能比武5场。", "三八节组织女职工健康讲座。", "三、凝心聚力,为完成“十四五”目标建功立业"):
+        assert parts[topic] != "plans", topic
+    assert parts["五、下步工作打算"] == parts["一是继续推进建会工作。"] == parts["二是做好送温暖工作。"] == "plans"
+    assert parts["部分分会活动经费不足。"] == "problems"
+
+
+def test_a_later_section_that_goes_on_with_the_numbering_closes_the_plans_part():
+    text = ("20xx年,街道工会在党委领导下开展工作。\n一、组织建设\n新建工会2家。\n二、帮扶工作\n慰问职工20户。\n"
+            "三、帮扶工作计划\n明年继续开展帮扶。\n四、女职工工作\n组织三八健康讲座。\n五、文体活动\n举办职工运动会。\n")
+    parts = _parts(text)
+    assert parts["明年继续开展帮扶。"] == "plans"
+    assert parts["组织三八健康讲座。"] == parts["举办职工运动会。"] == ""
+
+
+def test_structure_block_holds_no_relative_position():
+    from toolkit.context import STRUCTURE_NAMES, structure_matrix
+
+    records = sentence_records(segment_text("一、组织建设\n新建工会2家。\n二、帮扶\n慰问职工20户。")[0])
+    m = structure_matrix(records)
+    assert m.shape == (len(records), len(STRUCTURE_NAMES))
+    assert m[:, STRUCTURE_NAMES.index("is_heading")].tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert not any(name.startswith("pos_") for name in STRUCTURE_NAMES)

@@ -46,25 +46,61 @@ class Calibration:
     min_confidence: float = 0.5
     transitions: list[list[float]] = field(default_factory=list)
     sequence_weight: float = 0.0
+    contradiction_cap: float = 1.0
 
     def apply(self, records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
         """Probabilities with the part evidence and the report's sequence weighed in, then tempered."""
         weighed = apply_parts(records, proba, classes, self.part_weights)
         if self.sequence_weight > 0 and self.transitions:
             weighed = smooth_sequences(records, weighed, np.asarray(self.transitions), self.sequence_weight)
-        return temper(weighed, self.temperature)
+        return cap_contradicted(records, temper(weighed, self.temperature), classes, self.contradiction_cap)
 
     def to_dict(self) -> dict:
         return {"part_weights": dict(self.part_weights), "temperature": self.temperature,
                 "min_confidence": self.min_confidence, "transitions": [list(map(float, row)) for row in self.transitions],
-                "sequence_weight": self.sequence_weight}
+                "sequence_weight": self.sequence_weight, "contradiction_cap": self.contradiction_cap}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
         return cls({str(k): float(v) for k, v in data.get("part_weights", {}).items()},
                    float(data.get("temperature", 1.0)), float(data.get("min_confidence", 0.5)),
                    [[float(x) for x in row] for row in data.get("transitions", [])],
-                   float(data.get("sequence_weight", 0.0)))
+                   float(data.get("sequence_weight", 0.0)), float(data.get("contradiction_cap", 1.0)))
+
+
+CONTRADICTION_CAP = 0.85
+"""The highest confidence a part label (problems, plans, closing) may have when the sentence's own
+text speaks of a union topic and not of that part: context alone never makes such a label sure."""
+_CAPPED_PARTS = ("problems", "plans", "closing")
+
+
+def cap_contradicted(records: Sequence[dict], proba: np.ndarray, classes: Sequence[str], cap: float) -> np.ndarray:
+    """Rows whose most probable label is a part (problems, plans, closing) above ``cap`` while the
+    sentence's text names a topic's cue words and none of that part's: the part's probability is
+    set to ``cap`` and the rest shared out as before, so the label stays and its confidence says
+    that only the context speaks for it."""
+    if cap >= 1.0 or not len(proba):
+        return proba
+    from toolkit.weak import CUE_NAMES, cue_matrix  # the cue lists; weak imports no model code
+
+    classes = list(classes)
+    best = proba.argmax(axis=1)
+    parts = {classes.index(p): p for p in _CAPPED_PARTS if p in classes}
+    rows = [i for i in range(len(proba)) if best[i] in parts and proba[i, best[i]] > cap]
+    if not rows:
+        return proba
+    cues = cue_matrix([records[i].get("text", "") for i in rows])
+    topics = [j for j, name in enumerate(CUE_NAMES) if name in TOPICS]
+    out = proba.copy()
+    for k, i in enumerate(rows):
+        own = CUE_NAMES.index(parts[best[i]])
+        if cues[k, topics].any() and not cues[k, own]:
+            rest = 1.0 - out[i, best[i]]
+            others = out[i].copy()
+            others[best[i]] = 0.0
+            out[i] = others * ((1.0 - cap) / rest) if rest > _EPS else np.full(len(classes), (1.0 - cap) / (len(classes) - 1))
+            out[i, best[i]] = cap
+    return out
 
 
 SEQUENCE_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
@@ -210,10 +246,10 @@ def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence
         sequence_weight = fit_sequence_weight(records, weighed, y, transitions)
         weighed = smooth_sequences(records, weighed, transitions, sequence_weight)
     temperature = fit_temperature(weighed, y)
-    final = temper(weighed, temperature)
+    final = cap_contradicted(records, temper(weighed, temperature), classes, CONTRADICTION_CAP)
     threshold = float(np.quantile(final.max(axis=1), flag_share)) if len(final) and flag_share > 0 else 0.0
     kept = [list(map(float, row)) for row in transitions] if transitions is not None and sequence_weight > 0 else []
-    return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight)
+    return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight, CONTRADICTION_CAP)
 
 
 def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:
