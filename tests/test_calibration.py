@@ -112,3 +112,21 @@ def test_calibration_round_trips_with_its_sequence():
     cal = Calibration({"plans:heading": 0.5}, 1.2, 0.6, [[0.5, 0.5], [0.2, 0.8]], 0.4, 0.85)
     assert Calibration.from_dict(cal.to_dict()) == cal
     assert Calibration.from_dict({"temperature": 2.0}).contradiction_cap == 1.0  # models fitted before the cap
+
+
+def test_temperature_and_threshold_can_be_fitted_on_real_rows_only():
+    rng = np.random.default_rng(0)
+    n = 400
+    y = rng.integers(0, 3, n)
+    proba = np.full((n, 3), 0.02)
+    proba[np.arange(n), y] = 0.96  # written rows: sure and right
+    real = np.zeros(n, dtype=bool)
+    real[:100] = True
+    wrong = (y[:100] + 1) % 3
+    proba[np.arange(50), y[:50]] = 0.02
+    proba[np.arange(50), wrong[:50]] = 0.96  # half the real rows: sure and wrong
+    records = [{"evidence": ""}] * n
+    labels = [CLASSES[i] for i in y]
+    everywhere = fit_calibration(records, proba, labels, CLASSES, part_rule=False)
+    on_real = fit_calibration(records, proba, labels, CLASSES, part_rule=False, temper_on=real)
+    assert on_real.temperature > everywhere.temperature

@@ -229,9 +229,11 @@ def fit_part_weights(records: Sequence[dict], proba: np.ndarray, y: np.ndarray,
 
 def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence[str], classes: Sequence[str], *,
                     part_rule: bool = True, flag_share: float = DEFAULT_FLAG_SHARE,
-                    transitions: np.ndarray | None = None) -> Calibration:
+                    transitions: np.ndarray | None = None, temper_on: np.ndarray | None = None) -> Calibration:
     """Temperature, part weights (with ``part_rule``), the sequence weight (with ``transitions``,
-    see :func:`smooth_sequences`) and threshold from out-of-fold ``proba``."""
+    see :func:`smooth_sequences`) and threshold from out-of-fold ``proba``; with ``temper_on`` (a
+    mask over the records, e.g. the sentences of real reports) the temperature and the threshold
+    are fitted on those rows only."""
     if not 0.0 <= flag_share < 1.0:
         raise ValueError(f"flag_share must be in [0, 1), got {flag_share}")
     classes = list(classes)
@@ -239,14 +241,15 @@ def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence
     records = [r for r, k in zip(records, known) if k]
     proba = np.asarray(proba)[known]
     y = np.array([classes.index(label) for label in labels if label in classes], dtype=int)
+    real = np.ones(len(y), dtype=bool) if temper_on is None else np.asarray(temper_on, dtype=bool)[known]
     weights = fit_part_weights(records, proba, y, classes) if part_rule else {}
     weighed = apply_parts(records, proba, classes, weights)
     sequence_weight = 0.0
     if transitions is not None and len(y):
         sequence_weight = fit_sequence_weight(records, weighed, y, transitions)
         weighed = smooth_sequences(records, weighed, transitions, sequence_weight)
-    temperature = fit_temperature(weighed, y)
-    final = cap_contradicted(records, temper(weighed, temperature), classes, CONTRADICTION_CAP)
+    temperature = fit_temperature(weighed[real], y[real])
+    final = cap_contradicted(records, temper(weighed, temperature), classes, CONTRADICTION_CAP)[real]
     threshold = float(np.quantile(final.max(axis=1), flag_share)) if len(final) and flag_share > 0 else 0.0
     kept = [list(map(float, row)) for row in transitions] if transitions is not None and sequence_weight > 0 else []
     return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight, CONTRADICTION_CAP)

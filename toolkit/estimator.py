@@ -34,6 +34,9 @@ from toolkit.pipeline import CLASSIFIERS, build_pipeline
 from toolkit.tokenizer import TOKENIZER_BACKENDS
 
 _D = DEFAULT_PARAMS
+MIN_REAL_ROWS = 200
+"""Fewer out-of-fold rows of the ``calibrate_on`` corpora than this, and the temperature and the
+low-confidence threshold are fitted on all rows."""
 
 
 class SectionClassifier(ClassifierMixin, BaseEstimator):
@@ -55,7 +58,7 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
                  word_ngrams: Sequence[int] = tuple(_D["word_ngrams"]), tokenizer: str = _D["tokenizer"],
                  part_rule: bool = _D["part_rule"], calibrate: bool = _D["calibrate"], alone: bool = _D["alone"],
                  inner_folds: int = _D["inner_folds"], flag_share: float = _D["flag_share"],
-                 sequence: bool = _D["sequence"], seed: int = 0):
+                 sequence: bool = _D["sequence"], calibrate_on: Sequence[str] = tuple(_D["calibrate_on"]), seed: int = 0):
         self.classifier = classifier
         self.C = C
         self.alpha = alpha
@@ -71,6 +74,7 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         self.inner_folds = inner_folds
         self.flag_share = flag_share
         self.sequence = sequence
+        self.calibrate_on = calibrate_on
         self.seed = seed
 
     def _params(self) -> dict:
@@ -94,7 +98,9 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"inner_folds={p['inner_folds']!r}: expected an integer >= 2")
         if not isinstance(p["flag_share"], (int, float)) or not 0.0 <= p["flag_share"] < 1.0:
             raise ValueError(f"flag_share={p['flag_share']!r}: expected a number in [0, 1)")
-        for key in ("context", "char_ngrams", "word_ngrams"):
+        if isinstance(p["calibrate_on"], str) or not all(isinstance(c, str) for c in p["calibrate_on"]):
+            raise ValueError(f"calibrate_on={p['calibrate_on']!r}: expected a list of corpus names")
+        for key in ("context", "char_ngrams", "word_ngrams", "calibrate_on"):
             p[key] = list(p[key])
         return p
 
@@ -136,8 +142,10 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
                     have = list(c.classes) if c is not None else [str(x) for x in p.classes_]
                     oof_alone[test] = _columns((c or p).predict_proba([alone_records[i] for i in test]), have, classes)
             transitions = label_transitions(records, labels, classes) if params["sequence"] else None
+            real = np.array([r.get("corpus") in params["calibrate_on"] for r in records], dtype=bool)
             model.calibration = fit_calibration(records, oof, labels, classes, part_rule=params["part_rule"],
-                                                flag_share=params["flag_share"], transitions=transitions)
+                                                flag_share=params["flag_share"], transitions=transitions,
+                                                temper_on=real if real.sum() >= MIN_REAL_ROWS else None)
             if params["alone"]:
                 model.alone_calibration = fit_calibration(alone_records, oof_alone, labels, classes, part_rule=False,
                                                           flag_share=params["flag_share"])

@@ -68,7 +68,7 @@ def labelled_examples(reports: Iterable[Report], labels: Mapping[str, str],
             if sentence.id not in labels or key in seen:
                 continue
             seen.add(key)
-            out.records.append(record)
+            out.records.append({**record, "corpus": str(entry.get("corpus", ""))})
             out.labels.append(labels[sentence.id])
             out.groups.append(split_group)
             out.reports.append(report.id)
