@@ -303,6 +303,10 @@ def numbered_level(line: str) -> int:
     return 1 if _PART_HEADING.match(line) or _ORDINAL.match(line) else 0
 
 
+_BLURB = re.compile(r"小编|^总结是|(如何|怎么|怎样)(才能)?(写|把)[^。]{0,16}总结|写一篇[^。]{0,12}总结|总结(要|该|应该)?(怎么|如何)写")
+"""A site's blurb about writing summaries ("总结是…的书面材料…以下是小编整理的…"), whatever its length."""
+
+
 def is_junk(line: str) -> bool:
     """A line of the web page or the printed page around a report (breadcrumbs, "发布时间:…",
     "上一篇", page numbers, "篇2"), not part of its text.
@@ -310,7 +314,7 @@ def is_junk(line: str) -> bool:
     >>> [is_junk(s) for s in ("首页 > 范文 > 工作总结", "- 3 -", "第2页 共5页", "篇2", "一、组织建设")]
     [True, True, True, True, False]
     """
-    return len(line) <= 60 and bool(_JUNK.search(line) or _SEPARATOR.match(line))
+    return (len(line) <= 60 and bool(_JUNK.search(line) or _SEPARATOR.match(line))) or (len(line) <= 400 and bool(_BLURB.search(line)))
 
 
 def is_report_title(line: str) -> bool:
