@@ -211,7 +211,7 @@ def test_weak_label_never_writes_into_the_store(small_store, one_line_error):
 # --- every subcommand with bad arguments ------------------------------------------------------
 
 INPUTS = {"paths", "export", "data", "labels", "model", "config", "corpus", "test_corpus", "test_data", "segmentation",
-          "heldout"}
+          "heldout", "excerpts", "realdev"}
 """Destinations of arguments that name files or folders to read."""
 RANGED = ("--min-confidence", "--jobs", "--n", "--top", "--folds")
 

@@ -71,10 +71,11 @@ def test_evaluate_command_on_excerpts(tmp_path, capsys):
     rows.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _rows()), encoding="utf-8")
     excerpts = tmp_path / "excerpts.json"
     excerpts.write_text(json.dumps({URL: PAGE}, ensure_ascii=False), encoding="utf-8")
-    assert main(["evaluate", "--realdev", str(rows), "--excerpts", str(excerpts)]) == 0
+    assert main(["evaluate", "--no-cv", "--heldout", "none", "--realdev", str(rows), "--excerpts", str(excerpts)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("6 sentences of 1 pages (of 6 rows)")
-    assert "| in context |" in out and "| sentences alone |" in out
+    assert out.startswith("## Real text first")
+    row = next(line for line in out.splitlines() if line.startswith("| real development set (1 pages"))
+    assert row.split(" | ")[1] == "6"
 
 
 def test_evaluate_command_with_bad_excerpts_is_one_line(tmp_path, one_line_error):
@@ -82,7 +83,7 @@ def test_evaluate_command_with_bad_excerpts_is_one_line(tmp_path, one_line_error
     rows.write_text(json.dumps(_rows()[0]) + "\n", encoding="utf-8")
     bad = tmp_path / "excerpts.json"
     bad.write_text('["not", "an", "object"]', encoding="utf-8")
-    assert main(["evaluate", "--realdev", str(rows), "--excerpts", str(bad)]) == 2
+    assert main(["evaluate", "--no-cv", "--heldout", "none", "--realdev", str(rows), "--excerpts", str(bad)]) == 2
     assert "expected a JSON object" in one_line_error()
 
 

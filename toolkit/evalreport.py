@@ -31,16 +31,15 @@ def to_markdown(result: dict) -> str:
         "training side, and part weights, temperature and the low-confidence threshold by inner grouped folds "
         f"of it. Sentences per corpus: {', '.join(f'{k} {v}' for k, v in d.get('corpora', {}).items())}.",
         "",
-        "## Model comparison",
-        "",
     ]
+    lines += real_text_markdown(result).splitlines() + ["", "## Model comparison", ""]
     rows = [[name, s["macro_f1"], s["micro_f1"], s["accuracy"], " ".join(map(str, s["per_fold_macro_f1"]))]
             for name, s in result["comparison"].items()]
     lines += _table(["model", "macro-F1", "micro-F1", "accuracy", "macro-F1 per fold"], rows)
     lines += ["", f"Best: **{best['name']}**, macro-F1 {best['macro_f1']}, micro-F1 {best['micro_f1']}; "
               f"parameters most often chosen: `{json.dumps({k: best['params'][k] for k in ('classifier', 'C', 'alpha')})}`.", ""]
-    if result.get("heldout"):
-        lines += heldout_markdown(result["heldout"])
+    for name, h in result.get("untouched", {}).items():
+        lines += heldout_markdown(h, name)
     if result.get("by_corpus"):
         lines += ["## By corpus (best model, out-of-fold)", ""]
         lines += _table(["corpus", "sentences", "accuracy", "macro-F1", "accuracy, sentences alone"],
@@ -92,9 +91,36 @@ def confidence_table(calibration: dict) -> list[str]:
                    "errors flagged", "ECE"], rows)
 
 
-def heldout_markdown(h: dict) -> list[str]:
-    """The untouched test set's section of the report."""
-    lines = ["## Untouched test set", "",
+UNTOUCHED_NAMES = {"heldout2": "untouched set in the register of real reports (heldout2, written)",
+                   "heldout": "untouched written set (heldout, the training writers' kind)"}
+
+
+def real_text_markdown(result: dict) -> str:
+    """The figures on real text first: the seed's grouped out-of-fold scores, the real development
+    set, then the untouched sets (the one in the real register before the written one)."""
+    rows = []
+    seed = (result.get("by_corpus") or {}).get("seed")
+    if seed:
+        rows.append(["seed, grouped out-of-fold (real reports)", seed["n"], seed["accuracy"], seed["macro_f1"],
+                     seed.get("precision_at_0.9", "—"), seed["alone_accuracy"]])
+    if result.get("realdev"):
+        r = result["realdev"]
+        rows.append([f"real development set ({r['pages']} pages, hash-only; `{r['model']}`)", r["sentences"],
+                     r["in_context"]["accuracy"], r["in_context"]["macro_f1"], r["in_context"]["precision_at_0.9"],
+                     r["alone"]["accuracy"]])
+    for name, h in result.get("untouched", {}).items():
+        rows.append([f"{UNTOUCHED_NAMES.get(name, name)}; `{h['model']}`", h["sentences"], h["accuracy"], h["macro_f1"],
+                     h["confidence"]["high_confidence_precision"], h["alone"]["accuracy"]])
+    if not rows:
+        return ""
+    return "\n".join(["## Real text first", "",
+                      *_table(["set", "sentences", "accuracy in context", "macro-F1", "precision at confidence >= 0.9",
+                               "accuracy, sentences alone"], rows), ""])
+
+
+def heldout_markdown(h: dict, name: str = "heldout") -> list[str]:
+    """An untouched test set's section of the report."""
+    lines = [f"## {UNTOUCHED_NAMES.get(name, name)[0].upper() + UNTOUCHED_NAMES.get(name, name)[1:]}", "",
              f"`{h['model']}` on {h['sentences']} sentences of {h['reports']} reports that nothing was trained or tuned "
              f"on: accuracy **{h['accuracy']}**, macro-F1 **{h['macro_f1']}**; sentences alone: accuracy "
              f"**{h['alone']['accuracy']}**, macro-F1 {h['alone']['macro_f1']}.", ""]
@@ -152,8 +178,8 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
         ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
         series = [("in context", result["calibration"].get("in_context"))]
         series.append(("alone", result["calibration"].get("alone")))
-        if result.get("heldout"):
-            series.append(("untouched test set", result["heldout"]["confidence"]))
+        for name, h in result.get("untouched", {}).items():
+            series.append((f"untouched: {name}", h["confidence"]))
         for name, c in series:
             if not c:
                 continue

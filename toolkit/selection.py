@@ -121,7 +121,9 @@ class CVResult:
         for corpus in sorted(set(self.corpora)):
             part = self.where([c == corpus for c in self.corpora])
             alone = part.alone()
-            out[corpus or "unlisted"] = {**part.scores(), "alone_accuracy": alone.scores()["accuracy"] if alone else None}
+            confident = part.confidence_report()
+            out[corpus or "unlisted"] = {**part.scores(), "alone_accuracy": alone.scores()["accuracy"] if alone else None,
+                                         "precision_at_0.9": confident["high_confidence_precision"]}
         return out
 
     def confidence_report(self) -> dict:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from toolkit import evalreport, store
-from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_REALDEV, _project, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
+from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_REALDEV, STORE_AND_CORPUS, _command,
                                 _corpus_in_project, _err, _in_project, _labelled, _model_file, _number, _optional_project,
                                 _output_file, _Progress)
 from toolkit.cli.quality import cmd_evaluate_active
@@ -105,33 +105,78 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return cmd_evaluate_test(args)
     if args.segmentation:
         return cmd_evaluate_segmentation(args)
-    if args.excerpts:
-        return cmd_evaluate_realdev(args)
     from toolkit.evaluation import GRIDS, evaluate
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models or set(models) - set(GRIDS):
         raise ToolkitError(f"--models {args.models!r}: choose from {', '.join(GRIDS)}")
-    _corpus_in_project(args)
-    _in_project(args)
-    _in_project(args, "heldout", "heldout")
-    reports, examples = _labelled(args.corpus, args.data)
-    result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
-                      tokenizers=args.tokenizers, progress=_err)
-    heldout = Path(args.heldout)
-    if args.heldout != "none" and (heldout / "labels.jsonl").is_file():
+    project = _optional_project(args)
+    if args.heldout is None and project is not None:
+        args.heldout = [str(p) for p in (project.annotations / "heldout2", project.heldout) if (p / "labels.jsonl").is_file()]
+    heldout = [] if args.heldout in (None, ["none"]) else [Path(h) for h in args.heldout]
+    for h in heldout:
+        if not (h / "labels.jsonl").is_file() or not (h / "reports").is_dir():
+            raise ToolkitError(f"{h}: an untouched test set needs reports/ and labels.jsonl")
+    realdev = _realdev_inputs(args, project) if args.excerpts else None
+    if args.no_cv:
+        result: dict = {}
+    else:
+        _corpus_in_project(args)
+        _in_project(args)
+        reports, examples = _labelled(args.corpus, args.data)
+        result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
+                          tokenizers=args.tokenizers, progress=_err)
+    if heldout or realdev:
         from toolkit.evaluation import score_model
 
         model_path = Path(args.model) if args.model else default_model_path()
-        _err(f"scoring {model_path} on the untouched test set {heldout}")
-        _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"), hint=f"; it is in no report of {heldout / 'reports'}")
         model = load_model(model_path)
-        result["heldout"] = {"model": f"{model_path.name} ({model.version})", **score_model(model, test)}
+        name = f"{model_path.name} ({model.version})"
+        for h in heldout:
+            _err(f"scoring {model_path} on the untouched test set {h}")
+            _, test = _labelled([h / "reports"], str(h / "labels.jsonl"), hint=f"; it is in no report of {h / 'reports'}")
+            result.setdefault("untouched", {})[h.name] = {"model": name, **score_model(model, test)}
+        if realdev:
+            from toolkit.realdev import score_pages
+
+            _err(f"scoring {model_path} on the real development set {args.realdev}")
+            scored = score_pages(model, *realdev)
+            for problem in scored["problems"]:
+                _err(problem)
+            result["realdev"] = {"model": name, **{k: scored[k] for k in ("pages", "sentences", "problems", "in_context", "alone")}}
+    if args.no_cv:
+        print(evalreport.real_text_markdown(result))
+        return 0
     for path in evalreport.write(result, args.out):
         _err(f"wrote {path}")
     for name, s in result["comparison"].items():
         print(f"{name:<12} macro-F1 {s['macro_f1']:.3f}  micro-F1 {s['micro_f1']:.3f}")
     return 0
+
+
+def _realdev_inputs(args: argparse.Namespace, project) -> tuple[list[dict], dict[str, str]]:
+    """The development set's rows and the fetched excerpts of its pages, checked."""
+    from toolkit.realdev import read_rows
+
+    if args.realdev is None:
+        if project is None:
+            raise ToolkitError("--excerpts needs --realdev ROWS.jsonl outside an annotation project")
+        args.realdev = str(project.root / DEFAULT_REALDEV)
+    rows = _read_input(args.realdev, read_rows)
+    excerpts = _read_input(args.excerpts, lambda p: json.loads(Path(p).read_text(encoding="utf-8")))
+    if not isinstance(excerpts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in excerpts.items()):
+        raise ToolkitError(f"{args.excerpts}: expected a JSON object {{url: excerpt text}}")
+    return rows, excerpts
+
+
+def _read_input(path: str, read):
+    """``read(path)``, with a missing or malformed file as a one-line error naming it."""
+    try:
+        return read(path)
+    except FileNotFoundError:
+        raise ToolkitError(f"{path}: no such file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ToolkitError(f"{path}: not a valid file ({exc})") from None
 
 
 def cmd_evaluate_test(args: argparse.Namespace) -> int:
@@ -152,38 +197,6 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     for label, row in result["per_label"].items():
         print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
     return 0
-
-
-def cmd_evaluate_realdev(args: argparse.Namespace) -> int:
-    from toolkit.realdev import read_rows, score_pages
-
-    if args.realdev is None:
-        args.realdev = str(_project(args).root / DEFAULT_REALDEV)
-    rows = _read_input(args.realdev, read_rows)
-    excerpts = _read_input(args.excerpts, lambda p: json.loads(Path(p).read_text(encoding="utf-8")))
-    if not isinstance(excerpts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in excerpts.items()):
-        raise ToolkitError(f"{args.excerpts}: expected a JSON object {{url: excerpt text}}")
-    model = load_model(args.model or default_model_path())
-    _err(f"scoring {args.model or default_model_path()} ({model.version}) on the real development set {args.realdev}")
-    result = score_pages(model, rows, excerpts)
-    for problem in result["problems"]:
-        _err(problem)
-    c, a = result["in_context"], result["alone"]
-    print(f"{result['sentences']} sentences of {result['pages']} pages (of {len(rows)} rows)")
-    print("| predictions | accuracy | macro-F1 | precision at >= 0.9 | share at >= 0.9 |\n|---|---|---|---|---|")
-    for name, r in (("in context", c), ("sentences alone", a)):
-        print(f"| {name} | {r['accuracy']:.3f} | {r['macro_f1']:.3f} | {r['precision_at_0.9']} | {r['share_at_0.9']} |")
-    return 0
-
-
-def _read_input(path: str, read):
-    """``read(path)``, with a missing or malformed file as a one-line error naming it."""
-    try:
-        return read(path)
-    except FileNotFoundError:
-        raise ToolkitError(f"{path}: no such file") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ToolkitError(f"{path}: not a valid file ({exc})") from None
 
 
 def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
@@ -242,9 +255,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models", default="cnb,logreg", help="learned models to compare (baselines always run; svm too)")
     p.add_argument("--tokenizers", action="store_true", help="also compare the tokenizer backends installed")
-    p.add_argument("--heldout", metavar="DIR",
-                   help=f"untouched test set (reports/ and labels.jsonl) to score --model on (default: the project's {DEFAULT_HELDOUT}; "
-                        "'none' to skip)")
+    p.add_argument("--heldout", metavar="DIR", nargs="+",
+                   help="untouched test sets (reports/ and labels.jsonl) to score --model on (default: the project's "
+                        f"annotations/heldout2, in the register of real reports, and {DEFAULT_HELDOUT}; 'none' to skip)")
+    p.add_argument("--no-cv", action="store_true", help="skip the cross-validation: score --model on the untouched "
+                   "sets and, with --excerpts, the real development set, and print the table")
     p.add_argument("--out", default="reports", metavar="DIR", help="directory for evaluation.md/.json and PNG plots")
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
@@ -252,7 +267,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
                    "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
-    p.add_argument("--excerpts", metavar="FILE", help="instead: score --model on the real development set: FILE is the "
+    p.add_argument("--excerpts", metavar="FILE", help="also score --model on the real development set: FILE is the "
                    "{url: excerpt} JSON of its pages, fetched at evaluation time and kept outside the repository")
     p.add_argument("--realdev", metavar="ROWS.jsonl", help=f"the development set's rows (default: the project's {DEFAULT_REALDEV})")
     p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
