@@ -55,8 +55,8 @@ def to_markdown(result: dict) -> str:
         lines += confidence_table(result["calibration"])
         lines += ["", "Reliability diagram: `reliability.png`.", ""]
     lines += ["## What context adds (best model type, fixed parameters)", ""]
-    lines += _table(["features", "macro-F1", "micro-F1"],
-                    [[k, v["macro_f1"], v["micro_f1"]] for k, v in result["context_ablation"].items()])
+    lines += _table(["features", "macro-F1", "micro-F1", "accuracy on the seed (real)"],
+                    [[k, v["macro_f1"], v["micro_f1"], v.get("seed_accuracy", "—")] for k, v in result["context_ablation"].items()])
     if result.get("tokenizers"):
         lines += ["", "## Tokenizer backends (best model type, fixed parameters)", ""]
         lines += _table(["backend", "macro-F1", "micro-F1"],

@@ -24,19 +24,25 @@ GRIDS: dict[str, list[dict]] = {
     "logreg": [{"classifier": "logreg", "C": c} for c in (10.0, 30.0, 100.0)],
     "svm": [{"classifier": "svm", "C": c} for c in (1.0, 3.0, 10.0)],
 }
-_ALL_CONTEXT = ["heading", "neighbours", "position", "cues"]
+_ALL_CONTEXT = ["heading", "neighbours", "structure", "cues"]
 ABLATIONS: dict[str, dict] = {
     "sentence only": {"context": [], "part_rule": False},
     "+ heading": {"context": ["heading"], "part_rule": False},
     "+ heading + neighbours": {"context": ["heading", "neighbours"], "part_rule": False},
-    "+ heading + neighbours + position": {"context": ["heading", "neighbours", "position"], "part_rule": False},
-    "+ heading + neighbours + position + cue words": {"context": _ALL_CONTEXT, "part_rule": False},
+    "+ heading + neighbours + structure (first paragraph, heading, parts)": {"context": ["heading", "neighbours", "structure"],
+                                                                           "part_rule": False},
+    "+ cue words": {"context": _ALL_CONTEXT, "part_rule": False},
     "+ part rules (opening, problems, plans, closing, charity), hard": {"context": _ALL_CONTEXT, "part_rule": True},
     "+ part rules weighed by learned detector weights, calibrated": {"context": _ALL_CONTEXT, "part_rule": True,
-                                                                   "calibrate": True},
+                                                                   "calibrate": True, "sequence": False},
+    "+ the report's label sequence (the shipped setting)": {"context": _ALL_CONTEXT, "part_rule": True, "calibrate": True,
+                                                            "sequence": True},
+    "the same with relative position in place of structure": {"context": ["heading", "neighbours", "position", "cues"],
+                                                               "part_rule": True, "calibrate": True, "sequence": True},
 }
 """Feature sets of the context ablation, each adding one block to the one before (uncalibrated
-unless the row says so, without the text-only model)."""
+unless the row says so, without the text-only model); the last row puts back the relative
+position that pages cut mid-report mislead."""
 _FAST = {"calibrate": False, "alone": False}
 
 
@@ -98,7 +104,8 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
     ablation = {}
     for label, setting in ABLATIONS.items():
         say(f"context ablation: {label}")
-        ablation[label] = cross_validate(examples, {**best_params, **_FAST, **setting}, folds=folds, seed=seed).summary()
+        run = cross_validate(examples, {**best_params, **_FAST, **setting}, folds=folds, seed=seed)
+        ablation[label] = {**run.summary(), "seed_accuracy": run.by_corpus().get("seed", {}).get("accuracy")}
     tokenizer_scores = {}
     for backend in available_tokenizers() if tokenizers else ():
         say(f"tokenizer: {backend}")
