@@ -130,3 +130,19 @@ def test_temperature_and_threshold_can_be_fitted_on_real_rows_only():
     everywhere = fit_calibration(records, proba, labels, CLASSES, part_rule=False)
     on_real = fit_calibration(records, proba, labels, CLASSES, part_rule=False, temper_on=real)
     assert on_real.temperature > everywhere.temperature
+
+
+def test_batched_sequence_smoothing_equals_one_report_at_a_time():
+    from toolkit.calibration import smooth_sequences
+
+    rng = np.random.default_rng(1)
+    lengths = [1, 2, 3, 7, 30, 31, 64, 5]
+    records = [{"report": f"r{i}"} for i, n in enumerate(lengths) for _ in range(n)]
+    proba = rng.dirichlet(np.full(3, 0.5), len(records))
+    transitions = rng.dirichlet(np.ones(3), 3)
+    together = smooth_sequences(records, proba, transitions, 0.7)
+    start = 0
+    for n in lengths:
+        alone = smooth_sequences(records[start:start + n], proba[start:start + n], transitions, 0.7)
+        assert np.allclose(together[start:start + n], alone, atol=1e-12)
+        start += n

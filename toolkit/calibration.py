@@ -146,23 +146,42 @@ def smooth_sequences(records: Sequence[dict], proba: np.ndarray, transitions: np
     a = a / a.sum(axis=1, keepdims=True)
     out = proba.copy()
     p = np.clip(proba, _EPS, 1.0)
-    for start, stop in _sequences(records):
-        if stop - start < 2:
-            continue
-        e = p[start:stop]
-        n, k = e.shape
-        fwd = np.empty((n, k))
-        bwd = np.ones((n, k))
-        fwd[0] = e[0] / e[0].sum()
-        for t in range(1, n):
-            f = (fwd[t - 1] @ a) * e[t]
-            fwd[t] = f / f.sum()
-        for t in range(n - 2, -1, -1):
-            b = a @ (e[t + 1] * bwd[t + 1])
-            bwd[t] = b / b.sum()
-        post = fwd * bwd
-        out[start:stop] = post / post.sum(axis=1, keepdims=True)
+    runs = sorted((r for r in _sequences(records) if r[1] - r[0] >= 2), key=lambda r: r[1] - r[0])
+    while runs:
+        longest = runs[0][1] - runs[0][0]
+        take = 0
+        while take < len(runs) and runs[take][1] - runs[take][0] <= 2 * longest:
+            take += 1
+        _forward_backward(p, out, runs[:take], a)
+        runs = runs[take:]
     return out
+
+
+def _forward_backward(p: np.ndarray, out: np.ndarray, runs: Sequence[tuple[int, int]], a: np.ndarray) -> None:
+    """Posterior marginals of several reports at once, padded to the longest (a padded step has
+    evidence 1 for every label, so it changes nothing); reports of similar length go together so
+    that padding stays under half the work."""
+    n, k = len(runs), a.shape[0]
+    length = max(stop - start for start, stop in runs)
+    e = np.ones((n, length, k))
+    for r, (start, stop) in enumerate(runs):
+        e[r, :stop - start] = p[start:stop]
+    fwd = np.empty((n, length, k))
+    f = e[:, 0] / e[:, 0].sum(axis=1, keepdims=True)
+    fwd[:, 0] = f
+    for t in range(1, length):
+        f = (f @ a) * e[:, t]
+        f /= f.sum(axis=1, keepdims=True)
+        fwd[:, t] = f
+    post = fwd
+    b = np.ones((n, k))
+    for t in range(length - 2, -1, -1):
+        b = (e[:, t + 1] * b) @ a.T
+        b /= b.sum(axis=1, keepdims=True)
+        post[:, t] *= b
+    post /= post.sum(axis=2, keepdims=True)
+    for r, (start, stop) in enumerate(runs):
+        out[start:stop] = post[r, :stop - start]
 
 
 def fit_sequence_weight(records: Sequence[dict], proba: np.ndarray, y: np.ndarray, transitions: np.ndarray) -> float:
