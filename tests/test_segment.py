@@ -367,3 +367,25 @@ def test_segmentation_keeps_every_chinese_character_once_in_order(text):
         return
     found = "".join(_CJK.findall("".join(s.text for r in reports for s in r.sentences)))
     assert found == "".join(_CJK.findall(text))
+
+
+def test_a_closing_vow_under_leadership_does_not_begin_a_report():
+    """"我们相信,在…领导下…" and "…将在…领导下…" read like openings but close a report; a dated
+    event inside a report ("今年五月,在…指导下") does not begin one either."""
+    text = ("XX公司工会2023年工作总结\n"
+            "2023年,公司工会在公司党委的领导下,认真履行各项职能,较好地完成了全年任务。\n"
+            "一、组织建设\n全年新发展会员45人。\n"
+            "今年五月,在园区总工会的指导下,公司工会与公司方开展了工资集体协商。\n"
+            "二、帮扶工作\n春节期间走访慰问困难职工20户。\n"
+            "公司工会将在公司党委的坚强领导下,团结带领广大职工,为公司高质量发展作出新的贡献。\n"
+            "我们相信,在公司党委的领导下,工会工作一定会再上新台阶。\n")
+    assert len(segment_text(text)) == 1
+
+
+def test_a_page_blurb_about_the_article_is_a_page_line():
+    from toolkit.segment import is_junk
+
+    assert is_junk("本文是一篇建筑施工企业工会的年度工作总结,主要包括一年来的主要工作、存在的不足和下步打算等内容,供参考。")
+    assert is_junk("以下是小编精心整理的工会工作总结,欢迎阅读,希望大家能够喜欢。")
+    assert is_junk("街道总工会工作总结(实用三篇)") and not is_junk("街道总工会工作总结 篇1")
+    assert not is_junk("全年报送信息56篇")

@@ -94,7 +94,8 @@ _GREETING_MAX = 20
 closing vow ("各位代表,在新的一年里…")."""
 _OPENING_CUE = re.compile(r"(领导|指导|关心|支持|帮助)下")
 _OPENING_START = re.compile(r"^(20|2x|XX|xx|今年|一年来|本年度|\d{4}年)", re.IGNORECASE)
-_LOOKING_BACK = re.compile(r"^(总之|综上|回顾|回首|让我们|我们坚信|相信)|展望|不足|差距|今后|新的一年|下一年")
+_LOOKING_BACK = re.compile(r"^(总之|综上|回顾|回首|让我们|我们坚信|相信|我们相信)|展望|不足|差距|今后|新的一年|下一年|"
+                           r"(将|要)(继续)?在[^。]{0,40}(领导|指导|关心|支持)下|^(今年|\d{4}年)[一二三四五六七八九十\d]{1,2}月")
 _MODEST_LOOK_BACK = re.compile(r"做了一些工作|做了一定的工作|取得了一定的?成绩")
 """Near the start of a paragraph, the closing's modest look back ("一年来…做了一些工作"), which
 otherwise reads like an opening ("一年来…在…领导下")."""
@@ -303,8 +304,9 @@ def numbered_level(line: str) -> int:
     return 1 if _PART_HEADING.match(line) or _ORDINAL.match(line) else 0
 
 
-_BLURB = re.compile(r"小编|^总结是|(如何|怎么|怎样)(才能)?(写|把)[^。]{0,16}总结|写一篇[^。]{0,12}总结|总结(要|该|应该)?(怎么|如何)写")
-"""A site's blurb about writing summaries ("总结是…的书面材料…以下是小编整理的…"), whatever its length."""
+_BLURB = re.compile(r"小编|^总结是|^本文(是|为|主要|介绍|回顾|收集|整理)|(如何|怎么|怎样)(才能)?(写|把)[^。]{0,16}总结|写一篇[^。]{0,12}总结|总结(要|该|应该)?(怎么|如何)写")
+"""A site's blurb about the article or about writing summaries ("本文是一篇…的工作总结,主要包括…",
+"总结是…的书面材料…以下是小编整理的…"), whatever its length."""
 
 
 def is_junk(line: str) -> bool:
