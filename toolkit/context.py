@@ -28,9 +28,11 @@ _PROBLEMS = re.compile(r"问题|不足")
 _PROBLEMS_HEADING = re.compile(r"存在的?(主要)?(问题|困难)|不足|差距|薄弱")
 _PLANS_EARLIEST = 0.3
 _PLANS_HEADING = re.compile(r"^\W*[((]?[一二三四五六七八九十\d]*[))、.,,]?\s*(第[一二三四五六七八九十]部分)?\s*"
-                            r"(今后|下一步|下步|明年|来年|下半年|新的一年|下阶段|下一阶段|(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?(工作)?(的)?(打算|计划|思路|安排|设想|重点|目标|任务))"
+                            r"(今后|下一步|下步|明年|来年|下半年|新的一年|下阶段|下一阶段|(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?[,,]?[^,,。]{0,10}(打算|计划|思路|安排|设想|重点|目标|任务|要点|意见))"
                             r"|(工作)?(打算|计划|思路|设想|展望|安排)[::]?$")
-"""A heading about what comes next, whatever topic it names ("四、下步工作打算", "2024年工作思路")."""
+"""A heading about what comes next ("四、下步工作打算", "2024年工作思路", "二、2012年的主要任务"); a
+heading that names a topic or a slogan and only mentions a plan ("依据学校整体工作思路,认真做好工会
+工作", "为完成'十四五'目标建功立业") opens no plans part."""
 _SUMMARY = re.compile(r"总结|回顾")
 """A lead-in that announces the summary as well ("现将工作总结如下,并对下阶段工作作出安排") opens no plans part."""
 _FIRST_NUMERALS = ("一", "1", "1")
@@ -135,7 +137,7 @@ def _starts_plans(s) -> str:
     if s.position < _PLANS_EARLIEST or not _PLANS_START.search(s.text) or _PROBLEMS.search(s.text):
         return ""
     if s.is_heading:
-        return "plans:heading" if _PLANS_HEADING.search(s.text) or topic_of(s.text) is None else ""
+        return "plans:heading" if _PLANS_HEADING.search(s.text) else ""
     if LEAD_IN.search(s.text) and not _SUMMARY.search(s.text):
         return "plans:lead-in"
     return ""
