@@ -129,6 +129,22 @@ def test_evaluate_writes_report_and_plots(small_store, tmp_path, capsys):
     assert again["comparison"] == first["comparison"]
 
 
+@pytest.mark.slow
+def test_quick_evaluate_leads_with_the_seed_and_the_untouched_sets(small_store, tmp_path):
+    corpus, labels = small_store
+    out = tmp_path / "reports"
+    heldout = Path(__file__).resolve().parents[1] / "annotations" / "heldout"
+    argv = ["evaluate", "--data", str(labels), "--corpus", str(corpus), "--folds", "3", "--quick", "--out", str(out),
+            "--heldout", str(heldout)]
+    assert main(argv) == 0
+    result = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    assert list(result["comparison"]) == ["logreg"] and result["context_ablation"] == {} and result["learning_curve"] == []
+    assert set(result["untouched"]) == {"heldout"}
+    report = (out / "evaluation.md").read_text(encoding="utf-8")
+    assert report.index("## Real text first") < report.index("## Model comparison")
+    assert "| untouched written set" in report and not (out / "learning_curve.png").exists()
+
+
 @pytest.mark.parametrize("argv", [
     ["tag", "x.txt", "--min-confidence", "5"],
     ["tag", "x.txt", "--jobs", "0"],

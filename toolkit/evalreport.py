@@ -54,9 +54,10 @@ def to_markdown(result: dict) -> str:
         lines += ["## Confidence (best model, out-of-fold)", ""]
         lines += confidence_table(result["calibration"])
         lines += ["", "Reliability diagram: `reliability.png`.", ""]
-    lines += ["## What context adds (best model type, fixed parameters)", ""]
-    lines += _table(["features", "macro-F1", "micro-F1", "accuracy on the seed (real)"],
-                    [[k, v["macro_f1"], v["micro_f1"], v.get("seed_accuracy", "—")] for k, v in result["context_ablation"].items()])
+    if result["context_ablation"]:
+        lines += ["## What context adds (best model type, fixed parameters)", ""]
+        lines += _table(["features", "macro-F1", "micro-F1", "accuracy on the seed (real)"],
+                        [[k, v["macro_f1"], v["micro_f1"], v.get("seed_accuracy", "—")] for k, v in result["context_ablation"].items()])
     if result.get("tokenizers"):
         lines += ["", "## Tokenizer backends (best model type, fixed parameters)", ""]
         lines += _table(["backend", "macro-F1", "micro-F1"],
@@ -64,9 +65,10 @@ def to_markdown(result: dict) -> str:
     lines += ["", "## Per label (best model, out-of-fold)", ""]
     lines += _table(["label", "中文名", "precision", "recall", "F1", "support"],
                     [[k, label_name(k), v["precision"], v["recall"], v["f1"], v["support"]] for k, v in result["per_label"].items()])
-    lines += ["", "## Learning curve", "", "Macro-F1 on the outer test folds against the number of report groups trained on.", ""]
-    lines += _table(["training groups", "macro-F1", "std"],
-                    [[p["groups"], p["macro_f1"], p["macro_f1_std"]] for p in result["learning_curve"]])
+    if result["learning_curve"]:
+        lines += ["", "## Learning curve", "", "Macro-F1 on the outer test folds against the number of report groups trained on.", ""]
+        lines += _table(["training groups", "macro-F1", "std"],
+                        [[p["groups"], p["macro_f1"], p["macro_f1_std"]] for p in result["learning_curve"]])
     labels, matrix = result["confusion"]["labels"], result["confusion"]["matrix"]
     lines += ["", "## Confusion matrix (rows: gold, columns: predicted)", ""]
     lines += _table(["gold \\ pred"] + labels, [[labels[i]] + row for i, row in enumerate(matrix)])
@@ -74,7 +76,8 @@ def to_markdown(result: dict) -> str:
     lines += _table(["gold", "predicted", "conf.", "heading", "sentence"],
                     [[e["gold"], e["predicted"], e["confidence"], e["heading"][:24], e["text"][:60]]
                      for e in result["confident_errors"]])
-    lines += ["", "Plots: `confusion_matrix.png`, `per_label_f1.png`, `learning_curve.png`, `reliability.png`.", ""]
+    plots = ["confusion_matrix.png", "per_label_f1.png", *(["learning_curve.png"] if result["learning_curve"] else []), "reliability.png"]
+    lines += ["", "Plots: " + ", ".join(f"`{p}`" for p in plots) + ".", ""]
     return "\n".join(lines)
 
 
@@ -164,14 +167,15 @@ def plot(result: dict, out_dir: Path) -> list[Path]:
     paths.append(save_figure(fig, out_dir / "per_label_f1.png"))
 
     curve = result["learning_curve"]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar([p["groups"] for p in curve], [p["macro_f1"] for p in curve], yerr=[p["macro_f1_std"] for p in curve],
-                marker="o", capsize=3)
-    ax.set_xlabel("report groups in training")
-    ax.set_ylabel("macro-F1 on held-out groups")
-    ax.set_ylim(0, 1)
-    ax.set_title("Learning curve")
-    paths.append(save_figure(fig, out_dir / "learning_curve.png"))
+    if curve:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.errorbar([p["groups"] for p in curve], [p["macro_f1"] for p in curve], yerr=[p["macro_f1_std"] for p in curve],
+                    marker="o", capsize=3)
+        ax.set_xlabel("report groups in training")
+        ax.set_ylabel("macro-F1 on held-out groups")
+        ax.set_ylim(0, 1)
+        ax.set_title("Learning curve")
+        paths.append(save_figure(fig, out_dir / "learning_curve.png"))
 
     if result.get("calibration"):
         fig, ax = plt.subplots(figsize=(5, 5))

@@ -81,11 +81,17 @@ def confident_errors(result: CVResult, examples: Examples, top: int = 20) -> lis
 
 
 def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int = 5, seed: int = 0,
-             models: Sequence[str] = ("cnb", "logreg"), tokenizers: bool = False,
+             models: Sequence[str] = ("cnb", "logreg"), tokenizers: bool = False, quick: bool = False,
              progress: Progress | None = None) -> dict:
     """The whole evaluation: model comparison (nested), context ablation, and for the best model
-    per-label scores, confusion matrix, learning curve and confident errors."""
+    per-label scores, confusion matrix, learning curve and confident errors. ``quick``: the
+    shipped settings alone (:data:`toolkit.model.DEFAULT_PARAMS`), one grouped cross-validation
+    without the comparison, the ablation or the learning curve."""
     say = progress or (lambda message: None)
+    if quick:
+        say(f"the shipped settings: grouped {folds}-fold cross-validation")
+        best = cross_validate(examples, DEFAULT_PARAMS, folds=folds, seed=seed, name=DEFAULT_PARAMS["classifier"])
+        return _result(examples, folds, seed, {best.name: best}, best.name, dict(DEFAULT_PARAMS), {}, {}, [])
     comparison: dict[str, CVResult] = {}
     say("baselines: majority class and weak-label rules")
     comparison["majority"] = cross_validate(examples, {"classifier": "majority", "part_rule": False}, folds=folds, seed=seed, name="majority")
@@ -113,6 +119,13 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
                                              seed=seed).summary()
     say("learning curve")
     curve = learning_curve(examples, {**best_params, **_FAST}, folds=folds, seed=seed)
+    return _result(examples, folds, seed, comparison, best_name, best_params, ablation, tokenizer_scores, curve)
+
+
+def _result(examples: Examples, folds: int, seed: int, comparison: Mapping[str, CVResult], best_name: str,
+            best_params: dict, ablation: dict, tokenizer_scores: dict, curve: list) -> dict:
+    """The evaluation's result as the report writes it."""
+    best = comparison[best_name]
     labels, matrix = best.confusion()
     alone = best.alone()
     return {

@@ -32,7 +32,7 @@ from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
 
 FORMAT = "toolkit-section-model/4"
-DEFAULT_PARAMS = {"classifier": "logreg", "C": 30.0, "alpha": 0.3, "context": ["heading", "neighbours", "structure", "cues"],
+DEFAULT_PARAMS = {"classifier": "logreg", "C": 10.0, "alpha": 0.3, "context": ["heading", "neighbours", "structure", "cues"],
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
                   "tokenizer": "jieba", "part_rule": True, "calibrate": True, "alone": True, "inner_folds": 3,
                   "flag_share": 0.2, "sequence": True, "calibrate_on": ["seed"]}

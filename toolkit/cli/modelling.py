@@ -125,7 +125,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         _in_project(args)
         reports, examples = _labelled(args.corpus, args.data)
         result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
-                          tokenizers=args.tokenizers, progress=_err)
+                          tokenizers=args.tokenizers, quick=args.quick, progress=_err)
     if heldout or realdev:
         from toolkit.evaluation import score_model
 
@@ -258,6 +258,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--heldout", metavar="DIR", nargs="+",
                    help="untouched test sets (reports/ and labels.jsonl) to score --model on (default: the project's "
                         f"annotations/heldout2, in the register of real reports, and {DEFAULT_HELDOUT}; 'none' to skip)")
+    p.add_argument("--quick", action="store_true", help="the shipped settings only: one grouped cross-validation, "
+                   "without the model comparison, the ablation or the learning curve")
     p.add_argument("--no-cv", action="store_true", help="skip the cross-validation: score --model on the untouched "
                    "sets and, with --excerpts, the real development set, and print the table")
     p.add_argument("--out", default="reports", metavar="DIR", help="directory for evaluation.md/.json and PNG plots")
