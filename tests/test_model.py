@@ -416,3 +416,33 @@ def test_rollback_needs_a_kept_model_and_a_locked_model_is_left_alone(trained, t
             replace_model(model, path)
     assert files() == before
     assert not previous_path(path).exists()
+
+
+def test_no_single_cue_turns_a_report_into_plans():
+    """A page whose blurb lists the report's parts, an overview that announces the next period's
+    arrangements and a slogan heading that names a future goal: the topic sentences after them keep
+    their topics, and no sentence whose text names a topic is a part at confidence >= 0.9."""
+    from toolkit import load_model
+
+    text = ("首页 > 工作总结 > 工会工作总结\n"
+            "本文是某公司工会2023年工作总结,主要包括一年来的主要工作、存在的不足和下步打算等内容,供参考。\n"
+            "某公司工会2023年工作总结\n"
+            "2023年,公司工会在公司党委的领导下,紧紧围绕公司中心工作,认真履行各项职能,现将一年来的工作总结如下,"
+            "并对下阶段工作作出安排。\n"
+            "一、凝心聚力,为完成“十四五”目标建功立业\n"
+            "全年组织开展岗位练兵和技能比武12场,参赛职工800余人次,评出技术能手20名。\n"
+            "二、情系职工,扎实开展送温暖活动\n"
+            "春节期间,公司领导和工会干部走访慰问困难职工45户,发放慰问金9万元。\n"
+            "三、坚持民主管理,按时召开职代会\n"
+            "3月份召开三届二次职代会,审议通过了公司年度工作报告和职工福利方案。\n"
+            "四、关爱女职工\n"
+            "三八节期间组织女职工开展健康讲座和两癌筛查,参加女职工320人。\n")
+    tags = load_model().tag(text)
+    by_text = {t.text: t for t in tags}
+    topics = {"全年组织开展岗位练兵和技能比武12场,参赛职工800余人次,评出技术能手20名。": "competition",
+              "春节期间,公司领导和工会干部走访慰问困难职工45户,发放慰问金9万元。": "assistance",
+              "3月份召开三届二次职代会,审议通过了公司年度工作报告和职工福利方案。": "democracy",
+              "三八节期间组织女职工开展健康讲座和两癌筛查,参加女职工320人。": "women"}
+    for sentence, label in topics.items():
+        assert by_text[sentence].label == label, (sentence, by_text[sentence].label)
+    assert not [t for t in tags if t.label == "plans"]
