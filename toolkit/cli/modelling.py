@@ -13,13 +13,13 @@ from pathlib import Path
 
 from toolkit import evalreport, store
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
-                                _corpus_in_project, _err, _in_project, _labelled, _model_file, _number, _optional_project,
+                                _corpus_in_project, _err, _in_project, _labelled, _model, _model_file, _number, _optional_project,
                                 _output_file, _Progress)
 from toolkit.cli.quality import cmd_evaluate_active
 from toolkit.corpus import load_labels, load_reports
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write_text
-from toolkit.model import default_model_path, load_model, save_model
+from toolkit.model import load_model, save_model
 from toolkit.segment_eval import load_cases, score_cases
 from toolkit.stats import corpus_stats, format_stats
 from toolkit.tagging import tag_files
@@ -96,8 +96,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.heldout != "none" and (heldout / "labels.jsonl").is_file():
         from toolkit.evaluation import score_model
 
-        model_path = Path(args.model) if args.model else default_model_path()
-        _err(f"scoring {model_path} on the untouched test set {heldout}")
+        model_path = _model(args).path
+        _err(f"scoring it on the untouched test set {heldout}")
         _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"), hint=f"; it is in no report of {heldout / 'reports'}")
         model = load_model(model_path)
         result["heldout"] = {"model": f"{model_path.name} ({model.version})", **score_model(model, test)}
@@ -113,7 +113,7 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
 
     if not args.test_data:
         raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
-    model = load_model(args.model or default_model_path())
+    model = load_model(_model(args).path)
     _, examples = _labelled(args.test_corpus, args.test_data, hint="; it is in no report of --test-corpus")
     result = score_model(model, examples)
     c, a = result["confidence"], result["alone"]
@@ -140,7 +140,7 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr)
-    run = tag_files(args.paths, sys.stdout, model_path=args.model, fmt=args.format, output=args.output,
+    run = tag_files(args.paths, sys.stdout, model_path=_model(args).path, fmt=args.format, output=args.output,
                     min_confidence=args.min_confidence, sentences=args.sentences, jobs=args.jobs, backend=args.backend,
                     scheduler=args.scheduler, progress=progress.update)
     progress.close()
@@ -185,18 +185,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
     p.add_argument("--active-seeds", type=_number(int, 1), metavar="N", help="runs of the simulation, one per seed (default 8)")
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
-                   "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
+                   "test set (reports it was not trained on), with --test-data and --model")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
     p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
                    "part starts) on hand-checked cases (caseNN.txt + caseNN.json), e.g. annotations/segmentation")
-    p.add_argument("--model", help="model to score with --test-corpus (default: the shipped model)")
+    p.add_argument("--model", help=f"model to score on the untouched test set or --test-corpus (default: $TOOLKIT_MODEL, "
+                   f"else the project's {DEFAULT_MODEL} if it exists, else the shipped model)")
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
                  "toolkit tag report.txt --format md\n  toolkit tag reports/ --format html --output tagged.html\n"
                  "  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
-    p.add_argument("--model", help="model file (default: the shipped model)")
+    p.add_argument("--model", help=f"model file (default: $TOOLKIT_MODEL, else the project's {DEFAULT_MODEL} if there is "
+                   "a project and it has one, else the shipped model)")
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md", "html"), default="jsonl",
                    help="jsonl, json, csv: one record per sentence; md: one rebuilt report after another; "
                    "html: one self-contained page for the run")

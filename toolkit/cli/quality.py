@@ -13,11 +13,11 @@ from toolkit import active, audit, store
 from toolkit.active import DEFAULT_N, DIVERSITY_THRESHOLD, STRATEGIES, SimulationSettings, simulate, write_report
 from toolkit.audit import DEFAULT_TOP, FORMATS, RANKINGS
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
-                                _corpus_in_project, _emit, _err, _in_project, _labelled, _number, _optional_project, _project_model,
+                                _corpus_in_project, _emit, _err, _in_project, _labelled, _model, _number, _optional_project,
                                 _output_file)
 from toolkit.corpus import add_to_corpus, load_reports
 from toolkit.labelstudio import DEFAULT_TITLE, load_settings, push
-from toolkit.model import default_model_path, load_model
+from toolkit.model import load_model
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
@@ -25,7 +25,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     project = _optional_project(args)
     if args.labels is None and project is not None:
         args.labels = str(project.labels)
-    model = load_model(args.model or _project_model(args) or default_model_path())
+    model = load_model(_model(args).path)
     reports = load_reports(args.paths)
     suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
@@ -100,7 +100,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
     p.add_argument("--data", "--labels", dest="labels",
                    help=f"annotation store: its sentences are never suggested (default: the project's {DEFAULT_LABELS}, if any)")
-    p.add_argument("--model", help=f"model file (default: the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
+    p.add_argument("--model", help=f"model file (default: $TOOLKIT_MODEL, else the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
     p.add_argument("--out", type=_output_file, help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")

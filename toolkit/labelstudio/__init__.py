@@ -22,7 +22,7 @@ from toolkit.labelstudio.exports import (ImportReport, Resolution, SentenceVotes
                                          collect_votes, import_export, import_tasks, latest_per_annotator,
                                          parse_export, read_export, resolve)
 from toolkit.labelstudio.tasks import (WEAK_VERSION, Guess, ModelPredictor, Predictor, WeakPredictor, build_tasks,
-                                       choice_result, choose_predictor, context_text, export_tasks, load_predictor,
+                                       choice_result, context_text, export_tasks, load_predictor,
                                        prediction, write_tasks)
 from toolkit.labelstudio.worker import BackendOptions, TrainingJob, TrainingWorker
 
@@ -36,6 +36,6 @@ __all__ = [
     "ImportReport", "Resolution", "SentenceVotes", "Vote", "annotator_name", "collect_votes", "import_export",
     "import_tasks", "latest_per_annotator", "parse_export", "read_export", "resolve",
     "WEAK_VERSION", "Guess", "ModelPredictor", "Predictor", "WeakPredictor", "build_tasks", "choice_result",
-    "choose_predictor", "context_text", "export_tasks", "load_predictor", "prediction", "write_tasks",
+    "context_text", "export_tasks", "load_predictor", "prediction", "write_tasks",
     "BackendOptions", "TrainingJob", "TrainingWorker",
 ]

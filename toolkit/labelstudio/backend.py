@@ -5,8 +5,10 @@ Routes: ``GET /health`` (also ``/``), ``POST /setup``, ``POST /predict``, ``POST
 
 Decisions:
 
-* **Predictions** come from the model file if it exists, else from the weak rules; guesses for the
-  whole corpus are computed once per model, so ``/predict`` is a lookup. A task whose sentence id
+* **Predictions** come from ``start_model`` (the command's model: ``--model``, ``$TOOLKIT_MODEL``,
+  the project's trained model or the shipped one, :func:`toolkit.project.choose_model`), else from
+  the model file if it exists, else from the shipped model; after a retrain, from the model file.
+  Guesses for the whole corpus are computed once per model, so ``/predict`` is a lookup. A task whose sentence id
   is not in the corpus is predicted from its ``data.text`` and ``data.heading``. ``/health``
   counts the tasks predicted (``predicted_tasks``).
 * **Annotation events** (``ANNOTATION_CREATED/UPDATED/DELETED``) are counted and acknowledged,
@@ -51,6 +53,7 @@ from toolkit.labelstudio.config import is_toolkit_config
 from toolkit.labelstudio.exports import collect_votes
 from toolkit.labelstudio.tasks import Guess, ModelPredictor, Predictor, load_predictor, prediction
 from toolkit.labelstudio.worker import BackendOptions, TrainingJob, TrainingWorker
+from toolkit.model import shipped_model_path
 from toolkit.segment import Report, text_id
 
 DEFAULT_PORT = 9090
@@ -116,7 +119,8 @@ class Backend:
         self._events: Counter = Counter()
         self._predicted = 0
         if predictor is None:
-            predictor = load_predictor(options.model_path if options.model_path.is_file() else None)
+            predictor = load_predictor(options.start_model or (options.model_path if options.model_path.is_file()
+                                                               else shipped_model_path()))
         self._install(predictor)
         self._training = TrainingWorker(options, self._install)
 

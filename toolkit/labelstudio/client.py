@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from toolkit.corpus import AddedFile, PendingAdditions
 from toolkit.errors import LabelStudioError, ToolkitError
 from toolkit.fileio import atomic_write_bytes
 from toolkit.labelstudio.config import FROM_NAME, TO_NAME, config_choices, guideline_html, label_config
@@ -191,10 +192,12 @@ class PushReport:
     imported: int = 0
     already_there: int = 0
     ml_backend: str = ""
+    added: list[AddedFile] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         how = "created" if self.created else ("config updated" if self.config_updated else "found")
-        out = [f"project {self.project_id} {self.title!r} ({how}): {self.imported} tasks imported, "
+        out = [a.line() for a in self.added]
+        out += [f"project {self.project_id} {self.title!r} ({how}): {self.imported} tasks imported, "
                f"{self.already_there} already there"]
         if self.ml_backend:
             out.append(self.ml_backend)
@@ -271,19 +274,28 @@ def push(
     title: str = DEFAULT_TITLE,
     ml_backend: str | None = None,
     ml_auth: tuple[str, str] | None = None,
+    additions: PendingAdditions | None = None,
 ) -> PushReport:
-    """Create or find the project, set its config, import the tasks not already there, connect a backend."""
+    """Create or find the project, set its config, import the tasks not already there, connect a backend.
+
+    ``additions`` (new report files, read and checked by :func:`toolkit.corpus.read_additions`) are
+    copied into the corpus only once their tasks are in Label Studio: a push that fails before
+    (server down, wrong key) leaves the corpus as it was."""
     with connect(settings) as client:
         project, created, updated = ensure_project(client, settings, title)
         report = PushReport(project.id, project.title, created, updated)
         existing = set() if created else existing_sentence_ids(client, settings, project.id)
         new = [t for t in tasks if t["data"]["id"] not in existing]
         report.already_there = len(tasks) - len(new)
-        for start in range(0, len(new), IMPORT_BATCH):
-            batch = new[start:start + IMPORT_BATCH]
-            with talking_to(settings, f"importing tasks into project {project.id}"):
-                client.projects.import_tasks(id=project.id, request=batch)
-            report.imported += len(batch)
+        try:
+            for start in range(0, len(new), IMPORT_BATCH):
+                batch = new[start:start + IMPORT_BATCH]
+                with talking_to(settings, f"importing tasks into project {project.id}"):
+                    client.projects.import_tasks(id=project.id, request=batch)
+                report.imported += len(batch)
+        finally:
+            if additions is not None and (report.imported or report.already_there or not new):
+                report.added = additions.write()
         if ml_backend:
             report.ml_backend = connect_ml_backend(client, settings, project.id, ml_backend, ml_auth)
     return report

@@ -100,13 +100,6 @@ def load_predictor(model_path: str | os.PathLike | None) -> Predictor:
     return ModelPredictor(load_model(model_path))
 
 
-def choose_predictor(model_path: str | os.PathLike | None, default_path: str | os.PathLike) -> Predictor:
-    """An explicit model, else the default model where it exists, else the weak rules."""
-    if model_path is None and Path(default_path).is_file():
-        model_path = default_path
-    return load_predictor(model_path)
-
-
 def choice_result(label: str) -> list[dict]:
     """The ``result`` list choosing ``label``: the shape of predictions and annotations alike."""
     return [{"from_name": FROM_NAME, "to_name": TO_NAME, "type": "choices", "value": {"choices": [label]}}]
