@@ -300,7 +300,7 @@ def test_serve_command_runs_and_stops_on_interrupt(tmp_path, ls_corpus, store_co
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "toolkit: interrupted" in err
-    assert f"using model {shipped_model_path()} (the shipped model; version " in "".join(before)
+    assert f"model {shipped_model_path()} (the shipped model; version " in "".join(before)
 
 
 def test_serve_help_has_an_example():

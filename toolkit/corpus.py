@@ -93,8 +93,16 @@ class AddedFile:
         reports = f"{self.reports} report{'s' if self.reports != 1 else ''}"
         if self.copied_to:
             known = f", {self.known} of them already in the corpus" if self.known else ""
-            return f"added {self.source} to the corpus as {self.copied_to} ({reports}{known})"
+            return f"added {self.source} to the corpus as {_shown(self.copied_to)} ({reports}{known})"
         return f"{self.source}: its {reports} already in the corpus, not copied"
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current folder when it lies under it, else as it is."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 def _free_name(folder: Path, name: str, taken: set[str]) -> str:

@@ -76,12 +76,15 @@ def _optional_project(args: argparse.Namespace):
 
 def _model(args: argparse.Namespace, given: str | Path | None = None) -> ModelChoice:
     """The model the command uses (:func:`toolkit.project.choose_model`: ``--model``, else
-    ``$TOOLKIT_MODEL``, else the project's trained model, else the shipped one), named on stderr."""
+    ``$TOOLKIT_MODEL``, else the project's trained model, else the shipped one); the command names
+    it on stderr with :func:`_name_model` once its work is done, so that an error stays one line."""
     if given is None:
         given = getattr(args, "model", None)
-    choice = choose_model(given, _optional_project(args))
-    _err(f"using {choice.describe()}")
-    return choice
+    return choose_model(given, _optional_project(args))
+
+
+def _name_model(choice: ModelChoice) -> None:
+    _err(choice.describe())
 
 
 def _in_project(args: argparse.Namespace, what: str = "data", project_attr: str = "labels") -> None:

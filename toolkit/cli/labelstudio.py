@@ -10,13 +10,14 @@ from pathlib import Path
 
 from toolkit import labelstudio
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, LABELS, _command, _corpus_in_project, _err,
-                                _in_project, _model, _model_file, _number, _optional_project, _output_file,
+                                _in_project, _model, _model_file, _name_model, _number, _optional_project, _output_file,
                                 _project, _quiet_jieba)
 from toolkit.corpus import read_additions
 from toolkit.labelstudio import (DEFAULT_MAX_BODY, DEFAULT_PORT, DEFAULT_TITLE, Backend, BackendOptions, auth_from_env,
                                  import_export, label_config, load_settings, make_server, optional_settings, pull, push,
                                  serve, write_tasks)
 from toolkit.model import previous_path, rollback_model
+from toolkit.project import ModelChoice
 
 TASKS = argparse.ArgumentParser(add_help=False)
 """What ``ls export-tasks`` and ``ls push`` share: the reports, the sentences to leave out, the predictor."""
@@ -33,26 +34,26 @@ def cmd_ls_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str]:
+def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str, ModelChoice | None]:
     _corpus_in_project(args, "paths")
-    if args.weak_rules:
-        predictor = labelstudio.load_predictor(None)
-    else:
-        predictor = labelstudio.load_predictor(_model(args).path)
+    choice = None if args.weak_rules else _model(args)
+    predictor = labelstudio.load_predictor(choice.path if choice else None)
     if args.only_unlabelled:
         _in_project(args, "labels")
     labels = args.labels if args.only_unlabelled else None
-    return labelstudio.export_tasks(args.paths, predictor, labels_path=labels), predictor.version
+    return labelstudio.export_tasks(args.paths, predictor, labels_path=labels), predictor.version, choice
 
 
 def cmd_ls_export_tasks(args: argparse.Namespace) -> int:
-    tasks, version = _ls_tasks(args)
+    tasks, version, choice = _ls_tasks(args)
     if args.out:
         write_tasks(tasks, args.out)
     else:
         print(json.dumps(tasks, ensure_ascii=False, indent=1))
     with_predictions = sum(1 for t in tasks if t.get("predictions"))
     print(f"{len(tasks)} tasks, {with_predictions} with predictions ({version})", file=sys.stderr)
+    if choice is not None:
+        _name_model(choice)
     return 0
 
 
@@ -68,10 +69,12 @@ def cmd_ls_push(args: argparse.Namespace) -> int:
     auth = auth_from_env()
     project = _optional_project(args) if args.corpus else _project(args)
     corpus = args.corpus or str(project.corpus)
-    tasks, _ = _ls_tasks(args)
+    tasks, _, choice = _ls_tasks(args)
     additions = read_additions(args.paths, corpus, root=project.root if project is not None else None)
     report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth, additions=additions)
     print("\n".join(report.lines()))
+    if choice is not None:
+        _name_model(choice)
     return 0
 
 
@@ -93,6 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     options = BackendOptions(tuple(args.corpus), Path(args.labels), Path(args.model), args.folds, optional_settings(),
                              start_model=serving.path)
     server = make_server(Backend(options), args.host, args.port, auth=auth_from_env(), max_body=args.max_body)
+    _name_model(serving)
     print(f"serving model {server.backend.version} on {server.url} (Ctrl+C stops)", file=sys.stderr)
     serve(server)
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from toolkit import evalreport, store
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
-                                _corpus_in_project, _err, _in_project, _labelled, _model, _model_file, _number, _optional_project,
+                                _corpus_in_project, _err, _in_project, _labelled, _model, _model_file, _name_model, _number, _optional_project,
                                 _output_file, _Progress)
 from toolkit.cli.quality import cmd_evaluate_active
 from toolkit.corpus import load_labels, load_reports
@@ -96,11 +96,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.heldout != "none" and (heldout / "labels.jsonl").is_file():
         from toolkit.evaluation import score_model
 
-        model_path = _model(args).path
-        _err(f"scoring it on the untouched test set {heldout}")
+        choice = _model(args)
+        _err(f"scoring {choice.path} on the untouched test set {heldout}")
         _, test = _labelled([heldout / "reports"], str(heldout / "labels.jsonl"), hint=f"; it is in no report of {heldout / 'reports'}")
-        model = load_model(model_path)
-        result["heldout"] = {"model": f"{model_path.name} ({model.version})", **score_model(model, test)}
+        model = load_model(choice.path)
+        result["heldout"] = {"model": f"{choice.path.name} ({model.version})", **score_model(model, test)}
+        _name_model(choice)
     for path in evalreport.write(result, args.out):
         _err(f"wrote {path}")
     for name, s in result["comparison"].items():
@@ -113,7 +114,8 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
 
     if not args.test_data:
         raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
-    model = load_model(_model(args).path)
+    choice = _model(args)
+    model = load_model(choice.path)
     _, examples = _labelled(args.test_corpus, args.test_data, hint="; it is in no report of --test-corpus")
     result = score_model(model, examples)
     c, a = result["confidence"], result["alone"]
@@ -125,6 +127,7 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")
     for label, row in result["per_label"].items():
         print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
+    _name_model(choice)
     return 0
 
 
@@ -140,11 +143,13 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr)
-    run = tag_files(args.paths, sys.stdout, model_path=_model(args).path, fmt=args.format, output=args.output,
+    choice = _model(args)
+    run = tag_files(args.paths, sys.stdout, model_path=choice.path, fmt=args.format, output=args.output,
                     min_confidence=args.min_confidence, sentences=args.sentences, jobs=args.jobs, backend=args.backend,
                     scheduler=args.scheduler, progress=progress.update)
     progress.close()
     _err(run.summary())
+    _name_model(choice)
     return 0
 
 

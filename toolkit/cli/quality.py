@@ -13,9 +13,9 @@ from toolkit import active, audit, store
 from toolkit.active import DEFAULT_N, DIVERSITY_THRESHOLD, STRATEGIES, SimulationSettings, simulate, write_report
 from toolkit.audit import DEFAULT_TOP, FORMATS, RANKINGS
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
-                                _corpus_in_project, _emit, _err, _in_project, _labelled, _model, _number, _optional_project,
+                                _corpus_in_project, _emit, _err, _in_project, _labelled, _model, _name_model, _number, _optional_project, _project,
                                 _output_file)
-from toolkit.corpus import add_to_corpus, load_reports
+from toolkit.corpus import load_reports, read_additions
 from toolkit.labelstudio import DEFAULT_TITLE, load_settings, push
 from toolkit.model import load_model
 
@@ -25,7 +25,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     project = _optional_project(args)
     if args.labels is None and project is not None:
         args.labels = str(project.labels)
-    model = load_model(_model(args).path)
+    choice = _model(args)
+    model = load_model(choice.path)
     reports = load_reports(args.paths)
     suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
@@ -37,9 +38,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         settings = load_settings()
         chosen = {c.report for c in suggestions.chosen}
         sources = sorted({"-" if r.source == "<stdin>" else r.source for r in reports if r.id in chosen})
-        for added in add_to_corpus(sources, args.corpus):
-            print(added.line())
-        print("\n".join(push(settings, tasks, title=args.title).lines()))
+        corpus = args.corpus or str(_project(args).corpus)
+        additions = read_additions(sources, corpus, root=project.root if project is not None else None)
+        print("\n".join(push(settings, tasks, title=args.title, additions=additions).lines()))
+    _name_model(choice)
     return 0
 
 
@@ -105,8 +107,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=_output_file, help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
-                   help=f"with --push: the reports of pushed sentences not yet in the corpus are copied into DIR/new/ (default {DEFAULT_CORPUS})")
+    p.add_argument("--corpus", metavar="DIR",
+                   help="with --push: the reports of pushed sentences not yet in the corpus are copied into DIR/new/ once "
+                        f"their tasks are in Label Studio (default: the project's {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_suggest)
 
     p = _command(sub, "audit", "Sentences whose label is likely wrong (confident learning on grouped out-of-fold "
