@@ -48,7 +48,7 @@ from typing import Any
 
 from toolkit.context import alone_record
 from toolkit.corpus import load_reports
-from toolkit.errors import ToolkitError
+from toolkit.errors import ToolkitError, json_problem
 from toolkit.labelstudio.config import is_toolkit_config
 from toolkit.labelstudio.exports import collect_votes
 from toolkit.labelstudio.tasks import Guess, ModelPredictor, Predictor, load_predictor, prediction
@@ -299,7 +299,7 @@ class BackendHandler(BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             raise RequestError(400, "request body is not UTF-8 JSON") from None
         except json.JSONDecodeError as exc:
-            raise RequestError(400, f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            raise RequestError(400, f"request body is not valid JSON ({json_problem(exc)})") from None
         if not isinstance(body, dict):
             raise RequestError(400, f"request body must be a JSON object, not {type(body).__name__}")
         return body
