@@ -40,6 +40,28 @@ LABELS: tuple[Label, ...] = (
     Label("other", "其他", "Anything that fits none of the above: charity drives, disaster relief, greetings, stray fragments.", "r"),
 )
 
+COLOURS: dict[str, tuple[str, str]] = {
+    "overview": ("#77AADD", "浅蓝 light blue"),
+    "organization": ("#EEDD88", "浅黄 light yellow"),
+    "education": ("#44BB99", "薄荷绿 mint"),
+    "democracy": ("#BB88FF", "紫 violet"),
+    "rights": ("#FFAABB", "粉 pink"),
+    "assistance": ("#88CC88", "绿 green"),
+    "competition": ("#AAFF00", "黄绿 lime"),
+    "safety": ("#BBCC33", "梨绿 pear"),
+    "women": ("#CCAACC", "灰紫 mauve"),
+    "culture": ("#99DDFF", "天蓝 sky blue"),
+    "problems": ("#EE8866", "橙 orange"),
+    "plans": ("#88FFBB", "浅绿 pale green"),
+    "closing": ("#AAAA00", "橄榄 olive"),
+    "other": ("#DDDDDD", "浅灰 pale grey"),
+}
+"""Each section's colour in the HTML view and its name in the legend: Paul Tol's "light" scheme
+(colour-blind safe) for nine, five more chosen to stay as far from all of them as the nine are from
+each other. Any two differ by at least 10 CIE76 ΔE for normal vision and under simulated
+protanopia, deuteranopia and tritanopia (Machado et al. 2009), and each keeps a contrast of at least
+5.5:1 with the page's dark text (tested)."""
+
 SLUGS: tuple[str, ...] = tuple(label.slug for label in LABELS)
 BY_SLUG: dict[str, Label] = {label.slug: label for label in LABELS}
 ORDER: dict[str, int] = {slug: i for i, slug in enumerate(SLUGS)}
