@@ -341,7 +341,7 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
 
         # 4. Evening: labels back, a new model, a check.
         before = store.load(labels)
-        assert main(["ls", "pull"]) == 0
+        assert main(["ls", "pull", "--save-export", "export.json"]) == 0
         out = capsys.readouterr().out
         sid = {t.id: t.data["id"] for t in tasks}
         assert f"skipped {sid[skip.id]}: cancelled (skipped) by {first}" in out
@@ -351,6 +351,9 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
         assert after[sid[starred.id]].label == _chosen(starred)
         assert after[sid[agree.id]].annotator == "+".join(sorted([first, second]))
         assert f"{n} tasks: {n - 2} added, 0 changed, 0 unchanged, 1 skipped, 1 conflicts" in out
+        assert main(["agreement", "export.json"]) == 0
+        report = capsys.readouterr().out
+        assert f"| {first} | {second} | 3 |" in report and "user-" not in report
 
         assert main(["stats"]) == 0
         assert str(len(after)) in capsys.readouterr().out

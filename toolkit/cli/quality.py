@@ -16,7 +16,7 @@ from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, S
                                 _corpus_in_project, _emit, _err, _in_project, _labelled, _model, _name_model, _number, _optional_project, _project,
                                 _output_file)
 from toolkit.corpus import load_reports, read_additions
-from toolkit.labelstudio import DEFAULT_TITLE, load_settings, push
+from toolkit.labelstudio import DEFAULT_TITLE, annotator_emails, load_settings, optional_settings, push
 from toolkit.model import load_model
 
 
@@ -82,7 +82,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_agreement(args: argparse.Namespace) -> int:
     from toolkit.agreement import agreement_markdown, export_agreement
 
-    result = export_agreement(args.export)
+    result = export_agreement(args.export, annotator_emails(optional_settings()))
     text = agreement_markdown(result) if args.format == "md" else json.dumps(result, ensure_ascii=False, indent=1) + "\n"
     _emit(text, args.out)
     return 0
@@ -125,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="JSON file of model parameters (see toolkit.model.DEFAULT_PARAMS)")
     p.set_defaults(func=cmd_audit)
 
-    p = _command(sub, "agreement", "Agreement between annotators in a Label Studio JSON export: Cohen's kappa per pair, "
+    p = _command(sub, "agreement", "Agreement between annotators in a Label Studio JSON export (annotators named by "
+                 "e-mail: the export's, else the server's when LABEL_STUDIO_URL/KEY are set, as ls pull does): Cohen's kappa per pair, "
                  "Fleiss' kappa, Krippendorff's alpha, per label, confusions, disagreements.",
                  "toolkit agreement project-3-at-2026-11-25.json --out agreement.md")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")

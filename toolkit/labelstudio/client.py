@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -307,6 +308,21 @@ def user_emails(client: Any, settings: Settings) -> dict[int, str]:
         with talking_to(settings, "listing users"):
             return {u.id: u.email for u in client.users.list() if getattr(u, "email", None)}
     except LabelStudioError:
+        return {}
+
+
+def annotator_emails(settings: Settings | None) -> dict[int, str]:
+    """``{user id: e-mail}`` of the Label Studio server in ``settings``, to name the annotators of an
+    export that gives them as ids (``toolkit agreement``), as ``toolkit ls pull`` does; empty when no
+    server is configured, and empty with a :class:`UserWarning` saying why when it cannot be asked."""
+    if settings is None:
+        return {}
+    try:
+        with connect(settings, timeout=20.0) as client:
+            with talking_to(settings, "listing users"):
+                return {u.id: u.email for u in client.users.list() if getattr(u, "email", None)}
+    except LabelStudioError as exc:
+        warnings.warn(f"annotators are named by their Label Studio ids: {exc}", UserWarning, stacklevel=2)
         return {}
 
 
