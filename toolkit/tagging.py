@@ -424,13 +424,14 @@ def _close_quietly(handle) -> None:
 def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: str | os.PathLike | None = None,
               fmt: str = "jsonl", output: str | os.PathLike | None = None,
               min_confidence: float | None = DEFAULT_MIN_CONFIDENCE, sentences: bool = False, jobs: int = 1,
-              backend: str | None = None, scheduler: str | None = None,
+              backend: str | None = None, scheduler: str | None = None, dask_timeout: float | None = None,
               progress: Callable[[int, int], None] | None = None) -> TagRun:
     """Tag the reports in ``paths`` (``sentences``: one sentence a line, each alone) and write them
     in ``fmt`` to ``out``, or to the file ``output``, which is replaced only once the whole run is
     written (a failed run leaves the old file and no temporary one). ``jobs`` > 1 or the dask
-    ``backend`` tags on worker processes (:mod:`toolkit.parallel`), with the same output.
-    ``progress(reports, sentences)`` is called after each report.
+    ``backend`` tags on worker processes (:mod:`toolkit.parallel`), with the same output;
+    ``dask_timeout`` is how long a Dask cluster may be without workers before the run stops (default
+    :data:`toolkit.parallel.DASK_TIMEOUT`). ``progress(reports, sentences)`` is called after each report.
 
     The model file is a NumPy archive (nothing in it can run code), so no model is warned about
     here. The loaded model and jieba's dictionary live until the process ends, so they are moved
@@ -458,7 +459,8 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
                   for p in expand_paths(paths))
     elif parallel:
         stream = tag_parallel(ref, paths, jobs=jobs, backend=backend, scheduler=scheduler,
-                              min_confidence=min_confidence, quiet=True, fmt=fmt)
+                              min_confidence=min_confidence, quiet=True, fmt=fmt,
+                              **({"timeout": dask_timeout} if dask_timeout is not None else {}))
     else:
         stream = tag_paths(model, paths, min_confidence=min_confidence)
     try:

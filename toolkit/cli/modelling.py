@@ -146,7 +146,7 @@ def cmd_tag(args: argparse.Namespace) -> int:
     choice = _model(args)
     run = tag_files(args.paths, sys.stdout, model_path=choice.path, fmt=args.format, output=args.output,
                     min_confidence=args.min_confidence, sentences=args.sentences, jobs=args.jobs, backend=args.backend,
-                    scheduler=args.scheduler, progress=progress.update)
+                    scheduler=args.scheduler, dask_timeout=args.dask_timeout, progress=progress.update)
     progress.close()
     _err(run.summary())
     _name_model(choice)
@@ -217,4 +217,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fork (default where available): workers inherit the loaded model; loky: joblib's fresh "
                         "workers; dask: run on a Dask cluster (pip install 'toolkit[dask]')")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    p.add_argument("--dask-timeout", type=_number(float, 0.1), default=None, metavar="SECONDS",
+                   help="with --backend dask: how long to wait for the scheduler, and for a worker when the cluster has "
+                        "none, before stopping with an error (default 30)")
     p.set_defaults(func=cmd_tag)
