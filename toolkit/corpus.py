@@ -162,15 +162,22 @@ def read_additions(paths: Iterable[str | os.PathLike], corpus_dir: str | os.Path
     return PendingAdditions(corpus_dir, tuple(files), Path(root) if root is not None else None)
 
 
+def _known_reports(corpus_dir: Path) -> set[str]:
+    return {key for doc in (iter_documents([corpus_dir]) if any(corpus_dir.rglob("*.txt")) else ())
+            for key in _report_keys(doc.text)}
+
+
 def _write_additions(pending: PendingAdditions) -> list[AddedFile]:
     if not pending.files:
         return []
     corpus_dir = pending.corpus_dir
     folder = corpus_dir / NEW_FOLDER
     manifest = folder / MANIFEST
+    before = _known_reports(corpus_dir)
+    if all(set(item.keys) <= before for item in pending.files):
+        return [AddedFile(item.path, "", len(item.keys), len(item.keys)) for item in pending.files]
     with locked(manifest):
-        known = {key for doc in (iter_documents([corpus_dir]) if any(corpus_dir.rglob("*.txt")) else ())
-                 for key in _report_keys(doc.text)}
+        known = _known_reports(corpus_dir)
         added: list[AddedFile] = []
         entries: list[dict] = []
         taken: set[str] = set()
