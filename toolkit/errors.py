@@ -46,7 +46,7 @@ def json_problem(exc: ValueError) -> str:
     ...     json.loads('[{"a": "b')
     ... except json.JSONDecodeError as exc:
     ...     json_problem(exc)
-    'Unterminated string starting at line 1 column 7'
+    'Unterminated string starting at line 1 column 8'
     """
     msg, line, column = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", None), getattr(exc, "colno", None)
     if line is None:
