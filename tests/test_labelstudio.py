@@ -96,6 +96,11 @@ def test_new_reports_go_to_the_named_projects_corpus_once_pushed(label_studio, t
     assert [(e["file"], e["source"]) for e in entries] == [("jiedao.txt", "incoming/jiedao.txt"), ("qiaoliang.txt", "qiaoliang.txt")]
     assert [e["sha256"] for e in entries] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in (report, other)]
     assert not [p for p in project.rglob("*") if p.name.endswith(".lock")]
+    monkeypatch.delenv("TOOLKIT_PROJECT")
+    third = elsewhere / "yiyuan.txt"
+    shutil.copy(DATA / "loop" / "batch1" / "yiyuan.txt", third)
+    assert main(["--project", str(project), "ls", "push", str(third), "--title", unique_title("new"), "--weak-rules"]) == 0
+    assert (new / "yiyuan.txt").read_bytes() == third.read_bytes() and not (elsewhere / "annotations").exists()
 
 
 @pytest.mark.labelstudio
