@@ -157,6 +157,41 @@ def test_cli_agreement_report(tmp_path, capsys):
     assert json.loads(out.read_text(encoding="utf-8")) == json.loads(json.dumps(export_agreement(EXPORT_AGREEMENT)))
 
 
+EMAILS = {1: "admin@example.org", 2: "li@example.org", 3: "zhao@example.org"}
+
+
+def test_annotators_are_named_by_email_from_the_export_or_the_server(tmp_path):
+    named = export_agreement(EXPORT_AGREEMENT, EMAILS)
+    assert named["annotators"] == sorted(EMAILS.values())
+    assert {(p["first"], p["second"]) for p in named["pairs"]} == {
+        ("admin@example.org", "li@example.org"), ("admin@example.org", "zhao@example.org"), ("li@example.org", "zhao@example.org")}
+    assert "user-" not in json.dumps(named)
+    tasks = json.loads(EXPORT_AGREEMENT.read_text(encoding="utf-8"))
+    for task in tasks:
+        for a in task["annotations"]:
+            a["completed_by"] = {"id": a["completed_by"], "email": EMAILS[a["completed_by"]], "first_name": "", "last_name": ""}
+    objects = tmp_path / "objects.json"
+    objects.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    from_export = export_agreement(objects)
+    assert {k: v for k, v in from_export.items() if k != "export"} == {k: v for k, v in named.items() if k != "export"}
+
+
+def test_cli_agreement_with_the_server_out_of_reach_warns_and_names_ids(monkeypatch, capsys):
+    from conftest import free_port
+
+    monkeypatch.setenv("LABEL_STUDIO_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("LABEL_STUDIO_API_KEY", "secret-key-42")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")  # as outside the test run: the CLI shows it as one line
+        assert main(["agreement", str(EXPORT_AGREEMENT)]) == 0
+    out, err = capsys.readouterr()
+    assert "| user-1 | user-2 | 20 | 0.800 |" in out
+    assert err.startswith("toolkit: warning: annotators are named by their Label Studio ids: cannot reach Label Studio")
+    assert err.count("\n") == 1 and "secret-key-42" not in err
+
+
 def test_export_without_several_annotators_is_refused(tmp_path, one_line_error):
     tasks = json.loads(EXPORT_AGREEMENT.read_text(encoding="utf-8"))
     for task in tasks:

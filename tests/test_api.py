@@ -1,5 +1,7 @@
 """The Python API a researcher uses: one import."""
 
+from pathlib import Path
+
 import pytest
 
 import toolkit
@@ -39,3 +41,30 @@ def test_the_estimator_is_part_of_the_api_without_slowing_the_import():
         toolkit.no_such_name
     probe = "import sys, toolkit; print(any(m.startswith('sklearn') for m in sys.modules))"
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+def test_the_shipped_samples_are_the_repositorys_own():
+    """The package's samples are copies: the example report, the seed corpus and its labels."""
+    from toolkit import store
+    from toolkit.corpus import load_sentences
+
+    root = Path(__file__).resolve().parents[1]
+    assert toolkit.sample_report_path().read_bytes() == (root / "examples" / "sample_report.txt").read_bytes()
+    sample = toolkit.sample_corpus()
+    assert sample.reports.read_bytes() == (root / "annotations" / "corpus" / "reports.txt").read_bytes()
+    ids = {s.id for s in load_sentences([sample.reports])}
+    everything = store.load(root / "annotations" / "labels.jsonl")
+    assert store.load(sample.labels) == {k: a for k, a in everything.items() if k in ids} and len(ids) > 500
+
+
+def test_readmes_python_example_runs_anywhere(tmp_path, monkeypatch, capsys):
+    """README's example, as written there, run from a folder with nothing of the repository in it."""
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    code = re.search(r"From Python, one import:\n\n```python\n(.*?)```", (root / "README.md").read_text(encoding="utf-8"),
+                     re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) > 10 and out[0].startswith("总体概述 ")

@@ -105,11 +105,21 @@ def test_tag_errors_are_one_line(tmp_path, one_line_error):
     bad_model.write_bytes(b"junk")
     sample = tmp_path / "s.txt"
     sample.write_text("工会开展了活动。\n", encoding="utf-8")
-    cases = [(["tag", str(empty)], "file is empty"), (["tag", str(sample), "--model", str(bad_model)], "no model card"),
+    notes = tmp_path / "notes.txt"
+    notes.write_text("模型的笔记\n", encoding="utf-8")
+    truncated = tmp_path / "export.json"
+    truncated.write_text('[{"id": 1, "annot', encoding="utf-8")
+    no_bom = tmp_path / "word.txt"
+    no_bom.write_bytes("一、加强组织建设。\n新发展会员45人。\n".encode("utf-16-le"))
+    cases = [(["tag", str(empty)], "file is empty"), (["tag", str(sample), "--model", str(bad_model)], "not a model file"),
+             (["tag", str(sample), "--model", str(notes)], f"{notes}: not a model file (a model is the .npz archive"),
+             (["agreement", str(truncated)], "not valid JSON (Unterminated string starting at line 1 column 12)"),
+             (["tag", str(no_bom)], f"{no_bom}: looks like UTF-16 without a byte-order mark"),
              (["evaluate", "--models", "bogus", "--corpus", str(sample), "--data", str(empty)], "choose from")]
     for argv, message in cases:
         assert main(argv) == 2
-        assert message in one_line_error()
+        err = one_line_error()
+        assert message in err and "retrain" not in err and "at at" not in err
 
 
 @pytest.mark.slow
@@ -158,6 +168,20 @@ def test_quick_evaluate_leads_with_the_seed_and_the_untouched_sets(small_store, 
 def test_bad_arguments_are_one_line_errors(argv, one_line_error):
     assert main(argv) == 2
     assert "see --help" in one_line_error()
+
+
+def test_tag_reads_utf16_with_a_byte_order_mark_as_utf8(tmp_path, capsys, monkeypatch):
+    text = (ROOT / "examples" / "sample_report.txt").read_text(encoding="utf-8")
+    data = {"utf8": text.encode("utf-8"), "le": b"\xff\xfe" + text.encode("utf-16-le"),
+            "be": b"\xfe\xff" + text.encode("utf-16-be")}
+    out = {}
+    for name, raw in data.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "r.txt").write_bytes(raw)
+        monkeypatch.chdir(tmp_path / name)
+        assert main(["tag", "r.txt", "--format", "md"]) == 0
+        out[name] = capsys.readouterr().out
+    assert out["le"] == out["utf8"] == out["be"] and "## " in out["le"]
 
 
 def test_bad_output_and_model_are_one_line_errors_and_leave_nothing(tmp_path, one_line_error):

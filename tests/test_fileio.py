@@ -60,3 +60,27 @@ def _try_lock(path):
             return None
     except LockError as exc:
         return exc
+
+
+def _add_under_lock(args):
+    path, rounds = args
+    for _ in range(rounds):
+        with locked(path):
+            value = int(path.read_text()) if path.exists() else 0
+            path.write_text(str(value + 1))
+    return rounds
+
+
+def test_the_lock_file_is_gone_once_released_and_writers_still_exclude_each_other(tmp_path):
+    """The holder removes the lock file before letting go; a writer that got the lock of a removed
+    file tries again, so four processes adding one at a time lose no increment."""
+    import multiprocessing
+
+    path = tmp_path / "counter.txt"
+    with locked(path):
+        assert (tmp_path / ".counter.txt.lock").exists()
+    assert not (tmp_path / ".counter.txt.lock").exists()
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        done = sum(pool.map(_add_under_lock, [(path, 50)] * 4))
+    assert int(path.read_text()) == done == 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter.txt"]

@@ -67,6 +67,43 @@ def test_push_creates_a_validated_project_once(label_studio, two_reports, tmp_pa
 
 
 @pytest.mark.labelstudio
+def test_new_reports_go_to_the_named_projects_corpus_once_pushed(label_studio, tmp_path, monkeypatch, capsys):
+    """From outside the project with $TOOLKIT_PROJECT set: the report is copied into that project's
+    corpus (nothing where the command runs), listed with a relative source and its SHA-256, and no
+    lock file stays behind."""
+    import hashlib
+
+    project = tmp_path / "proj"
+    (project / "annotations" / "corpus").mkdir(parents=True)
+    incoming = project / "incoming"
+    incoming.mkdir()
+    report = incoming / "jiedao.txt"
+    shutil.copy(DATA / "loop" / "batch1" / "jiedao.txt", report)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    other = elsewhere / "qiaoliang.txt"
+    shutil.copy(DATA / "loop" / "batch1" / "qiaoliang.txt", other)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv("TOOLKIT_PROJECT", str(project))
+    for key, value in label_studio.env().items():
+        monkeypatch.setenv(key, value)
+    assert main(["ls", "push", str(report), str(other), "--title", unique_title("new"), "--weak-rules"]) == 0
+    out = capsys.readouterr().out
+    new = project / "annotations" / "corpus" / "new"
+    assert "(created): " in out and f"as {new / 'jiedao.txt'} (1 report)" in out
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["qiaoliang.txt"]
+    entries = [json.loads(line) for line in (new / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(e["file"], e["source"]) for e in entries] == [("jiedao.txt", "incoming/jiedao.txt"), ("qiaoliang.txt", "qiaoliang.txt")]
+    assert [e["sha256"] for e in entries] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in (report, other)]
+    assert not [p for p in project.rglob("*") if p.name.endswith(".lock")]
+    monkeypatch.delenv("TOOLKIT_PROJECT")
+    third = elsewhere / "yiyuan.txt"
+    shutil.copy(DATA / "loop" / "batch1" / "yiyuan.txt", third)
+    assert main(["--project", str(project), "ls", "push", str(third), "--title", unique_title("new"), "--weak-rules"]) == 0
+    assert (new / "yiyuan.txt").read_bytes() == third.read_bytes() and not (elsewhere / "annotations").exists()
+
+
+@pytest.mark.labelstudio
 def test_wrong_key_and_foreign_project_are_one_line_errors(label_studio, two_reports, monkeypatch, one_line_error):
     monkeypatch.setenv("LABEL_STUDIO_URL", label_studio.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", "wrong-key-0123456789")
@@ -283,6 +320,9 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
         for name in ("jiedao.txt", "qiaoliang.txt", "yiyuan.txt"):
             assert f"as annotations/corpus/new/{name} (1 report)" in out
             assert (project / "annotations" / "corpus" / "new" / name).read_bytes() == (batch1 / name).read_bytes()
+        manifest = (project / "annotations" / "corpus" / "new" / "manifest.jsonl").read_text(encoding="utf-8")
+        assert str(tmp_path) not in manifest and '"source": "jiedao.txt"' in manifest
+        assert not list((project / "annotations").rglob(".*.lock"))
         n = len({s.id for s in load_sentences([batch1])})
         assert f"(created): {n} tasks imported, 0 already there" in out and f"ML backend {backend} connected" in out
         (pid,) = [p.id for p in admin.projects.list(title=DEFAULT_TITLE) if p.title == DEFAULT_TITLE]
@@ -306,7 +346,7 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
 
         # 4. Evening: labels back, a new model, a check.
         before = store.load(labels)
-        assert main(["ls", "pull"]) == 0
+        assert main(["ls", "pull", "--save-export", "export.json"]) == 0
         out = capsys.readouterr().out
         sid = {t.id: t.data["id"] for t in tasks}
         assert f"skipped {sid[skip.id]}: cancelled (skipped) by {first}" in out
@@ -316,6 +356,9 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
         assert after[sid[starred.id]].label == _chosen(starred)
         assert after[sid[agree.id]].annotator == "+".join(sorted([first, second]))
         assert f"{n} tasks: {n - 2} added, 0 changed, 0 unchanged, 1 skipped, 1 conflicts" in out
+        assert main(["agreement", "export.json"]) == 0
+        report = capsys.readouterr().out
+        assert f"| {first} | {second} | 3 |" in report and "user-" not in report
 
         assert main(["stats"]) == 0
         assert str(len(after)) in capsys.readouterr().out

@@ -19,9 +19,9 @@ from toolkit import store
 from toolkit.cli import main
 from toolkit.corpus import load_reports
 from toolkit.context import records_of
-from toolkit.labelstudio import WeakPredictor, build_tasks, choice_result, label_config
+from toolkit.labelstudio import ModelPredictor, WeakPredictor, build_tasks, choice_result, label_config
 from toolkit.labelstudio.backend import Backend, BackendOptions, BackendServer, make_server, project_id_of
-from toolkit.model import load_model
+from toolkit.model import load_model, shipped_model_path
 from toolkit.taxonomy import SLUGS
 
 DATA = Path(__file__).parent / "data"
@@ -64,9 +64,18 @@ def store_copy(tmp_path: Path, ls_labels: Path) -> Path:
 
 @pytest.fixture()
 def backend(tmp_path: Path, ls_corpus: Path, store_copy: Path) -> Iterator[BackendServer]:
-    """A backend with no model yet (weak rules), serving on a free port."""
+    """A backend with no model of its own yet (it serves the shipped model), on a free port."""
     options = BackendOptions((str(ls_corpus),), store_copy, tmp_path / "models" / "model.npz")
     server = start(Backend(options))
+    yield server
+    stop(server)
+
+
+@pytest.fixture()
+def weak_backend(tmp_path: Path, ls_corpus: Path, store_copy: Path) -> Iterator[BackendServer]:
+    """A backend predicting with the weak rules, on a free port."""
+    options = BackendOptions((str(ls_corpus),), store_copy, tmp_path / "models" / "model.npz")
+    server = start(Backend(options, WeakPredictor()))
     yield server
     stop(server)
 
@@ -76,7 +85,19 @@ def corpus_tasks(ls_corpus: Path) -> list[dict]:
     return build_tasks(load_reports([ls_corpus]), WeakPredictor())
 
 
-def test_health_setup_and_predict_with_weak_rules(backend, corpus_tasks):
+def test_a_backend_without_a_model_of_its_own_serves_the_shipped_model(backend, ls_corpus):
+    shipped = load_model(shipped_model_path())
+    status, health = call(backend, "GET", "/health")
+    assert status == 200 and health["model_version"] == shipped.version and health["model_class"] == "SectionModel"
+    reports = load_reports([ls_corpus])
+    tasks = [{"id": n, "data": t["data"]} for n, t in enumerate(build_tasks(reports, ModelPredictor(shipped)))]
+    status, answer = call(backend, "POST", "/predict", {"tasks": tasks, "label_config": label_config(), "project": "1.1"})
+    assert status == 200 and answer["model_version"] == shipped.version
+    assert all(r["result"] and r["model_version"] == shipped.version for r in answer["results"])
+
+
+def test_health_setup_and_predict_with_weak_rules(weak_backend, corpus_tasks):
+    backend = weak_backend
     status, health = call(backend, "GET", "/health")
     assert status == 200 and (health["status"], health["model_version"], health["model_class"]) == ("UP", "weak-rules", "WeakRules")
     assert call(backend, "POST", "/setup", {"project": "1.1", "schema": label_config()}) == (200, {"model_version": "weak-rules"})
@@ -230,8 +251,9 @@ def test_failed_training_keeps_the_old_model(tmp_path, ls_corpus):
         assert call(server, "POST", "/webhook", {"action": "START_TRAINING", "project": {"id": 1}})[0] == 201
         assert server.backend.wait_idle(60)
         health = call(server, "GET", "/health")[1]
-        assert health["last_error"] == "no labelled sentences to train on" and health["model_version"] == "weak-rules"
-        assert call(server, "POST", "/predict", {"tasks": []}) == (200, {"results": [], "model_version": "weak-rules"})
+        shipped = load_model(shipped_model_path()).version
+        assert health["last_error"] == "no labelled sentences to train on" and health["model_version"] == shipped
+        assert call(server, "POST", "/predict", {"tasks": []}) == (200, {"results": [], "model_version": shipped})
     finally:
         stop(server)
 
@@ -263,11 +285,12 @@ def test_serve_command_runs_and_stops_on_interrupt(tmp_path, ls_corpus, store_co
          str(store_copy), "--model", str(tmp_path / "model.npz")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
-        line = ""
+        line, before = "", []
         deadline = time.monotonic() + 60
         while "serving model" not in line and time.monotonic() < deadline:
             line = proc.stderr.readline()
-        assert line.startswith("serving model weak-rules on http://127.0.0.1:"), line
+            before.append(line)
+        assert line.startswith(f"serving model {load_model(shipped_model_path()).version} on http://127.0.0.1:"), line
         port = int(line.split("http://127.0.0.1:")[1].split()[0])
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/health")
@@ -277,6 +300,7 @@ def test_serve_command_runs_and_stops_on_interrupt(tmp_path, ls_corpus, store_co
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "toolkit: interrupted" in err
+    assert f"model {shipped_model_path()} (the shipped model; version " in "".join(before)
 
 
 def test_serve_help_has_an_example():

@@ -8,7 +8,12 @@ import pytest
 from toolkit.cli import main
 from toolkit.errors import LabelStudioError
 from toolkit.labelstudio import FROM_NAME, TO_NAME, choice_result, config_choices, is_toolkit_config, label_config
-from toolkit.taxonomy import HARD_CASES, LABELS, SLUGS
+from toolkit.taxonomy import DESCRIPTIONS_ZH, HARD_CASES, HARD_CASES_ZH, LABELS, SLUGS
+
+
+def _chinese(text: str) -> bool:
+    """Mostly Chinese: more CJK characters than Latin letters."""
+    return sum("\u4e00" <= ch <= "\u9fff" for ch in text) > sum(ch.isascii() and ch.isalpha() for ch in text)
 
 
 def test_config_is_valid_xml_generated_from_the_taxonomy():
@@ -19,12 +24,18 @@ def test_config_is_valid_xml_generated_from_the_taxonomy():
     items = choices.findall("Choice")
     assert [c.get("value") for c in items] == list(SLUGS)
     assert [c.get("hotkey") for c in items] == [label.hotkey for label in LABELS]
-    assert all(c.get("html").startswith(label.name) and c.get("hint") == label.description for c, label in zip(items, LABELS))
+    assert [c.get("html") for c in items] == [label.name for label in LABELS]  # Label Studio shows the hotkey itself
+    for c, label in zip(items, LABELS):
+        zh, en = c.get("hint").split(" / ")
+        assert zh == DESCRIPTIONS_ZH[label.slug] and en == label.description and _chinese(zh)
     texts = {t.get("name"): t.get("value") for t in root.iter("Text")}
     assert texts == {"heading": "$heading", "context": "$context", "text": "$text"}
     assert all(t.get("selectionEnabled") == "false" for t in root.iter("Text"))
     shown = [h.get("value") for h in root.iter("Header")]
-    assert all(case in shown for case in HARD_CASES)
+    panel = [h.get("value") for h in root.find("Collapse").iter("Header")]
+    assert all(case in shown for case in HARD_CASES) and all(case in shown for case in HARD_CASES_ZH)
+    assert len(panel) % 2 == 0 and all(_chinese(zh) and not _chinese(en) for zh, en in zip(panel[::2], panel[1::2]))
+    assert all(_chinese(h.split(" ")[0]) for h in shown if h not in panel)  # the headers: Chinese first
     assert is_toolkit_config(label_config())
 
 
@@ -48,6 +59,18 @@ def test_other_configs_are_told_apart():
     assert fewer != label_config() and not is_toolkit_config(fewer)
     with pytest.raises(LabelStudioError, match="not valid XML"):
         config_choices("<View>")
+
+
+def test_the_instructions_page_gives_each_line_in_chinese_then_english():
+    from toolkit.labelstudio import guideline_html
+
+    page = guideline_html()
+    items = page.split("<ul>")[1].split("</ul>")[0].removeprefix("<li>").removesuffix("</li>").split("</li><li>")
+    assert len(items) == 3 + len(HARD_CASES)
+    for item in items:
+        zh, en = item.split("<br>")
+        assert _chinese(zh) and not _chinese(en)
+    assert all(DESCRIPTIONS_ZH[label.slug] in page for label in LABELS)
 
 
 def test_cli_config_prints_the_config(capsys):

@@ -91,8 +91,11 @@ def test_missing_model_and_missing_card(tmp_path):
     with pytest.raises(ModelError, match="model file not found"):
         load_model(tmp_path / "none.npz")
     (tmp_path / "x.npz").write_bytes(b"x")
-    with pytest.raises(ModelError, match="no model card"):
+    with pytest.raises(ModelError, match=r"x\.npz: not a model file \(a model is the \.npz archive"):
         load_model(tmp_path / "x.npz")
+    np.savez(tmp_path / "y.npz", a=np.zeros(2))
+    with pytest.raises(ModelError, match="no model card y.json beside it"):
+        load_model(tmp_path / "y.npz")
 
 
 def test_shipped_default_model_loads_and_is_small():

@@ -108,3 +108,100 @@ def test_a_dead_worker_is_a_one_line_error(six_copies, monkeypatch):
     monkeypatch.setattr(toolkit.parallel, "predict_batch", _die)
     with pytest.raises(ToolkitError, match="worker died"):
         list(tag_parallel(default_model_path(), [six_copies], jobs=2, batch=300, backend="fork"))
+
+
+# --- a Dask cluster's faults: no workers, every worker lost, one worker thread -------------------
+
+
+@pytest.fixture(scope="module")
+def many_copies(tmp_path_factory, corpus_path):
+    """The corpus 24 times (each copy unique): about six batches of the default size."""
+    text = corpus_path.read_text(encoding="utf-8")
+    path = tmp_path_factory.mktemp("many") / "many.txt"
+    path.write_text("".join(text.replace("。", f"{i}。") for i in range(24)), encoding="utf-8")
+    return path
+
+
+def _scheduler_only(distributed):
+    return distributed.LocalCluster(n_workers=0, processes=True, dashboard_address=None)
+
+
+def test_a_cluster_without_workers_is_one_line_and_writes_nothing(six_copies, tmp_path, one_line_error):
+    import time
+
+    from toolkit.cli import main
+
+    distributed = _distributed()
+    out = tmp_path / "tagged.jsonl"
+    with _scheduler_only(distributed) as cluster:
+        started = time.monotonic()
+        assert main(["tag", str(six_copies), "--backend", "dask", "--scheduler", cluster.scheduler_address,
+                     "--dask-timeout", "2", "--output", str(out)]) == 2
+        took = time.monotonic() - started
+    err = one_line_error()
+    assert "the cluster has no workers" in err and "had none for 2 s" in err and "cannot write" not in err
+    assert took < 20 and list(tmp_path.iterdir()) == []
+
+
+def test_a_scheduler_that_is_not_there_is_one_line(six_copies, tmp_path, one_line_error):
+    from conftest import free_port
+    from toolkit.cli import main
+
+    _distributed()
+    address = f"tcp://127.0.0.1:{free_port()}"
+    assert main(["tag", str(six_copies), "--backend", "dask", "--scheduler", address, "--dask-timeout", "1",
+                 "--output", str(tmp_path / "t.jsonl")]) == 2
+    err = one_line_error()
+    assert f"cannot reach the Dask scheduler at {address} within 1 s" in err and "cannot write" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cluster_of_one_worker_thread_is_used(six_copies, serial):
+    distributed = _distributed()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        out = [t.to_dict() for tags in tag_parallel(default_model_path(), [six_copies], backend="dask",
+                                                     scheduler=cluster.scheduler_address, batch=800) for t in tags]
+        prefix = cluster.scheduler.task_prefixes.get("predict_batch")
+        computed = prefix.all_durations.get("compute", 0.0) if prefix is not None else 0.0
+    assert out == serial
+    assert computed > 0.5  # the batches were tagged on the cluster's one worker, not in this process
+
+
+@pytest.mark.slow
+def test_every_worker_lost_mid_run_stops_within_bounds_and_removes_the_output(many_copies, tmp_path):
+    """A worker outside any nanny (as 'dask worker --no-nanny' runs it) killed after the first
+    report is written: the run stops with one line and leaves no output, temporary or final."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from toolkit.errors import ToolkitError
+    from toolkit.tagging import tag_files
+
+    distributed = _distributed()
+    out = tmp_path / "tagged.jsonl"
+    with _scheduler_only(distributed) as cluster:
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", cluster.scheduler_address,
+                                   "--nthreads", "1", "--no-nanny", "--no-dashboard"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        killed = []
+
+        def kill_the_worker(reports, sentences):
+            if not killed:
+                worker.send_signal(signal.SIGKILL)
+                killed.append(time.monotonic())
+
+        try:
+            with pytest.raises(ToolkitError) as info:
+                with open(os.devnull, "w") as sink:
+                    tag_files([many_copies], sink, output=out, backend="dask", scheduler=cluster.scheduler_address,
+                              dask_timeout=3, progress=kill_the_worker)
+        finally:
+            worker.kill()
+            worker.wait(10)
+        stopped = time.monotonic()
+    message = str(info.value)
+    assert killed and stopped - killed[0] < 20
+    assert message.startswith("no worker left: every worker of the Dask cluster at ") and "restart the workers" in message
+    assert "\n" not in message and list(tmp_path.iterdir()) == []

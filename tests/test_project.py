@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 import pytest
 
 from toolkit.cli import main
@@ -104,3 +107,96 @@ def test_tasks_are_pre_annotated_by_the_projects_model_else_the_shipped_one(proj
     assert main(["ls", "export-tasks", str(report)]) == 0
     tasks, err = capsys.readouterr()
     assert "(project-model)" in err and json.loads(tasks)[0]["predictions"][0]["model_version"] == "project-model"
+
+
+# --- which model: one rule for every command -----------------------------------------------------
+
+
+def _trained_model(project, version="project-model"):
+    """A model of the project's own (``models/default.*``): the shipped files with another version."""
+    import json
+    import shutil
+
+    from toolkit.model import shipped_model_path
+
+    models = project / "models"
+    models.mkdir(exist_ok=True)
+    for name in ("default.npz", "default.pipeline.joblib"):
+        shutil.copy(shipped_model_path().with_name(name), models / name)
+    card = json.loads(shipped_model_path().with_suffix(".json").read_text(encoding="utf-8"))
+    (models / "default.json").write_text(json.dumps({**card, "model_version": version}), encoding="utf-8")
+    return models / "default.npz"
+
+
+def test_choose_model_given_then_environment_then_project_then_shipped(project, monkeypatch):
+    from toolkit.model import shipped_model_path
+    from toolkit.project import MODEL_ENV, Project, choose_model
+
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    found = Project(project.resolve())
+    assert choose_model(None, None) == choose_model(None, found)
+    assert (choose_model(None, found).path, choose_model(None, found).source) == (shipped_model_path(), "shipped")
+    own = _trained_model(project)
+    assert (choose_model(None, found).path, choose_model(None, found).source) == (found.model, "project")
+    assert choose_model(None, None).source == "shipped"
+    monkeypatch.setenv(MODEL_ENV, str(project / "elsewhere.npz"))
+    assert (choose_model(None, found).path, choose_model(None, found).source) == (project / "elsewhere.npz", "env")
+    assert (choose_model("mine.npz", found).path, choose_model("mine.npz", found).source) == (Path("mine.npz"), "given")
+    assert own.is_file()
+
+
+def test_the_choice_is_described_with_its_card(project, monkeypatch):
+    from toolkit.project import MODEL_ENV, Project, choose_model
+
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    _trained_model(project, "v-own")
+    line = choose_model(None, Project(project.resolve())).describe()
+    assert line.startswith(f"model {project.resolve() / 'models' / 'default.npz'} (the project's trained model; version v-own, ")
+    assert "taxonomy 2026.11-1" in line and "training sentences" in line
+    assert "given with --model" in choose_model(project / "none.npz").describe()
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_tag_and_evaluate_use_the_projects_model_inside_it_and_the_shipped_one_outside(project, monkeypatch, capsys, inside):
+    from toolkit.model import load_model, shipped_model_path
+    from toolkit.project import MODEL_ENV
+
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    own = _trained_model(project, "v-own")
+    report = project.parent / "outside" / "r.txt"
+    report.write_text("一、加强组织建设。新发展会员45人。\n二、帮扶困难职工。春节期间慰问困难职工20户。\n", encoding="utf-8")
+    labels = project.parent / "outside" / "labels.jsonl"
+    from toolkit.segment import text_id
+
+    labels.write_text("".join(json.dumps({"id": text_id(s), "text": s, "label": lab, "source": "manual"}, ensure_ascii=False) + "\n"
+                              for s, lab in (("新发展会员45人。", "organization"), ("春节期间慰问困难职工20户。", "assistance"))),
+                      encoding="utf-8")
+    monkeypatch.chdir(project / "notes" if inside else project.parent / "outside")
+    expected = "v-own" if inside else load_model().version
+    where = f"{own.resolve()} (the project's trained model" if inside else f"{shipped_model_path()} (the shipped model"
+    assert main(["tag", str(report), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["model_version"] == expected and f"model {where}; version {expected}" in err
+    assert main(["evaluate", "--test-corpus", str(report), "--test-data", str(labels)]) == 0
+    assert f"model {where}; version {expected}" in capsys.readouterr().err
+    assert main(["suggest", str(report), "--n", "1", "--data", str(labels)]) == 0
+    assert f"model {where}; version {expected}" in capsys.readouterr().err
+    assert main(["tag", str(report), "--format", "json", "--model", str(shipped_model_path())]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["model_version"] == load_model().version and "(given with --model; version" in err
+
+
+def test_tag_with_toolkit_project_set_uses_that_projects_model(project, monkeypatch, capsys):
+    from toolkit.project import MODEL_ENV
+
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    _trained_model(project, "v-env-project")
+    report = project.parent / "outside" / "r.txt"
+    report.write_text("一、加强组织建设。新发展会员45人。\n", encoding="utf-8")
+    monkeypatch.chdir(project.parent / "outside")
+    monkeypatch.setenv(ENV, str(project))
+    assert main(["tag", str(report), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model_version"] == "v-env-project"
+    monkeypatch.delenv(ENV)
+    assert main(["--project", str(project), "tag", str(report), "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["model_version"] == "v-env-project"

@@ -349,6 +349,20 @@ def test_html_page_is_self_contained_valid_and_escaped(planted):
             assert span["title"].startswith(f"{t.label_name} ({t.label}) · 置信度 {t.confidence:.2f}")
     assert text.index('class="coverage"') < text.index('class="views"')
     assert "来源 b.txt" in text and "来源 planted_*file*.txt" in text
+    low = [t for t in planted + reordered if t.low_confidence]
+    marked = re.findall(r'<span class="warn" title="置信度低">⚠</span> <span class="s s-[a-z]+ low"', text)
+    assert low and len(marked) == 2 * len(low) == text.count(" low\"")
+
+
+def test_html_legend_names_each_section_and_its_colour():
+    from toolkit.tagging import html_page_start
+    from toolkit.taxonomy import COLOURS, LABELS
+
+    head = html_page_start()
+    items = re.findall(r'<li class="s-([a-z]+)">(.*?) <small>(.*?)</small></li>', head)
+    assert items == [(lab.slug, lab.name, COLOURS[lab.slug][1]) for lab in LABELS]
+    for slug, (colour, _) in COLOURS.items():
+        assert f".s-{slug}{{background:{colour}}}" in head
 
 
 def test_the_same_report_in_two_files_gets_two_ids(tmp_path, capsys):

@@ -16,6 +16,8 @@ SAMPLE = "今年以来,街道工会在县总工会的指导下开展工作。\n�
         (b"\xef\xbb\xbf" + SAMPLE.encode("utf-8"), "utf-8"),
         (SAMPLE.encode("gbk"), "gb18030"),
         (SAMPLE.encode("gb18030"), "gb18030"),
+        (b"\xff\xfe" + SAMPLE.encode("utf-16-le"), "utf-16"),
+        (b"\xfe\xff" + SAMPLE.encode("utf-16-be"), "utf-16"),
     ],
 )
 def test_decode_each_encoding(data, encoding):
@@ -41,9 +43,18 @@ def test_binary_file_fails():
         decode(b"\x7fELF\x02\x01\x01\x00\x00\x00" * 50, "b.bin")
 
 
-def test_utf16_is_refused_as_binary():
-    with pytest.raises(InputError, match="b.txt"):
-        decode(SAMPLE.encode("utf-16"), "b.txt")
+def test_utf16_with_a_byte_order_mark_is_read_as_utf8_would_be(tmp_path):
+    for bom, codec in ((b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        path = tmp_path / f"{codec}.txt"
+        path.write_bytes(bom + SAMPLE.encode(codec))
+        assert read_document(path).text == SAMPLE
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_says_so_and_how_to_resave(codec):
+    for text in (SAMPLE, "工会工作总结" * 20):  # with ASCII (NUL bytes) and without
+        with pytest.raises(InputError, match=r"^b\.txt: looks like UTF-16 without a byte-order mark.*re-save it as UTF-8"):
+            decode(text.encode(codec), "b.txt")
 
 
 def test_text_without_chinese_is_refused():
@@ -93,10 +104,11 @@ def _lines(tmp_path, data: bytes, monkeypatch, chunk: int = 7, sample: int = 16)
     return list(textio.iter_lines(path))
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16", "utf-16-be-bom"])
 def test_iter_lines_streams_any_encoding_across_chunk_boundaries(tmp_path, monkeypatch, encoding):
     text = "工会，一、组织建设\r\n第二行（一）\r第三行\n\n最后"
-    lines = _lines(tmp_path, text.encode(encoding), monkeypatch)
+    data = b"\xfe\xff" + text.encode("utf-16-be") if encoding == "utf-16-be-bom" else text.encode(encoding)
+    lines = _lines(tmp_path, data, monkeypatch)
     assert lines == ["工会,一、组织建设", "第二行(一)", "第三行", "", "最后"]
 
 

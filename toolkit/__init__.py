@@ -14,6 +14,7 @@
 __version__ = "0.1.0"
 
 from toolkit.model import SectionModel, load_model  # noqa: E402
+from toolkit.samples import sample_corpus, sample_report, sample_report_path  # noqa: E402
 from toolkit.segment import Report, Sentence, segment_text  # noqa: E402
 from toolkit.tagging import Tagged  # noqa: E402
 
@@ -34,4 +35,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
 
 
-__all__ = ["__version__", "load_model", "segment", "SectionClassifier", "SectionModel", "Report", "Sentence", "Tagged"]
+__all__ = ["__version__", "load_model", "segment", "SectionClassifier", "SectionModel", "Report", "Sentence", "Tagged",
+           "sample_corpus", "sample_report", "sample_report_path"]

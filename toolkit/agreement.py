@@ -170,11 +170,14 @@ def label_confusion(ratings: Ratings) -> list[dict]:
     return [{"labels": list(k), "count": n} for k, n in sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def export_ratings(tasks: Sequence[dict], where: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+def export_ratings(tasks: Sequence[dict], where: str, users: Mapping[int, str] | None = None
+                   ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
     """``{sentence id: {annotator: label}}`` (each annotator's latest label) and the sentences'
-    texts, from exported Label Studio tasks; validated as ``toolkit ls import`` does."""
+    texts, from exported Label Studio tasks; validated as ``toolkit ls import`` does. Annotators
+    are named as ``toolkit ls pull`` names them: by the e-mail the export carries, else by the
+    e-mail ``users`` gives for their id, else ``user-ID``."""
     ratings, texts = {}, {}
-    for entry in collect_votes(tasks, where):
+    for entry in collect_votes(tasks, where, users or {}):
         votes = latest_per_annotator(entry.votes)
         if votes:
             ratings[entry.id] = {v.annotator: v.label for v in votes}
@@ -182,11 +185,12 @@ def export_ratings(tasks: Sequence[dict], where: str) -> tuple[dict[str, dict[st
     return ratings, texts
 
 
-def export_agreement(path: str | os.PathLike) -> dict:
+def export_agreement(path: str | os.PathLike, users: Mapping[int, str] | None = None) -> dict:
     """Agreement between the annotators of a Label Studio JSON export (``toolkit agreement``):
     Cohen's kappa per pair, Fleiss' kappa and Krippendorff's alpha overall, agreement per label,
-    the labels they confuse, and every sentence they disagree on."""
-    ratings, texts = export_ratings(read_export(path), str(path))
+    the labels they confuse, and every sentence they disagree on. ``users`` (``{user id: e-mail}``,
+    e.g. from :func:`toolkit.labelstudio.annotator_emails`) names annotators the export gives as ids."""
+    ratings, texts = export_ratings(read_export(path), str(path), users)
     multi = {sid: by for sid, by in ratings.items() if len(by) >= 2}
     if not multi:
         annotators = sorted({a for by in ratings.values() for a in by})

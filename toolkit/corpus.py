@@ -10,6 +10,7 @@ finds the sentences annotators labelled.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -92,8 +93,16 @@ class AddedFile:
         reports = f"{self.reports} report{'s' if self.reports != 1 else ''}"
         if self.copied_to:
             known = f", {self.known} of them already in the corpus" if self.known else ""
-            return f"added {self.source} to the corpus as {self.copied_to} ({reports}{known})"
+            return f"added {self.source} to the corpus as {_shown(self.copied_to)} ({reports}{known})"
         return f"{self.source}: its {reports} already in the corpus, not copied"
+
+
+def _shown(path: str) -> str:
+    """``path`` relative to the current folder when it lies under it, else as it is."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
 
 
 def _free_name(folder: Path, name: str, taken: set[str]) -> str:
@@ -105,55 +114,108 @@ def _free_name(folder: Path, name: str, taken: set[str]) -> str:
     return candidate
 
 
-def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathLike) -> list[AddedFile]:
-    """Copy the report files among ``paths`` (directories expanded) that lie outside ``corpus_dir``
-    into ``corpus_dir/new/``, byte for byte, and list them in its manifest with corpus ``"new"``.
+@dataclass(frozen=True)
+class PendingFile:
+    """A report file read and checked for :func:`add_to_corpus`, not yet copied."""
 
-    A file whose reports are all in the corpus already (same text, in any file) is not copied, so
-    pushing the same folder twice adds nothing. Every input is read and checked before anything
-    is written (a bad file is a one-line :class:`InputError` and changes nothing); the copies and
-    the manifest are written atomically while the manifest's lock (:func:`toolkit.fileio.locked`)
-    is held, so concurrent pushes neither lose entries nor copy a report twice.
-    """
+    path: str
+    data: bytes
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PendingAdditions:
+    """What :func:`add_to_corpus` would copy into ``corpus_dir/new/``: every input outside the
+    corpus, read and checked (:func:`read_additions`); :meth:`write` copies them."""
+
+    corpus_dir: Path
+    files: tuple[PendingFile, ...]
+    root: Path | None = None
+
+    def write(self) -> list[AddedFile]:
+        """Copy the files whose reports are not all in the corpus already, and list them in the manifest."""
+        return _write_additions(self)
+
+
+def manifest_source(path: str | os.PathLike, root: str | os.PathLike | None) -> str:
+    """How a pushed file's origin is recorded in the manifest: its path relative to the project's
+    ``root`` when it lies inside it, else its file name (the manifest also records its SHA-256)."""
+    resolved = Path(path).resolve()
+    if root is not None and resolved.is_relative_to(Path(root).resolve()):
+        return resolved.relative_to(Path(root).resolve()).as_posix()
+    return Path(path).name
+
+
+def read_additions(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathLike, *,
+                   root: str | os.PathLike | None = None) -> PendingAdditions:
+    """The report files among ``paths`` (directories expanded) that lie outside ``corpus_dir``,
+    read and checked; a bad file is a one-line :class:`InputError` and nothing has been written.
+    ``root`` is the project's root, against which the manifest records where a file came from."""
     corpus_dir = Path(corpus_dir)
-    outside = []
+    files = []
     for path in expand_paths(paths):
         if path == "-":
             raise InputError("-: reports from stdin cannot be added to the corpus; save them to a file and push that")
         if not is_inside(path, corpus_dir):
-            outside.append(path)
-    if not outside:
+            data = read_bytes(path)
+            files.append(PendingFile(str(path), data, tuple(_report_keys(normalize(decode(data, path)[0])))))
+    return PendingAdditions(corpus_dir, tuple(files), Path(root) if root is not None else None)
+
+
+def _known_reports(corpus_dir: Path) -> set[str]:
+    return {key for doc in (iter_documents([corpus_dir]) if any(corpus_dir.rglob("*.txt")) else ())
+            for key in _report_keys(doc.text)}
+
+
+def _write_additions(pending: PendingAdditions) -> list[AddedFile]:
+    if not pending.files:
         return []
-    inputs = []
-    for path in outside:
-        data = read_bytes(path)
-        inputs.append((path, data, _report_keys(normalize(decode(data, path)[0]))))
+    corpus_dir = pending.corpus_dir
     folder = corpus_dir / NEW_FOLDER
     manifest = folder / MANIFEST
+    before = _known_reports(corpus_dir)
+    if all(set(item.keys) <= before for item in pending.files):
+        return [AddedFile(item.path, "", len(item.keys), len(item.keys)) for item in pending.files]
     with locked(manifest):
-        known = {key for doc in (iter_documents([corpus_dir]) if any(corpus_dir.rglob("*.txt")) else ())
-                 for key in _report_keys(doc.text)}
+        known = _known_reports(corpus_dir)
         added: list[AddedFile] = []
         entries: list[dict] = []
         taken: set[str] = set()
-        for path, data, keys in inputs:
-            seen = sum(key in known for key in keys)
-            if seen == len(keys):
-                added.append(AddedFile(path, "", len(keys), seen))
+        for item in pending.files:
+            seen = sum(key in known for key in item.keys)
+            if seen == len(item.keys):
+                added.append(AddedFile(item.path, "", len(item.keys), seen))
                 continue
-            name = _free_name(folder, Path(path).name, taken)
+            name = _free_name(folder, Path(item.path).name, taken)
             taken.add(name)
-            atomic_write_bytes(folder / name, data)
-            known.update(keys)
-            entries.append({"file": name, "corpus": NEW_CORPUS, "source": str(path), "reports": len(keys),
+            atomic_write_bytes(folder / name, item.data)
+            known.update(item.keys)
+            entries.append({"file": name, "corpus": NEW_CORPUS, "source": manifest_source(item.path, pending.root),
+                            "sha256": hashlib.sha256(item.data).hexdigest(), "reports": len(item.keys),
                             "added_at": store.now()})
-            added.append(AddedFile(path, str(folder / name), len(keys), seen))
+            added.append(AddedFile(item.path, str(folder / name), len(item.keys), seen))
         if entries:
             old = manifest.read_text(encoding="utf-8") if manifest.is_file() else ""
             if old and not old.endswith("\n"):
                 old += "\n"
             atomic_write_text(manifest, old + "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
     return added
+
+
+def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathLike, *,
+                  root: str | os.PathLike | None = None) -> list[AddedFile]:
+    """Copy the report files among ``paths`` (directories expanded) that lie outside ``corpus_dir``
+    into ``corpus_dir/new/``, byte for byte, and list them in its manifest with corpus ``"new"``,
+    their origin (:func:`manifest_source`, relative to the project's ``root``) and SHA-256.
+
+    A file whose reports are all in the corpus already (same text, in any file) is not copied, so
+    pushing the same folder twice adds nothing. Every input is read and checked before anything
+    is written (:func:`read_additions`; a bad file is a one-line :class:`InputError` and changes
+    nothing); the copies and the manifest are written atomically while the manifest's lock
+    (:func:`toolkit.fileio.locked`) is held, so concurrent pushes neither lose entries nor copy a
+    report twice.
+    """
+    return read_additions(paths, corpus_dir, root=root).write()
 
 
 def missing_report_hint(corpus_paths: Sequence[str | os.PathLike]) -> str:

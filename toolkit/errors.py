@@ -35,3 +35,20 @@ class LabelStudioError(ToolkitError):
 
 class ModelWarning(UserWarning):
     """A model file is about to be unpickled from outside a ``models/`` folder (a pickle runs code)."""
+
+
+def json_problem(exc: ValueError) -> str:
+    """What is wrong with a JSON text and where, from :class:`json.JSONDecodeError` (whose messages
+    may end in "at", as "Unterminated string starting at"): "Expecting value at line 1 column 5".
+
+    >>> import json
+    >>> try:
+    ...     json.loads('[{"a": "b')
+    ... except json.JSONDecodeError as exc:
+    ...     json_problem(exc)
+    'Unterminated string starting at line 1 column 8'
+    """
+    msg, line, column = getattr(exc, "msg", str(exc)), getattr(exc, "lineno", None), getattr(exc, "colno", None)
+    if line is None:
+        return msg
+    return f"{msg.removesuffix(' at')} at line {line} column {column}"

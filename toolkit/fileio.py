@@ -74,7 +74,11 @@ def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[No
     a whole read-modify-write, so writers in several processes (an import, a pull, the backend's
     retrain) cannot lose each other's labels or mix the files of two models. A writer that cannot
     get it within ``timeout`` seconds (default ``$TOOLKIT_LOCK_TIMEOUT``, else :data:`LOCK_TIMEOUT`)
-    gets a one-line :class:`~toolkit.errors.LockError` and has changed nothing."""
+    gets a one-line :class:`~toolkit.errors.LockError` and has changed nothing.
+
+    The lock file exists only while it is held: the holder removes it before letting go, and a
+    writer that got the lock of a file already removed tries again on the new one, so no data
+    folder keeps a ``.lock`` file."""
     path = Path(path)
     if timeout is None:
         setting = os.environ.get("TOOLKIT_LOCK_TIMEOUT", str(LOCK_TIMEOUT))
@@ -84,18 +88,40 @@ def locked(path: str | os.PathLike, timeout: float | None = None) -> Iterator[No
             raise LockError(f"TOOLKIT_LOCK_TIMEOUT={setting!r} is not a number of seconds") from None
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = path.with_name(f".{path.name}.lock")
-    with open(lock, "a+b") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise LockError(f"{path}: another writer has held it for {timeout:g} s; "
-                                    "nothing was changed, try again") from None
-                time.sleep(0.02)
+    deadline = time.monotonic() + timeout
+    while True:
+        handle = open(lock, "a+b")
         try:
-            yield
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockError(f"{path}: another writer has held it for {timeout:g} s; "
+                                        "nothing was changed, try again") from None
+                    time.sleep(0.02)
+            if _same_file(handle, lock):
+                break
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()
+    try:
+        yield
+    finally:
+        try:
+            lock.unlink(missing_ok=True)
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle.close()
+
+
+def _same_file(handle, path: Path) -> bool:
+    """Is the open ``handle`` still the file at ``path`` (not removed by the writer before)?"""
+    try:
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(handle.fileno())
+    return (on_disk.st_dev, on_disk.st_ino) == (mine.st_dev, mine.st_ino)

@@ -278,6 +278,9 @@ def read_card(path: str | os.PathLike) -> dict:
     """The model card beside ``path``, validated; :class:`ModelError` if missing or malformed."""
     card_file = card_path(path)
     if not card_file.exists():
+        if not _is_npz(path):
+            raise ModelError(f"{path}: not a model file (a model is the .npz archive 'toolkit train' writes, "
+                             "with its card NAME.json beside it)")
         raise ModelError(f"{path}: no model card {card_file.name} beside it; retrain with 'toolkit train'")
     try:
         card = json.loads(card_file.read_text(encoding="utf-8"))
@@ -289,6 +292,15 @@ def read_card(path: str | os.PathLike) -> dict:
     if card.get("taxonomy_version") != TAXONOMY_VERSION:
         raise ModelError(f"{path}: made for taxonomy {card.get('taxonomy_version')!r}, this toolkit uses {TAXONOMY_VERSION!r}; retrain")
     return card
+
+
+def _is_npz(path: str | os.PathLike) -> bool:
+    """Does the file at ``path`` begin as a zip archive (what an ``.npz`` file is)?"""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def read_model_bytes(path: str | os.PathLike) -> tuple[bytes, dict]:

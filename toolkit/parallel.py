@@ -7,8 +7,11 @@ Three engines, one task function (:func:`predict_batch`):
   then forks its workers, which inherit both; no worker pays the ~1 s start-up again.
 * ``loky`` (joblib): fresh worker processes, each loading the model file once (checked against
   its SHA-256); for platforms without fork.
-* ``dask``: a Dask cluster through joblib's dask backend; workers receive the model's verified
-  bytes (about 9 MB) instead of a path, so they need no shared files.
+* ``dask``: a Dask cluster (``dask.distributed``) of any size, one worker thread included; the
+  model's verified bytes (about 9 MB) travel to the cluster once, as a task the batches depend
+  on, so workers need no shared files. A cluster with no workers, or one whose every worker is
+  lost mid-run, stops the run with one line after ``timeout`` seconds (:data:`DASK_TIMEOUT`); a
+  lost worker's batches are tagged again by the others, and so is the model it held.
 
 The parent only finds and names reports; workers cut them into sentences and tag them, so the
 parent's share of the work stays small. Output is identical to the serial run.
@@ -31,6 +34,10 @@ from toolkit.tagging import (BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Formatted,
 from toolkit.tokenizer import quiet_jieba_logging
 
 BACKENDS = ("fork", "loky", "dask")
+DASK_TIMEOUT = 30.0
+"""Seconds to wait for a Dask scheduler to answer and for a worker to be there (``--dask-timeout``)."""
+POLL = 0.5
+"""Seconds between checks that a Dask cluster still has workers while a batch is awaited."""
 
 
 def default_backend() -> str:
@@ -109,12 +116,15 @@ def tag_parallel(
     batch: int = BATCH_SENTENCES,
     quiet: bool = False,
     fmt: str | None = None,
+    timeout: float = DASK_TIMEOUT,
 ) -> Iterator[list[Tagged] | Formatted]:
     """Tag ``paths`` on ``jobs`` workers; yields one list of tagged sentences per report, in input
     order, or with ``fmt`` each report already rendered by its worker (for :class:`~toolkit.tagging.Writer`).
 
-    ``backend="dask"`` runs on the Dask cluster at ``scheduler`` (``tcp://host:8786``); workers
-    need the toolkit installed but not the model file.
+    ``backend="dask"`` runs on the Dask cluster at ``scheduler`` (``tcp://host:8786``; default a
+    local cluster of ``jobs`` workers); workers need the toolkit installed but not the model file.
+    A cluster without workers for ``timeout`` seconds, at the start or mid-run, is a one-line
+    :class:`~toolkit.errors.ToolkitError`.
     """
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
@@ -124,8 +134,10 @@ def tag_parallel(
     options = {"min_confidence": min_confidence, "fmt": fmt}
     if backend == "fork":
         results = _forked(ref, loaded, tasks, jobs, quiet, options)
+    elif backend == "dask":
+        results = _dask(ref, tasks, jobs, scheduler, quiet, options, timeout)
     else:
-        results = _joblib(ref, tasks, jobs, backend, scheduler, quiet, options)
+        results = _joblib(ref, tasks, jobs, quiet, options)
     for tagged in results:
         yield from tagged
 
@@ -152,22 +164,89 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
         raise ToolkitError("a tagging worker died (killed, or out of memory?); rerun with fewer --jobs") from None
 
 
-def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, backend: str, scheduler: str | None, quiet: bool,
-            options: dict):
-    """Results of :func:`predict_batch` in order from joblib workers (loky, or a Dask cluster)."""
+def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, quiet: bool, options: dict):
+    """Results of :func:`predict_batch` in order from joblib's loky workers."""
     import joblib
 
-    client = None
-    if backend == "dask":
-        from dask.distributed import Client
-
-        client = Client(scheduler) if scheduler else Client(processes=True, n_workers=jobs, threads_per_worker=1)
     in_flight = max(2, 2 * jobs)
+    with joblib.parallel_config(backend="loky", n_jobs=jobs):
+        with joblib.Parallel(return_as="generator", pre_dispatch=f"{in_flight}") as parallel:
+            yield from parallel(joblib.delayed(predict_batch)(ref, task, quiet, **options) for task in tasks)
+
+
+def _dask(ref: ModelRef, tasks: Iterable[list], jobs: int, scheduler: str | None, quiet: bool, options: dict,
+          timeout: float):
+    """Results of :func:`predict_batch` in order from the workers of a Dask cluster, with at most
+    two batches per worker thread in flight."""
+    from dask.distributed import Client
+    from distributed.client import FutureCancelledError
+
+    where = f"the Dask cluster at {scheduler}" if scheduler else "the local Dask cluster"
     try:
-        with joblib.parallel_config(backend=backend, n_jobs=jobs if backend == "loky" else -1):
-            with joblib.Parallel(return_as="generator", pre_dispatch=f"{in_flight}") as parallel:
-                yield from parallel(joblib.delayed(predict_batch)(ref, task, quiet, **options)
-                                    for task in tasks)
+        if scheduler:
+            client = Client(scheduler, timeout=timeout, set_as_default=False)
+        else:
+            client = Client(processes=True, n_workers=jobs, threads_per_worker=1, dashboard_address=None,
+                            set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ToolkitError(f"cannot reach the Dask scheduler at {scheduler} within {timeout:g} s ({exc}); "
+                           "is it running and the address right? (--dask-timeout sets the wait)") from None
+    window: deque = deque()
+    try:
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise ToolkitError(f"the cluster has no workers: {where} had none for {timeout:g} s; start workers "
+                               f"(dask worker {scheduler or 'SCHEDULER'}) or raise --dask-timeout") from None
+        threads = max(1, sum(client.nthreads().values()))
+        model = client.submit(_received, ref, pure=False)  # a task, not scattered data: recomputed if its worker is lost
+        for task in tasks:
+            window.append(client.submit(predict_batch, model, task, quiet, pure=False, **options))
+            if len(window) > 2 * threads:
+                yield _dask_result(client, window.popleft(), where, timeout)
+        while window:
+            yield _dask_result(client, window.popleft(), where, timeout)
+    except FutureCancelledError:
+        raise ToolkitError(f"{where} cancelled the run (its scheduler stopped?); rerun when it is up again") from None
     finally:
-        if client is not None:
-            client.close()
+        if window:
+            try:
+                client.cancel(list(window))
+            except Exception:  # noqa: BLE001 - the cluster may be gone already
+                pass
+        client.close(timeout=timeout)
+
+
+def _received(ref: ModelRef) -> ModelRef:
+    """The model as a Dask task's result, so that the batches depend on it and any worker can make it again."""
+    return ref
+
+
+def _dask_result(client, future, where: str, timeout: float):
+    """``future``'s result, polling the cluster meanwhile: no worker for ``timeout`` seconds is a
+    :class:`ToolkitError` (every worker lost mid-run); a batch that killed its workers is one too."""
+    import time
+
+    from distributed import KilledWorker
+
+    alone_since = None
+    while True:
+        try:
+            return future.result(timeout=POLL)
+        except TimeoutError:
+            pass
+        except KilledWorker:
+            raise ToolkitError(f"a batch of reports killed workers of {where} several times (out of memory?); "
+                               "give the workers more memory or tag fewer reports at once") from None
+        try:
+            workers = len(client.nthreads())
+        except (OSError, TimeoutError):
+            workers = 0
+        now = time.monotonic()
+        if workers:
+            alone_since = None
+        elif alone_since is None:
+            alone_since = now
+        elif now - alone_since >= timeout:
+            raise ToolkitError(f"no worker left: every worker of {where} was lost mid-run and none came back within "
+                               f"{timeout:g} s; restart the workers and rerun (nothing was written)")

@@ -6,17 +6,24 @@ Commands that read or write a project's files (``train``, ``evaluate``, ``stats`
 its parents that holds an ``annotations/`` folder. Inside, the layout is fixed (:class:`Project`),
 so a command run anywhere in the project reads and writes the same files. Tagging needs no
 project: the default model ships inside the package (:func:`toolkit.model.shipped_model_path`).
+
+Which model a command uses is decided in one place, :func:`choose_model`: the model given
+(``--model``), else ``$TOOLKIT_MODEL``, else the project's trained model (``models/default.npz``)
+when there is a project and it has one, else the shipped model.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import ProjectError
+from toolkit.model import card_path, shipped_model_path
 
 ENV = "TOOLKIT_PROJECT"
+MODEL_ENV = "TOOLKIT_MODEL"
 MARKER = "annotations"
 """The folder whose presence makes a folder a project's root."""
 
@@ -87,3 +94,51 @@ def optional_project(explicit: str | os.PathLike | None = None) -> Project | Non
         return find_project()
     except ProjectError:
         return None
+
+
+MODEL_SOURCES = {"given": "given with --model", "env": f"${MODEL_ENV}", "project": "the project's trained model",
+                 "shipped": "the shipped model"}
+"""Where a :class:`ModelChoice` comes from, as it is told on stderr."""
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """The model file a command uses and where the choice came from (a key of :data:`MODEL_SOURCES`)."""
+
+    path: Path
+    source: str
+
+    def describe(self) -> str:
+        """One line naming the file, why it was chosen and what its card says (version, taxonomy,
+        training data), e.g. for a command's stderr."""
+        card = _card_of(self.path)
+        facts = [f"version {card['model_version']}" if card.get("model_version") else "",
+                 f"taxonomy {card['taxonomy_version']}" if card.get("taxonomy_version") else "",
+                 f"trained {card['trained_at']}" if card.get("trained_at") else ""]
+        data = card.get("training_data")
+        if isinstance(data, dict) and isinstance(data.get("sentences"), int):
+            facts.append(f"{data['sentences']} training sentences")
+        facts = [f for f in facts if f]
+        return f"model {self.path} ({MODEL_SOURCES[self.source]}{'; ' + ', '.join(facts) if facts else ''})"
+
+
+def _card_of(path: Path) -> dict:
+    try:
+        card = json.loads(card_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return card if isinstance(card, dict) else {}
+
+
+def choose_model(given: str | os.PathLike | None = None, project: Project | None = None) -> ModelChoice:
+    """The one rule for which model a command uses: ``given`` (``--model``) if set, else
+    ``$TOOLKIT_MODEL`` if set, else ``project``'s trained model (``models/default.npz``) if it
+    exists, else the shipped model. A given path is returned as it is; loading it says what is
+    wrong with it."""
+    if given is not None and str(given):
+        return ModelChoice(Path(given), "given")
+    if os.environ.get(MODEL_ENV):
+        return ModelChoice(Path(os.environ[MODEL_ENV]), "env")
+    if project is not None and project.model.is_file():
+        return ModelChoice(project.model, "project")
+    return ModelChoice(shipped_model_path(), "shipped")

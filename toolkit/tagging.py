@@ -27,7 +27,7 @@ from toolkit.fileio import temporary_beside
 from toolkit.model import SectionModel, default_model_path, load_model
 from toolkit.segment import MAX_SENTENCE, Report, ReportIds, is_junk, text_id
 from toolkit.segment import iter_reports as segment_reports
-from toolkit.taxonomy import LABELS, ORDER, label_name
+from toolkit.taxonomy import COLOURS, LABELS, ORDER, label_name
 from toolkit.textio import expand_paths, iter_lines, normalize
 
 FIELDS = ("source", "report", "index", "text", "heading", "label", "label_name", "confidence", "low_confidence")
@@ -239,25 +239,18 @@ def markdown(tags: list[Tagged]) -> str:
     return "\n".join(lines) + "\n"
 
 
-SECTION_COLOURS = {
-    "overview": "#dbeafe", "organization": "#fde68a", "education": "#bbf7d0", "democracy": "#ddd6fe",
-    "rights": "#fecaca", "assistance": "#fed7aa", "competition": "#a5f3fc", "safety": "#d9f99d",
-    "women": "#fbcfe8", "culture": "#c7d2fe", "problems": "#f5d0fe", "plans": "#99f6e4",
-    "closing": "#e2e8f0", "other": "#f5f5f4",
-}
-"""The background of each section's sentences in the HTML page."""
-
 _CSS = """body{font-family:system-ui,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;margin:0 auto;
 max-width:72rem;padding:1rem 1.5rem;line-height:1.8;color:#1f2937}
 h1{font-size:1.4rem}h2{font-size:1.25rem;margin-bottom:0}h3{font-size:1rem;color:#4b5563}h4{margin:.8rem 0 .2rem}
 .legend{display:flex;flex-wrap:wrap;gap:.3rem;padding:0;list-style:none}.legend li{padding:0 .4rem;border-radius:.2rem}
+.legend small{color:#374151}.warn{color:#b91c1c;font-weight:bold}
 .report{border-top:2px solid #9ca3af;margin-top:2rem}.meta{color:#6b7280;margin:0}
 .coverage{background:#f9fafb;padding:.3rem .6rem}
 .views{display:grid;grid-template-columns:1fr 1fr;gap:2rem}@media(max-width:50rem){.views{grid-template-columns:1fr}}
 .s{border-radius:.2rem;padding:0 .1rem}.low{outline:2px dashed #dc2626}.conf{color:#6b7280;font-size:.8em}
 ul.sentences{padding-left:1.2rem;margin:0}
 """
-_CSS += "".join(f".s-{slug}{{background:{colour}}}" for slug, colour in SECTION_COLOURS.items()) + "\n"
+_CSS += "".join(f".s-{slug}{{background:{colour}}}" for slug, (colour, _) in COLOURS.items()) + "\n"
 
 
 def _h(text: str) -> str:
@@ -267,19 +260,20 @@ def _h(text: str) -> str:
 def _sentence_html(t: Tagged) -> str:
     low = " · 置信度低" if t.low_confidence else ""
     hover = f"{t.label_name} ({t.label}) · 置信度 {t.confidence:.2f}{low}"
-    return (f'<span class="s s-{t.label}{" low" if t.low_confidence else ""}" title="{_h(hover)}" '
+    mark = f'<span class="warn" title="置信度低">{LOW_MARK}</span> ' if t.low_confidence else ""
+    return (f'{mark}<span class="s s-{t.label}{" low" if t.low_confidence else ""}" title="{_h(hover)}" '
             f'data-label="{t.label}">{_h(t.text)}</span>')
 
 
 def html_page_start(model_version: str = "") -> str:
     """The head of the HTML page (inline style, no script, nothing fetched) and the section legend."""
-    legend = "".join(f'<li class="s-{lab.slug}">{_h(lab.name)}</li>' for lab in LABELS)
+    legend = "".join(f'<li class="s-{lab.slug}">{_h(lab.name)} <small>{_h(COLOURS[lab.slug][1])}</small></li>' for lab in LABELS)
     version = f" · 模型 {_h(model_version)}" if model_version else ""
     return ('<!DOCTYPE html>\n<html lang="zh-CN">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>工作总结: 标准部分</title>\n<style>\n{_CSS}</style>\n</head>\n<body>\n<header>\n"
             f"<h1>工作总结: 每句的标准部分</h1>\n<p class=\"meta\">颜色标出每句的部分; 鼠标停在句子上显示部分与置信度;"
-            f" 虚线框标出置信度低的句子{version}</p>\n<ul class=\"legend\">{legend}</ul>\n</header>\n<main>\n")
+            f" {LOW_MARK} 与虚线框标出置信度低的句子{version}</p>\n<ul class=\"legend\">{legend}</ul>\n</header>\n<main>\n")
 
 
 def html_page_end(reports: int, sentences: int) -> str:
@@ -430,13 +424,14 @@ def _close_quietly(handle) -> None:
 def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: str | os.PathLike | None = None,
               fmt: str = "jsonl", output: str | os.PathLike | None = None,
               min_confidence: float | None = DEFAULT_MIN_CONFIDENCE, sentences: bool = False, jobs: int = 1,
-              backend: str | None = None, scheduler: str | None = None,
+              backend: str | None = None, scheduler: str | None = None, dask_timeout: float | None = None,
               progress: Callable[[int, int], None] | None = None) -> TagRun:
     """Tag the reports in ``paths`` (``sentences``: one sentence a line, each alone) and write them
     in ``fmt`` to ``out``, or to the file ``output``, which is replaced only once the whole run is
     written (a failed run leaves the old file and no temporary one). ``jobs`` > 1 or the dask
-    ``backend`` tags on worker processes (:mod:`toolkit.parallel`), with the same output.
-    ``progress(reports, sentences)`` is called after each report.
+    ``backend`` tags on worker processes (:mod:`toolkit.parallel`), with the same output;
+    ``dask_timeout`` is how long a Dask cluster may be without workers before the run stops (default
+    :data:`toolkit.parallel.DASK_TIMEOUT`). ``progress(reports, sentences)`` is called after each report.
 
     The model file is a NumPy archive (nothing in it can run code), so no model is warned about
     here. The loaded model and jieba's dictionary live until the process ends, so they are moved
@@ -464,7 +459,8 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
                   for p in expand_paths(paths))
     elif parallel:
         stream = tag_parallel(ref, paths, jobs=jobs, backend=backend, scheduler=scheduler,
-                              min_confidence=min_confidence, quiet=True, fmt=fmt)
+                              min_confidence=min_confidence, quiet=True, fmt=fmt,
+                              **({"timeout": dask_timeout} if dask_timeout is not None else {}))
     else:
         stream = tag_paths(model, paths, min_confidence=min_confidence)
     try:

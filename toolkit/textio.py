@@ -1,7 +1,9 @@
 """Reading report text: encoding detection by content, normalisation, and path expansion.
 
-Real reports arrive as UTF-8, UTF-8 with a BOM, or GBK/GB18030. We decide by content, never by
-file name, and refuse anything that is empty, binary or in no Chinese-capable encoding.
+Real reports arrive as UTF-8, UTF-8 with a BOM, GBK/GB18030, or UTF-16 with a byte-order mark (Word's
+and Notepad's "Unicode text"). We decide by content, never by file name, and refuse anything that is
+empty, binary or in no Chinese-capable encoding; UTF-16 without a byte-order mark is refused with a
+message saying so and how to re-save it.
 """
 
 from __future__ import annotations
@@ -106,20 +108,54 @@ def _decode_start(data: bytes, name: str, *, complete: bool = True) -> tuple[str
     """
     if complete and not data.strip():
         raise InputError(f"{name}: file is empty")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not data.startswith(codecs.BOM_UTF32_LE):
+        try:
+            text = codecs.getincrementaldecoder("utf-16")().decode(data, final=complete)
+        except UnicodeDecodeError:
+            raise InputError(f"{name}: starts as UTF-16 (byte-order mark) but is not valid UTF-16; re-save it as UTF-8") from None
+        if complete and not text.strip():
+            raise InputError(f"{name}: file is empty")
+        _check_text(text, name)
+        return "utf-16", text
     if b"\x00" in data[:SAMPLE_BYTES]:
-        raise InputError(f"{name}: looks binary (NUL bytes), not UTF-8 or GB18030 text")
+        if _utf16_without_bom(data[:SAMPLE_BYTES]):
+            raise InputError(_NO_BOM.format(name=name))
+        raise InputError(f"{name}: looks binary (NUL bytes), not UTF-8, UTF-16 or GB18030 text")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = codecs.getincrementaldecoder(encoding)().decode(data, final=complete)
         except UnicodeDecodeError:
             continue
+        if _controls(text) and _utf16_without_bom(data[:SAMPLE_BYTES]):
+            raise InputError(_NO_BOM.format(name=name))
         _check_text(text, name)
         return encoding, text
+    if _utf16_without_bom(data[:SAMPLE_BYTES]):
+        raise InputError(_NO_BOM.format(name=name))
     raise InputError(f"{name}: not UTF-8 or GB18030/GBK text; re-save it in UTF-8")
 
 
+_NO_BOM = ("{name}: looks like UTF-16 without a byte-order mark, which cannot be told apart reliably; "
+           "re-save it as UTF-8 (in Notepad or Word: Save As, encoding UTF-8)")
+_TEXT_CHARACTER = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\u3000-\u303f\uff00-\uffef\x20-\x7e\t\n\r\u2018-\u201d\u2026]")
+
+
+def _utf16_without_bom(sample: bytes) -> bool:
+    """Does ``sample`` read as Chinese text in UTF-16 (little- or big-endian) with no byte-order
+    mark: some Chinese, and nine characters in ten Chinese, punctuation, ASCII or line ends?"""
+    sample = sample[:len(sample) - len(sample) % 2]
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if _CJK.search(text) and len(_TEXT_CHARACTER.findall(text)) >= 0.9 * len(text):
+            return True
+    return False
+
+
 def detect_encoding(sample: bytes, name: str, *, complete: bool = True) -> str:
-    """``"utf-8-sig"`` or ``"gb18030"`` for the first bytes of a file, judged by content.
+    """``"utf-8-sig"``, ``"gb18030"`` or ``"utf-16"`` for the first bytes of a file, judged by content.
 
     ``complete`` says whether ``sample`` is the whole file (a multi-byte character may be cut at
     its end otherwise). Raises :class:`InputError` for empty, binary and non-Chinese input.
@@ -173,7 +209,7 @@ def iter_lines(path: str | os.PathLike, *, as_written: bool = False) -> Iterator
 
 
 def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Decode ``data`` as UTF-8 (with or without BOM) or GB18030, judged by content.
+    """Decode ``data`` as UTF-8 (with or without BOM), GB18030 or UTF-16 with a BOM, judged by content.
 
     Returns ``(text, encoding)``; raises :class:`InputError` naming ``name`` otherwise.
     """
@@ -181,10 +217,16 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     return text, "utf-8" if encoding == "utf-8-sig" else encoding
 
 
-def _check_text(text: str, name: str) -> None:
+def _controls(text: str) -> int:
+    """How many control characters the start of ``text`` holds, when they are too many for text (else 0)."""
     sample = text[:65536]
     controls = len(_CONTROL.findall(sample))
-    if controls > max(8, len(sample) // 200):
+    return controls if controls > max(8, len(sample) // 200) else 0
+
+
+def _check_text(text: str, name: str) -> None:
+    sample = text[:65536]
+    if controls := _controls(sample):
         raise InputError(f"{name}: looks binary ({controls} control characters), not report text")
     if not _CJK.search(sample):
         raise InputError(f"{name}: contains no Chinese text")

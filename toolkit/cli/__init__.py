@@ -29,7 +29,7 @@ REGISTER: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
 """The command groups, in the order ``toolkit --help`` lists them."""
 
 _PROJECT_HELP = "annotation project's root (default: $TOOLKIT_PROJECT, else the nearest folder holding annotations/)"
-_PROJECT_COMMANDS = ("weak-label", "stats", "train", "evaluate", "suggest", "audit", "serve", "rollback")
+_PROJECT_COMMANDS = ("weak-label", "stats", "register", "train", "evaluate", "tag", "suggest", "audit", "serve", "rollback")
 
 
 def build_parser() -> argparse.ArgumentParser:

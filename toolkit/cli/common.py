@@ -12,7 +12,7 @@ from pathlib import Path
 
 from toolkit.examples import load_examples
 from toolkit.fileio import atomic_write_text
-from toolkit.project import find_project, optional_project
+from toolkit.project import ModelChoice, choose_model, find_project, optional_project
 from toolkit.tokenizer import quiet_jieba_logging
 
 EXIT_INPUT = 2
@@ -75,10 +75,17 @@ def _optional_project(args: argparse.Namespace):
     return optional_project(getattr(args, "project_dir", None))
 
 
-def _project_model(args: argparse.Namespace) -> Path | None:
-    """The project's own trained model (``models/default.npz``), when there is a project and it has one."""
-    project = _optional_project(args)
-    return project.model if project is not None and project.model.is_file() else None
+def _model(args: argparse.Namespace, given: str | Path | None = None) -> ModelChoice:
+    """The model the command uses (:func:`toolkit.project.choose_model`: ``--model``, else
+    ``$TOOLKIT_MODEL``, else the project's trained model, else the shipped one); the command names
+    it on stderr with :func:`_name_model` once its work is done, so that an error stays one line."""
+    if given is None:
+        given = getattr(args, "model", None)
+    return choose_model(given, _optional_project(args))
+
+
+def _name_model(choice: ModelChoice) -> None:
+    _err(choice.describe())
 
 
 def _in_project(args: argparse.Namespace, what: str = "data", project_attr: str = "labels") -> None:
@@ -90,10 +97,6 @@ def _in_project(args: argparse.Namespace, what: str = "data", project_attr: str 
 def _corpus_in_project(args: argparse.Namespace, what: str = "corpus") -> None:
     if not getattr(args, what):
         setattr(args, what, [str(_project(args).corpus)])
-
-
-_PROJECT_HELP = "annotation project's root (default: $TOOLKIT_PROJECT, else the nearest folder holding annotations/)"
-_PROJECT_COMMANDS = ("weak-label", "stats", "register", "train", "evaluate", "suggest", "audit", "serve", "rollback")
 
 
 def _model_file(text: str) -> str:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from toolkit import labelstudio
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, LABELS, _command, _corpus_in_project, _err,
-                                _in_project, _model_file, _number, _output_file, _project_model,
-                                _quiet_jieba)
-from toolkit.corpus import add_to_corpus
+                                _in_project, _model, _model_file, _name_model, _number, _optional_project, _output_file,
+                                _project, _quiet_jieba)
+from toolkit.corpus import read_additions
 from toolkit.labelstudio import (DEFAULT_MAX_BODY, DEFAULT_PORT, DEFAULT_TITLE, Backend, BackendOptions, auth_from_env,
                                  import_export, label_config, load_settings, make_server, optional_settings, pull, push,
                                  serve, write_tasks)
-from toolkit.model import default_model_path, previous_path, rollback_model
+from toolkit.model import previous_path, rollback_model
+from toolkit.project import ModelChoice
 
 TASKS = argparse.ArgumentParser(add_help=False)
 """What ``ls export-tasks`` and ``ls push`` share: the reports, the sentences to leave out, the predictor."""
@@ -33,26 +34,26 @@ def cmd_ls_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str]:
+def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str, ModelChoice | None]:
     _corpus_in_project(args, "paths")
-    if args.weak_rules:
-        predictor = labelstudio.load_predictor(None)
-    else:
-        predictor = labelstudio.choose_predictor(args.model or _project_model(args), default_model_path())
+    choice = None if args.weak_rules else _model(args)
+    predictor = labelstudio.load_predictor(choice.path if choice else None)
     if args.only_unlabelled:
         _in_project(args, "labels")
     labels = args.labels if args.only_unlabelled else None
-    return labelstudio.export_tasks(args.paths, predictor, labels_path=labels), predictor.version
+    return labelstudio.export_tasks(args.paths, predictor, labels_path=labels), predictor.version, choice
 
 
 def cmd_ls_export_tasks(args: argparse.Namespace) -> int:
-    tasks, version = _ls_tasks(args)
+    tasks, version, choice = _ls_tasks(args)
     if args.out:
         write_tasks(tasks, args.out)
     else:
         print(json.dumps(tasks, ensure_ascii=False, indent=1))
     with_predictions = sum(1 for t in tasks if t.get("predictions"))
     print(f"{len(tasks)} tasks, {with_predictions} with predictions ({version})", file=sys.stderr)
+    if choice is not None:
+        _name_model(choice)
     return 0
 
 
@@ -66,11 +67,14 @@ def cmd_ls_import(args: argparse.Namespace) -> int:
 def cmd_ls_push(args: argparse.Namespace) -> int:
     settings = load_settings()
     auth = auth_from_env()
-    tasks, _ = _ls_tasks(args)
-    for added in add_to_corpus(args.paths, args.corpus):
-        print(added.line())
-    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth)
+    project = _optional_project(args) if args.corpus else _project(args)
+    corpus = args.corpus or str(project.corpus)
+    tasks, _, choice = _ls_tasks(args)
+    additions = read_additions(args.paths, corpus, root=project.root if project is not None else None)
+    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth, additions=additions)
     print("\n".join(report.lines()))
+    if choice is not None:
+        _name_model(choice)
     return 0
 
 
@@ -86,9 +90,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _quiet_jieba()
     _corpus_in_project(args)
     _in_project(args, "labels")
+    given = args.model
     _in_project(args, "model", "model")
-    options = BackendOptions(tuple(args.corpus), Path(args.labels), Path(args.model), args.folds, optional_settings())
+    serving = _model(args, given if given and Path(given).is_file() else "")
+    options = BackendOptions(tuple(args.corpus), Path(args.labels), Path(args.model), args.folds, optional_settings(),
+                             start_model=serving.path)
     server = make_server(Backend(options), args.host, args.port, auth=auth_from_env(), max_body=args.max_body)
+    _name_model(serving)
     print(f"serving model {server.backend.version} on {server.url} (Ctrl+C stops)", file=sys.stderr)
     serve(server)
     return 0
@@ -132,8 +140,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
     p.add_argument("--ml-backend", metavar="URL", help="connect this 'toolkit serve' backend to the project "
                    "(basic auth from TOOLKIT_ML_USER/TOOLKIT_ML_PASSWORD)")
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
-                   help=f"the project's corpus: pushed reports not yet in it are copied into DIR/new/ (default {DEFAULT_CORPUS})")
+    p.add_argument("--corpus", metavar="DIR",
+                   help=f"the corpus that pushed reports not yet in it are copied into (DIR/new/), once their tasks "
+                        f"are in Label Studio (default: the project's {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_ls_push)
 
     p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
@@ -146,7 +155,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = _command(sub, "serve", "Run the ML backend Label Studio connects to (predict, retrain on START_TRAINING).",
                  f"toolkit serve --model {DEFAULT_MODEL} --port {DEFAULT_PORT}")
-    p.add_argument("--model", type=_model_file, help=f"model to serve and retrain (default: the project's {DEFAULT_MODEL}; weak rules until it exists)")
+    p.add_argument("--model", type=_model_file, help=f"model to serve and retrain (default: the project's {DEFAULT_MODEL}); until it exists, "
+                   "$TOOLKIT_MODEL or the shipped model is served")
     p.add_argument("--port", type=_number(int, 0, 65535), default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--corpus", nargs="+", metavar="PATH", help=f"reports (default: the project's {DEFAULT_CORPUS})")

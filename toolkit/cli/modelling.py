@@ -12,14 +12,15 @@ import sys
 from pathlib import Path
 
 from toolkit import evalreport, store
-from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_REALDEV, STORE_AND_CORPUS, _command,
-                                _corpus_in_project, _err, _in_project, _labelled, _model_file, _number, _optional_project,
+from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_REALDEV, STORE_AND_CORPUS,
+                                _command, _corpus_in_project, _err, _in_project, _labelled, _model, _model_file, _name_model,
+                                _number, _optional_project,
                                 _output_file, _Progress)
 from toolkit.cli.quality import cmd_evaluate_active
 from toolkit.corpus import load_labels, load_manifests, load_reports
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write_text
-from toolkit.model import default_model_path, load_model, save_model
+from toolkit.model import load_model, save_model
 from toolkit.register import COPY_WINDOW, by_corpus, copied_sentences, format_register, register_stats
 from toolkit.segment_eval import load_cases, score_cases
 from toolkit.stats import corpus_stats, format_stats
@@ -129,21 +130,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if heldout or realdev:
         from toolkit.evaluation import score_model
 
-        model_path = Path(args.model) if args.model else default_model_path()
-        model = load_model(model_path)
-        name = f"{model_path.name} ({model.version})"
+        choice = _model(args)
+        model = load_model(choice.path)
+        name = f"{choice.path.name} ({model.version})"
         for h in heldout:
-            _err(f"scoring {model_path} on the untouched test set {h}")
+            _err(f"scoring {choice.path} on the untouched test set {h}")
             _, test = _labelled([h / "reports"], str(h / "labels.jsonl"), hint=f"; it is in no report of {h / 'reports'}")
             result.setdefault("untouched", {})[h.name] = {"model": name, **score_model(model, test)}
         if realdev:
             from toolkit.realdev import score_pages
 
-            _err(f"scoring {model_path} on the real development set {args.realdev}")
+            _err(f"scoring {choice.path} on the real development set {args.realdev}")
             scored = score_pages(model, *realdev)
             for problem in scored["problems"]:
                 _err(problem)
             result["realdev"] = {"model": name, **{k: scored[k] for k in ("pages", "sentences", "problems", "in_context", "alone")}}
+        _name_model(choice)
     if args.no_cv:
         print(evalreport.real_text_markdown(result))
         return 0
@@ -184,7 +186,8 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
 
     if not args.test_data:
         raise ToolkitError("--test-corpus needs --test-data LABELS.jsonl (the test set's labels)")
-    model = load_model(args.model or default_model_path())
+    choice = _model(args)
+    model = load_model(choice.path)
     _, examples = _labelled(args.test_corpus, args.test_data, hint="; it is in no report of --test-corpus")
     result = score_model(model, examples)
     c, a = result["confidence"], result["alone"]
@@ -196,6 +199,7 @@ def cmd_evaluate_test(args: argparse.Namespace) -> int:
     print("| label | precision | recall | F1 | support |\n|---|---|---|---|---|")
     for label, row in result["per_label"].items():
         print(f"| {label} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1']:.3f} | {row['support']} |")
+    _name_model(choice)
     return 0
 
 
@@ -211,11 +215,13 @@ def cmd_evaluate_segmentation(args: argparse.Namespace) -> int:
 
 def cmd_tag(args: argparse.Namespace) -> int:
     progress = _Progress(sys.stderr)
-    run = tag_files(args.paths, sys.stdout, model_path=args.model, fmt=args.format, output=args.output,
+    choice = _model(args)
+    run = tag_files(args.paths, sys.stdout, model_path=choice.path, fmt=args.format, output=args.output,
                     min_confidence=args.min_confidence, sentences=args.sentences, jobs=args.jobs, backend=args.backend,
-                    scheduler=args.scheduler, progress=progress.update)
+                    scheduler=args.scheduler, dask_timeout=args.dask_timeout, progress=progress.update)
     progress.close()
     _err(run.summary())
+    _name_model(choice)
     return 0
 
 
@@ -267,21 +273,23 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
     p.add_argument("--active-seeds", type=_number(int, 1), metavar="N", help="runs of the simulation, one per seed (default 8)")
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
-                   "test set (reports it was not trained on), with --test-data and --model (default the shipped one)")
+                   "test set (reports it was not trained on), with --test-data and --model")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
     p.add_argument("--excerpts", metavar="FILE", help="also score --model on the real development set: FILE is the "
                    "{url: excerpt} JSON of its pages, fetched at evaluation time and kept outside the repository")
     p.add_argument("--realdev", metavar="ROWS.jsonl", help=f"the development set's rows (default: the project's {DEFAULT_REALDEV})")
     p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
                    "part starts) on hand-checked cases (caseNN.txt + caseNN.json), e.g. annotations/segmentation")
-    p.add_argument("--model", help="model to score with --test-corpus (default: the shipped model)")
+    p.add_argument("--model", help=f"model to score on the untouched test set or --test-corpus (default: $TOOLKIT_MODEL, "
+                   f"else the project's {DEFAULT_MODEL} if it exists, else the shipped model)")
     p.set_defaults(func=cmd_evaluate)
 
     p = _command(sub, "tag", "Label every sentence of new reports with a standard section and a confidence.",
                  "toolkit tag report.txt --format md\n  toolkit tag reports/ --format html --output tagged.html\n"
                  "  toolkit tag reports/ --jobs 2 --output tagged.jsonl")
     p.add_argument("paths", nargs="+", metavar="PATH", help="files, directories (*.txt) or - for stdin")
-    p.add_argument("--model", help="model file (default: the shipped model)")
+    p.add_argument("--model", help=f"model file (default: $TOOLKIT_MODEL, else the project's {DEFAULT_MODEL} if there is "
+                   "a project and it has one, else the shipped model)")
     p.add_argument("--format", choices=("jsonl", "json", "csv", "md", "html"), default="jsonl",
                    help="jsonl, json, csv: one record per sentence; md: one rebuilt report after another; "
                    "html: one self-contained page for the run")
@@ -295,4 +303,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="fork (default where available): workers inherit the loaded model; loky: joblib's fresh "
                         "workers; dask: run on a Dask cluster (pip install 'toolkit[dask]')")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)")
+    p.add_argument("--dask-timeout", type=_number(float, 0.1), default=None, metavar="SECONDS",
+                   help="with --backend dask: how long to wait for the scheduler, and for a worker when the cluster has "
+                        "none, before stopping with an error (default 30)")
     p.set_defaults(func=cmd_tag)

@@ -13,11 +13,11 @@ from toolkit import active, audit, store
 from toolkit.active import DEFAULT_N, DIVERSITY_THRESHOLD, STRATEGIES, SimulationSettings, simulate, write_report
 from toolkit.audit import DEFAULT_TOP, FORMATS, RANKINGS
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
-                                _corpus_in_project, _emit, _err, _in_project, _labelled, _number, _optional_project, _project_model,
+                                _corpus_in_project, _emit, _err, _in_project, _labelled, _model, _name_model, _number, _optional_project, _project,
                                 _output_file)
-from toolkit.corpus import add_to_corpus, load_reports
-from toolkit.labelstudio import DEFAULT_TITLE, load_settings, push
-from toolkit.model import default_model_path, load_model
+from toolkit.corpus import load_reports, read_additions
+from toolkit.labelstudio import DEFAULT_TITLE, annotator_emails, load_settings, optional_settings, push
+from toolkit.model import load_model
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
@@ -25,7 +25,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     project = _optional_project(args)
     if args.labels is None and project is not None:
         args.labels = str(project.labels)
-    model = load_model(args.model or _project_model(args) or default_model_path())
+    choice = _model(args)
+    model = load_model(choice.path)
     reports = load_reports(args.paths)
     suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
@@ -37,9 +38,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         settings = load_settings()
         chosen = {c.report for c in suggestions.chosen}
         sources = sorted({"-" if r.source == "<stdin>" else r.source for r in reports if r.id in chosen})
-        for added in add_to_corpus(sources, args.corpus):
-            print(added.line())
-        print("\n".join(push(settings, tasks, title=args.title).lines()))
+        corpus = args.corpus or str(_project(args).corpus)
+        additions = read_additions(sources, corpus, root=project.root if project is not None else None)
+        print("\n".join(push(settings, tasks, title=args.title, additions=additions).lines()))
+    _name_model(choice)
     return 0
 
 
@@ -80,7 +82,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_agreement(args: argparse.Namespace) -> int:
     from toolkit.agreement import agreement_markdown, export_agreement
 
-    result = export_agreement(args.export)
+    result = export_agreement(args.export, annotator_emails(optional_settings()))
     text = agreement_markdown(result) if args.format == "md" else json.dumps(result, ensure_ascii=False, indent=1) + "\n"
     _emit(text, args.out)
     return 0
@@ -100,13 +102,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
     p.add_argument("--data", "--labels", dest="labels",
                    help=f"annotation store: its sentences are never suggested (default: the project's {DEFAULT_LABELS}, if any)")
-    p.add_argument("--model", help=f"model file (default: the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
+    p.add_argument("--model", help=f"model file (default: $TOOLKIT_MODEL, else the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
     p.add_argument("--out", type=_output_file, help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
     p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
-    p.add_argument("--corpus", default=DEFAULT_CORPUS, metavar="DIR",
-                   help=f"with --push: the reports of pushed sentences not yet in the corpus are copied into DIR/new/ (default {DEFAULT_CORPUS})")
+    p.add_argument("--corpus", metavar="DIR",
+                   help="with --push: the reports of pushed sentences not yet in the corpus are copied into DIR/new/ once "
+                        f"their tasks are in Label Studio (default: the project's {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_suggest)
 
     p = _command(sub, "audit", "Sentences whose label is likely wrong (confident learning on grouped out-of-fold "
@@ -122,7 +125,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="JSON file of model parameters (see toolkit.model.DEFAULT_PARAMS)")
     p.set_defaults(func=cmd_audit)
 
-    p = _command(sub, "agreement", "Agreement between annotators in a Label Studio JSON export: Cohen's kappa per pair, "
+    p = _command(sub, "agreement", "Agreement between annotators in a Label Studio JSON export (annotators named by "
+                 "e-mail: the export's, else the server's when LABEL_STUDIO_URL/KEY are set, as ls pull does): Cohen's kappa per pair, "
                  "Fleiss' kappa, Krippendorff's alpha, per label, confusions, disagreements.",
                  "toolkit agreement project-3-at-2026-11-25.json --out agreement.md")
     p.add_argument("export", metavar="EXPORT.json", help="Label Studio export in 'JSON' format")

@@ -11,7 +11,7 @@ push/pull, and the ML backend of ``toolkit serve``.
 
 from toolkit.labelstudio.backend import (DEFAULT_MAX_BODY, DEFAULT_PORT, Backend, BackendServer, auth_from_env,
                                          make_server, project_id_of, record_from_task, serve)
-from toolkit.labelstudio.client import (CONFIG_ENV, DEFAULT_TITLE, IMPORT_BATCH, ML_TITLE, PushReport, Settings,
+from toolkit.labelstudio.client import (CONFIG_ENV, annotator_emails, DEFAULT_TITLE, IMPORT_BATCH, ML_TITLE, PushReport, Settings,
                                         check_project_config, config_file, connect, connect_ml_backend,
                                         download_export, ensure_project, existing_sentence_ids, find_project,
                                         get_project, load_settings, optional_settings, pull, push, talking_to,
@@ -22,20 +22,20 @@ from toolkit.labelstudio.exports import (ImportReport, Resolution, SentenceVotes
                                          collect_votes, import_export, import_tasks, latest_per_annotator,
                                          parse_export, read_export, resolve)
 from toolkit.labelstudio.tasks import (WEAK_VERSION, Guess, ModelPredictor, Predictor, WeakPredictor, build_tasks,
-                                       choice_result, choose_predictor, context_text, export_tasks, load_predictor,
+                                       choice_result, context_text, export_tasks, load_predictor,
                                        prediction, write_tasks)
 from toolkit.labelstudio.worker import BackendOptions, TrainingJob, TrainingWorker
 
 __all__ = [
     "DEFAULT_MAX_BODY", "DEFAULT_PORT", "Backend", "BackendServer", "auth_from_env", "make_server", "project_id_of",
     "record_from_task", "serve",
-    "CONFIG_ENV", "DEFAULT_TITLE", "IMPORT_BATCH", "ML_TITLE", "PushReport", "Settings", "check_project_config",
+    "CONFIG_ENV", "annotator_emails", "DEFAULT_TITLE", "IMPORT_BATCH", "ML_TITLE", "PushReport", "Settings", "check_project_config",
     "config_file", "connect", "connect_ml_backend", "download_export", "ensure_project", "existing_sentence_ids",
     "find_project", "get_project", "load_settings", "optional_settings", "pull", "push", "talking_to", "user_emails",
     "FROM_NAME", "TO_NAME", "config_choices", "guideline_html", "guideline_lines", "is_toolkit_config", "label_config",
     "ImportReport", "Resolution", "SentenceVotes", "Vote", "annotator_name", "collect_votes", "import_export",
     "import_tasks", "latest_per_annotator", "parse_export", "read_export", "resolve",
     "WEAK_VERSION", "Guess", "ModelPredictor", "Predictor", "WeakPredictor", "build_tasks", "choice_result",
-    "choose_predictor", "context_text", "export_tasks", "load_predictor", "prediction", "write_tasks",
+    "context_text", "export_tasks", "load_predictor", "prediction", "write_tasks",
     "BackendOptions", "TrainingJob", "TrainingWorker",
 ]

@@ -5,8 +5,10 @@ Routes: ``GET /health`` (also ``/``), ``POST /setup``, ``POST /predict``, ``POST
 
 Decisions:
 
-* **Predictions** come from the model file if it exists, else from the weak rules; guesses for the
-  whole corpus are computed once per model, so ``/predict`` is a lookup. A task whose sentence id
+* **Predictions** come from ``start_model`` (the command's model: ``--model``, ``$TOOLKIT_MODEL``,
+  the project's trained model or the shipped one, :func:`toolkit.project.choose_model`), else from
+  the model file if it exists, else from the shipped model; after a retrain, from the model file.
+  Guesses for the whole corpus are computed once per model, so ``/predict`` is a lookup. A task whose sentence id
   is not in the corpus is predicted from its ``data.text`` and ``data.heading``. ``/health``
   counts the tasks predicted (``predicted_tasks``).
 * **Annotation events** (``ANNOTATION_CREATED/UPDATED/DELETED``) are counted and acknowledged,
@@ -46,11 +48,12 @@ from typing import Any
 
 from toolkit.context import alone_record
 from toolkit.corpus import load_reports
-from toolkit.errors import ToolkitError
+from toolkit.errors import ToolkitError, json_problem
 from toolkit.labelstudio.config import is_toolkit_config
 from toolkit.labelstudio.exports import collect_votes
 from toolkit.labelstudio.tasks import Guess, ModelPredictor, Predictor, load_predictor, prediction
 from toolkit.labelstudio.worker import BackendOptions, TrainingJob, TrainingWorker
+from toolkit.model import shipped_model_path
 from toolkit.segment import Report, text_id
 
 DEFAULT_PORT = 9090
@@ -116,7 +119,8 @@ class Backend:
         self._events: Counter = Counter()
         self._predicted = 0
         if predictor is None:
-            predictor = load_predictor(options.model_path if options.model_path.is_file() else None)
+            predictor = load_predictor(options.start_model or (options.model_path if options.model_path.is_file()
+                                                               else shipped_model_path()))
         self._install(predictor)
         self._training = TrainingWorker(options, self._install)
 
@@ -295,7 +299,7 @@ class BackendHandler(BaseHTTPRequestHandler):
         except UnicodeDecodeError:
             raise RequestError(400, "request body is not UTF-8 JSON") from None
         except json.JSONDecodeError as exc:
-            raise RequestError(400, f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+            raise RequestError(400, f"request body is not valid JSON ({json_problem(exc)})") from None
         if not isinstance(body, dict):
             raise RequestError(400, f"request body must be a JSON object, not {type(body).__name__}")
         return body

@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from toolkit.corpus import AddedFile, PendingAdditions
 from toolkit.errors import LabelStudioError, ToolkitError
 from toolkit.fileio import atomic_write_bytes
 from toolkit.labelstudio.config import FROM_NAME, TO_NAME, config_choices, guideline_html, label_config
@@ -191,10 +193,12 @@ class PushReport:
     imported: int = 0
     already_there: int = 0
     ml_backend: str = ""
+    added: list[AddedFile] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         how = "created" if self.created else ("config updated" if self.config_updated else "found")
-        out = [f"project {self.project_id} {self.title!r} ({how}): {self.imported} tasks imported, "
+        out = [a.line() for a in self.added]
+        out += [f"project {self.project_id} {self.title!r} ({how}): {self.imported} tasks imported, "
                f"{self.already_there} already there"]
         if self.ml_backend:
             out.append(self.ml_backend)
@@ -271,19 +275,28 @@ def push(
     title: str = DEFAULT_TITLE,
     ml_backend: str | None = None,
     ml_auth: tuple[str, str] | None = None,
+    additions: PendingAdditions | None = None,
 ) -> PushReport:
-    """Create or find the project, set its config, import the tasks not already there, connect a backend."""
+    """Create or find the project, set its config, import the tasks not already there, connect a backend.
+
+    ``additions`` (new report files, read and checked by :func:`toolkit.corpus.read_additions`) are
+    copied into the corpus only once their tasks are in Label Studio: a push that fails before
+    (server down, wrong key) leaves the corpus as it was."""
     with connect(settings) as client:
         project, created, updated = ensure_project(client, settings, title)
         report = PushReport(project.id, project.title, created, updated)
         existing = set() if created else existing_sentence_ids(client, settings, project.id)
         new = [t for t in tasks if t["data"]["id"] not in existing]
         report.already_there = len(tasks) - len(new)
-        for start in range(0, len(new), IMPORT_BATCH):
-            batch = new[start:start + IMPORT_BATCH]
-            with talking_to(settings, f"importing tasks into project {project.id}"):
-                client.projects.import_tasks(id=project.id, request=batch)
-            report.imported += len(batch)
+        try:
+            for start in range(0, len(new), IMPORT_BATCH):
+                batch = new[start:start + IMPORT_BATCH]
+                with talking_to(settings, f"importing tasks into project {project.id}"):
+                    client.projects.import_tasks(id=project.id, request=batch)
+                report.imported += len(batch)
+        finally:
+            if additions is not None and (report.imported or report.already_there or not new):
+                report.added = additions.write()
         if ml_backend:
             report.ml_backend = connect_ml_backend(client, settings, project.id, ml_backend, ml_auth)
     return report
@@ -295,6 +308,21 @@ def user_emails(client: Any, settings: Settings) -> dict[int, str]:
         with talking_to(settings, "listing users"):
             return {u.id: u.email for u in client.users.list() if getattr(u, "email", None)}
     except LabelStudioError:
+        return {}
+
+
+def annotator_emails(settings: Settings | None) -> dict[int, str]:
+    """``{user id: e-mail}`` of the Label Studio server in ``settings``, to name the annotators of an
+    export that gives them as ids (``toolkit agreement``), as ``toolkit ls pull`` does; empty when no
+    server is configured, and empty with a :class:`UserWarning` saying why when it cannot be asked."""
+    if settings is None:
+        return {}
+    try:
+        with connect(settings, timeout=20.0) as client:
+            with talking_to(settings, "listing users"):
+                return {u.id: u.email for u in client.users.list() if getattr(u, "email", None)}
+    except LabelStudioError as exc:
+        warnings.warn(f"annotators are named by their Label Studio ids: {exc}", UserWarning, stacklevel=2)
         return {}
 
 

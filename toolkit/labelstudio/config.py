@@ -12,7 +12,7 @@ import html
 import xml.etree.ElementTree as ET
 
 from toolkit.errors import LabelStudioError
-from toolkit.taxonomy import HARD_CASES, LABELS, SLUGS, TAXONOMY_VERSION
+from toolkit.taxonomy import DESCRIPTIONS_ZH, HARD_CASES, HARD_CASES_ZH, LABELS, SLUGS, TAXONOMY_VERSION, hint
 
 FROM_NAME = "section"
 """Name of the ``Choices`` control: every result and prediction uses it as ``from_name``."""
@@ -20,15 +20,20 @@ TO_NAME = "text"
 """Name of the ``Text`` object holding the sentence: ``to_name`` of every result."""
 
 
+GUIDELINES: tuple[tuple[str, str], ...] = (
+    ("为下面这句话选择它所属的一个板块（单选，必选）。标题和上下文只作参考，不需要标注。",
+     "Pick the one section this sentence belongs to; heading and context are shown only to help."),
+    ("鼠标停在选项上可看到它的说明；按选项旁的快捷键选择，Ctrl+Enter 提交。",
+     "Hover a choice to see its description; press its hotkey to choose, Ctrl+Enter to submit."),
+    ("无法判断的句子请跳过，不要猜。", "If the sentence cannot be judged, skip the task instead of guessing."),
+    *zip(HARD_CASES_ZH, HARD_CASES),
+)
+"""The annotators' guidelines, each in Chinese and in English: the task, then the taxonomy's hard cases."""
+
+
 def guideline_lines() -> list[str]:
-    """The annotators' guidelines as short lines: the task, then the hard cases of the taxonomy."""
-    return [
-        "为下面这句话选择它所属的一个板块（单选，必选）。标题和上下文只作参考，不需要标注。",
-        "Pick the one section this sentence belongs to; heading and context are shown only to help.",
-        "Hover a choice to see its description; press its hotkey to choose, Ctrl+Enter to submit.",
-        "If the sentence cannot be judged, skip the task instead of guessing.",
-        *HARD_CASES,
-    ]
+    """The annotators' guidelines as short lines, each Chinese line followed by its English one."""
+    return [line for pair in GUIDELINES for line in pair]
 
 
 def label_config() -> str:
@@ -43,8 +48,7 @@ def label_config() -> str:
     choices = ET.SubElement(view, "Choices", name=FROM_NAME, toName=TO_NAME, choice="single-radio",
                             required="true", requiredMessage="请选择一个板块 Choose one section", showInline="false")
     for label in LABELS:
-        ET.SubElement(choices, "Choice", value=label.slug, html=f"{label.name} [{label.hotkey}]",
-                      hotkey=label.hotkey, hint=label.description)
+        ET.SubElement(choices, "Choice", value=label.slug, html=label.name, hotkey=label.hotkey, hint=hint(label.slug))
     panel = ET.SubElement(ET.SubElement(view, "Collapse"), "Panel", value="标注说明 Guidelines")
     for line in guideline_lines():
         ET.SubElement(panel, "Header", value=line, size="6")
@@ -54,14 +58,14 @@ def label_config() -> str:
 
 def guideline_html() -> str:
     """The guidelines as HTML for the project's instructions page (shown before labelling)."""
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in guideline_lines())
+    items = "".join(f"<li>{html.escape(zh)}<br>{html.escape(en)}</li>" for zh, en in GUIDELINES)
     rows = "".join(
         f"<tr><td>{html.escape(l.hotkey)}</td><td>{html.escape(l.name)}</td><td>{l.slug}</td>"
-        f"<td>{html.escape(l.description)}</td></tr>"
+        f"<td>{html.escape(DESCRIPTIONS_ZH[l.slug])}<br>{html.escape(l.description)}</td></tr>"
         for l in LABELS
     )
-    return (f"<p>Taxonomy {TAXONOMY_VERSION}</p><ul>{items}</ul>"
-            f"<table><tr><th>key</th><th>板块</th><th>slug</th><th>description</th></tr>{rows}</table>")
+    return (f"<p>分类版本 Taxonomy {TAXONOMY_VERSION}</p><ul>{items}</ul>"
+            f"<table><tr><th>快捷键 key</th><th>板块 section</th><th>slug</th><th>说明 description</th></tr>{rows}</table>")
 
 
 def config_choices(xml: str) -> tuple[str, str, tuple[str, ...]] | None:

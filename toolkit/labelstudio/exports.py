@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import store
-from toolkit.errors import AnnotationError, InputError
+from toolkit.errors import AnnotationError, InputError, json_problem
 from toolkit.labelstudio.config import FROM_NAME
 from toolkit.segment import text_id
 from toolkit.taxonomy import check_label
@@ -78,7 +78,7 @@ def parse_export(raw: bytes | str, where: str) -> list[dict]:
     except UnicodeDecodeError:
         raise AnnotationError(f"{where}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise AnnotationError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+        raise AnnotationError(f"{where}: not valid JSON ({json_problem(exc)})") from None
     if not isinstance(tasks, list):
         raise AnnotationError(f"{where}: expected a JSON list of tasks (a Label Studio 'JSON' export), got {type(tasks).__name__}")
     for n, task in enumerate(tasks):

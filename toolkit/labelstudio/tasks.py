@@ -11,7 +11,6 @@ import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from toolkit import store
@@ -98,13 +97,6 @@ def load_predictor(model_path: str | os.PathLike | None) -> Predictor:
     if model_path is None:
         return WeakPredictor()
     return ModelPredictor(load_model(model_path))
-
-
-def choose_predictor(model_path: str | os.PathLike | None, default_path: str | os.PathLike) -> Predictor:
-    """An explicit model, else the default model where it exists, else the weak rules."""
-    if model_path is None and Path(default_path).is_file():
-        model_path = default_path
-    return load_predictor(model_path)
 
 
 def choice_result(label: str) -> list[dict]:

@@ -32,13 +32,15 @@ log = logging.getLogger("toolkit.serve")
 
 @dataclass(frozen=True)
 class BackendOptions:
-    """Where the backend reads the corpus and labels, and where its model lives."""
+    """Where the backend reads the corpus and labels, where its model lives (and retrains are
+    saved), and the model it serves until its own exists (``start_model``: default the shipped one)."""
 
     corpus_paths: tuple[str, ...]
     labels_path: Path
     model_path: Path
     folds: int = 1
     ls_settings: Settings | None = None
+    start_model: Path | None = None
 
 
 @dataclass(frozen=True)
