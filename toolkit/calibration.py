@@ -50,7 +50,12 @@ class Calibration:
 
     def apply(self, records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
         """Probabilities with the part evidence and the report's sequence weighed in, then tempered."""
-        weighed = apply_parts(records, proba, classes, self.part_weights)
+        return self.finish(records, apply_parts(records, proba, classes, self.part_weights), classes)
+
+    def finish(self, records: Sequence[dict], weighed: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+        """What follows the part weights: the report's sequence, the temperature and the cap. It
+        needs every sentence of a report at once; the part weights do not, so a long report's
+        batches can be weighed apart and finished together."""
         if self.sequence_weight > 0 and self.transitions:
             weighed = smooth_sequences(records, weighed, np.asarray(self.transitions), self.sequence_weight)
         return cap_contradicted(records, temper(weighed, self.temperature), classes, self.contradiction_cap)

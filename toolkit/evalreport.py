@@ -27,9 +27,13 @@ def to_markdown(result: dict) -> str:
         f"Grouped {result['folds']}-fold cross-validation (seed {result['seed']}): {d['sentences']} labelled sentences, "
         f"{d['reports']} reports, {d['groups']} groups. A group is a kind of unit ({d.get('unit_kinds', 0)} kinds, from "
         "the corpus manifests: every report of a kind is on one side) or, for reports of no declared kind, a "
-        "near-duplicate report group. Hyper-parameters are chosen by an inner grouped search on each outer "
-        "training side, and part weights, temperature and the low-confidence threshold by inner grouped folds "
-        f"of it. Sentences per corpus: {', '.join(f'{k} {v}' for k, v in d.get('corpora', {}).items())}.",
+        "near-duplicate report group. "
+        + ("The shipped settings (`--quick`); part weights, the sequence weight, temperature and the "
+           "low-confidence threshold are fitted by inner grouped folds of each training side. "
+           if not result["context_ablation"] else
+           "Hyper-parameters are chosen by an inner grouped search on each outer training side, and part weights, the "
+           "sequence weight, temperature and the low-confidence threshold by inner grouped folds of it. ")
+        + f"Sentences per corpus: {', '.join(f'{k} {v}' for k, v in d.get('corpora', {}).items())}.",
         "",
     ]
     lines += real_text_markdown(result).splitlines() + ["", "## Model comparison", ""]

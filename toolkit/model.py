@@ -144,17 +144,37 @@ class SectionModel:
 
     def predict_proba(self, records: Sequence[dict]) -> np.ndarray:
         """Class probabilities, columns in :attr:`classes` order: calibrated with the part
-        evidence weighed in (or the hard part rule, for a model trained without calibration)."""
+        evidence and the report's sequence weighed in (or the hard part rule, for a model trained
+        without calibration). Records of one report are weighed together: give whole reports."""
         records = list(records)
         if not records:
             return np.zeros((0, len(self.classes)))
+        return self.finish_proba(records, self.weighed_proba(records))
+
+    def weighed_proba(self, records: Sequence[dict]) -> np.ndarray:
+        """The first step of :meth:`predict_proba`: each sentence's probabilities with the part
+        evidence weighed in, which depend on the sentence's own record only, so batches of a long
+        report can be computed apart and finished together (:meth:`finish_proba`)."""
+        records = list(records)
         alone = self._alone_rows(records)
         proba = self.raw_proba(records, alone)
         context = np.flatnonzero(~alone)
         if len(context) and self.calibration is not None:
-            proba[context] = self.calibration.apply([records[i] for i in context], proba[context], self.classes)
+            proba[context] = apply_parts([records[i] for i in context], proba[context], self.classes,
+                                         self.calibration.part_weights)
         elif len(context) and self.card.get("params", {}).get("part_rule", False):
             proba[context] = apply_part_rule([records[i] for i in context], proba[context], self.classes)
+        return proba
+
+    def finish_proba(self, records: Sequence[dict], weighed: np.ndarray) -> np.ndarray:
+        """The second step of :meth:`predict_proba`, over whole reports: the report's sequence, the
+        temperature and the confidence cap (sentences alone: their temperature)."""
+        records = list(records)
+        proba = np.array(weighed, dtype=float)
+        alone = self._alone_rows(records)
+        context = np.flatnonzero(~alone)
+        if len(context) and self.calibration is not None:
+            proba[context] = self.calibration.finish([records[i] for i in context], proba[context], self.classes)
         if alone.any() and self.alone_calibration is not None:
             proba[alone] = temper(proba[alone], self.alone_calibration.temperature)
         return proba

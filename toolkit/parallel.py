@@ -199,7 +199,10 @@ def _dask(ref: ModelRef, tasks: Iterable[list], jobs: int, scheduler: str | None
             raise ToolkitError(f"the cluster has no workers: {where} had none for {timeout:g} s; start workers "
                                f"(dask worker {scheduler or 'SCHEDULER'}) or raise --dask-timeout") from None
         threads = max(1, sum(client.nthreads().values()))
-        model = client.submit(_received, ref, pure=False)  # a task, not scattered data: recomputed if its worker is lost
+        import dask
+
+        with dask.config.set({"distributed.admin.large-graph-warning-threshold": _MODEL_GRAPH_LIMIT}):
+            model = client.submit(_received, ref, pure=False)  # a task, not scattered data: recomputed if its worker is lost
         for task in tasks:
             window.append(client.submit(predict_batch, model, task, quiet, pure=False, **options))
             if len(window) > 2 * threads:
@@ -215,6 +218,11 @@ def _dask(ref: ModelRef, tasks: Iterable[list], jobs: int, scheduler: str | None
             except Exception:  # noqa: BLE001 - the cluster may be gone already
                 pass
         client.close(timeout=timeout)
+
+
+_MODEL_GRAPH_LIMIT = "64MiB"
+"""The model's bytes travel once, in the task that hands it to the workers: Dask's warning about
+large graphs (10 MB by default) is meant for data sent with every task, not for this one."""
 
 
 def _received(ref: ModelRef) -> ModelRef:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
 from toolkit.context import alone_record, sentence_records
 from toolkit.errors import ToolkitError
 from toolkit.fileio import temporary_beside
@@ -97,16 +99,21 @@ def assemble(reports: Sequence[Report], labels: Sequence[str], confidence: Seque
 
 def tag_reports(model: SectionModel, reports: Sequence[Report], *,
                 min_confidence: float | None = DEFAULT_MIN_CONFIDENCE) -> list[list[Tagged]]:
-    """Label every sentence of ``reports``, in model calls of at most :data:`BATCH_SENTENCES`
-    records: few calls for many small reports, and bounded feature matrices for one huge report
-    (a file without line breaks)."""
+    """Label every sentence of ``reports``, the features in model calls of at most
+    :data:`BATCH_SENTENCES` records (few calls for many small reports, and bounded feature
+    matrices for one huge report, a file without line breaks), each report's sequence over all
+    its sentences at once."""
     records = [r for report in reports for r in sentence_records(report)]
     labels: list[str] = []
     confidence: list[float] = []
-    for start in range(0, len(records), BATCH_SENTENCES):
-        batch_labels, batch_confidence = model.predict(records[start:start + BATCH_SENTENCES])
-        labels += batch_labels
-        confidence += batch_confidence
+    if records:
+        weighed = np.vstack([model.weighed_proba(records[start:start + BATCH_SENTENCES])
+                             for start in range(0, len(records), BATCH_SENTENCES)])
+        proba = model.finish_proba(records, weighed)
+        best = proba.argmax(axis=1)
+        classes = model.classes
+        labels = [classes[i] for i in best]
+        confidence = proba[np.arange(len(best)), best].tolist()
     threshold = model.min_confidence if min_confidence is None else min_confidence
     return assemble(reports, labels, confidence, min_confidence=threshold)
 

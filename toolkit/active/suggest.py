@@ -41,20 +41,28 @@ class Suggestions:
 def unlabelled_records(reports: Sequence[Report], labelled: Iterable[str]) -> tuple[list[dict], list[str], int]:
     """Feature records of the distinct sentences not in ``labelled`` (first occurrence), their
     report ids, and how many distinct sentences were left out because they are labelled."""
+    records, owners, kept, skipped = _report_records(reports, labelled)
+    return [records[i] for i in kept], [owners[i] for i in kept], skipped
+
+
+def _report_records(reports: Sequence[Report], labelled: Iterable[str]) -> tuple[list[dict], list[str], list[int], int]:
+    """Every sentence's record in reading order (the model weighs a report's sentences together),
+    their report ids, the positions of the distinct unlabelled ones, and how many distinct
+    sentences are labelled."""
     known = set(labelled)
     seen: set[str] = set()
-    records, owners, skipped = [], [], 0
+    records, owners, kept, skipped = [], [], [], 0
     for report in reports:
         for record in sentence_records(report):
-            if record["id"] in seen:
-                continue
-            seen.add(record["id"])
-            if record["id"] in known:
-                skipped += 1
-                continue
+            if record["id"] not in seen:
+                seen.add(record["id"])
+                if record["id"] in known:
+                    skipped += 1
+                else:
+                    kept.append(len(records))
             records.append(record)
             owners.append(report.id)
-    return records, owners, skipped
+    return records, owners, kept, skipped
 
 
 def suggest(reports: Sequence[Report], model: SectionModel, labelled: Iterable[str] = (), *, n: int = DEFAULT_N,
@@ -65,10 +73,11 @@ def suggest(reports: Sequence[Report], model: SectionModel, labelled: Iterable[s
         raise ToolkitError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
     if n < 1:
         raise ToolkitError(f"--n {n}: ask for at least one sentence")
-    records, owners, skipped = unlabelled_records(reports, labelled)
-    if not records:
+    every, every_owner, kept, skipped = _report_records(reports, labelled)
+    if not kept:
         return Suggestions(strategy, [], 0, skipped, 0)
-    proba = model.predict_proba(records)
+    records, owners = [every[i] for i in kept], [every_owner[i] for i in kept]
+    proba = model.predict_proba(every)[kept]
     scores = informativeness(proba, strategy, seed=seed)
     selection = diverse_top(scores, [r["text"] for r in records], n, threshold=threshold)
     classes = model.classes
