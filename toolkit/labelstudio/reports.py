@@ -34,7 +34,7 @@ from typing import Any
 from toolkit.context import sentence_records
 from toolkit.errors import AnnotationError
 from toolkit.labelstudio.config import guideline_lines
-from toolkit.segment import Report, is_report_title, text_id
+from toolkit.segment import Report, is_junk, is_report_title, text_id
 from toolkit.taxonomy import COLOURS, LABELS, SLUGS, hint
 
 REPORT_FROM = "sections"
@@ -63,14 +63,13 @@ REPORT_GUIDELINES: tuple[tuple[str, str], ...] = (
 
 
 def report_title(report: Report, number: int = 0) -> str:
-    """The title shown above a report: its title line, else its file's name, its number in the
-    file and its first words."""
-    first = report.paragraphs[0] if report.paragraphs else ""
-    if first and is_report_title(first):
-        return first
+    """The title shown above a report: its file's name and number in the file, then its title line
+    (among its first lines, past the page's own lines) or else its first words."""
     name = Path(report.source).name if report.source else report.id
     where = f"{name} 第{number}篇" if number else name
-    lead = first[:24] + ("…" if len(first) > 24 else "")
+    lines = [p for p in report.paragraphs if p.strip() and not is_junk(p)]
+    title = next((p for p in lines[:5] if is_report_title(p)), "")
+    lead = title or (lines[0][:24] + ("…" if len(lines[0]) > 24 else "") if lines else "")
     return f"{where}：{lead}" if lead else where
 
 
@@ -361,3 +360,77 @@ class CorpusSentenceIds:
 
             self._ids = {s.id for s in load_sentences(self.paths)}
         return sid in self._ids
+
+
+# --- what labelling costs: actions in each mode ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Actions:
+    """Actions an annotator takes: selections (a drag over sentences, or a click on one), key
+    presses (a section's hotkey), submits (Ctrl+Enter), over a number of tasks and sentences."""
+
+    tasks: int
+    sentences: int
+    wrong: int
+    selections: int
+    keys: int
+    submits: int
+
+    @property
+    def total(self) -> int:
+        return self.selections + self.keys + self.submits
+
+
+def report_actions(pre: Sequence[str | None], gold: Sequence[str]) -> tuple[int, int]:
+    """``(selections, key presses)`` to turn a report task's pre-labels ``pre`` into ``gold``,
+    sentence by sentence in reading order: each stretch of consecutive sentences whose correct
+    label is the same and holds a wrong pre-label is one selection (a drag across it: it may take
+    in sentences that are right already, they keep their label) and one hotkey.
+
+    >>> report_actions(["a", "a", "b", "b", "c"], ["a", "b", "b", "b", "b"])
+    (1, 1)
+    >>> report_actions(["a", "x", "a", "x"], ["a", "a", "a", "a"])
+    (1, 1)
+    >>> report_actions(["a", "b", "a"], ["b", "b", "c"])
+    (2, 2)
+    """
+    if len(pre) != len(gold):
+        raise ValueError("pre-labels and labels differ in length")
+    runs = 0
+    i = 0
+    while i < len(gold):
+        j = i
+        while j + 1 < len(gold) and gold[j + 1] == gold[i]:
+            j += 1
+        if any(pre[k] != gold[k] for k in range(i, j + 1)):
+            runs += 1
+        i = j + 1
+    return runs, runs
+
+
+def count_actions(reports: Sequence[Report], guesses: Mapping[str, Any], gold: Mapping[str, str]) -> dict[str, Actions]:
+    """Actions to bring the pre-labels ``guesses`` (``{sentence id: Guess}``) of ``reports`` to the
+    labels ``gold`` in each mode: ``sentence`` (one task per distinct sentence: a hotkey where the
+    pre-label is wrong, a submit each) and ``report`` (one task per report: :func:`report_actions`
+    and a submit each). Sentences without a label in ``gold`` are left out of both."""
+    seen: set[str] = set()
+    distinct = wrong = 0
+    selections = keys = sentences = report_wrong = tasks = 0
+    for report in reports:
+        ids = [s.id for s in report.sentences if s.id in gold]
+        if not ids:
+            continue
+        pre = [getattr(guesses.get(sid), "label", None) for sid in ids]
+        labels = [gold[sid] for sid in ids]
+        s, k = report_actions(pre, labels)
+        selections, keys, tasks = selections + s, keys + k, tasks + 1
+        sentences += len(ids)
+        report_wrong += sum(p != g for p, g in zip(pre, labels))
+        for sid, p, g in zip(ids, pre, labels):
+            if sid not in seen:
+                seen.add(sid)
+                distinct += 1
+                wrong += p != g
+    return {"sentence": Actions(distinct, distinct, wrong, 0, wrong, distinct),
+            "report": Actions(tasks, sentences, report_wrong, selections, keys, tasks)}
