@@ -516,3 +516,46 @@ def test_report_mode_round_trip(label_studio, tmp_path, monkeypatch, capsys):
     assert {d["id"] for d in result["disagreements"]} == conflicts
     assert result["observed_agreement"] == round((distinct - 4) / distinct, 4)
     assert result["pairs"][0]["items"] == distinct
+
+
+@pytest.mark.labelstudio
+def test_a_mixed_project_pulls_cleanly(label_studio, tmp_path, monkeypatch, capsys):
+    """A project whose config labels both kinds of task (``ls config --by mixed``) takes sentence
+    tasks and report tasks of the same report; a sentence labelled in each gets a vote from each,
+    and pull reads both kinds into the one store."""
+    from toolkit.labelstudio import choice_result, mixed_config
+
+    project = tmp_path / "project"
+    (project / "annotations" / "corpus").mkdir(parents=True)
+    labels = project / "annotations" / "labels.jsonl"
+    labels.write_text("")
+    monkeypatch.chdir(project)
+    for key, value in label_studio.env().items():
+        monkeypatch.setenv(key, value)
+    title = unique_title("mixed")
+    assert main(["ls", "config", "--by", "mixed"]) == 0
+    assert capsys.readouterr().out.strip() == mixed_config().strip()
+    admin = label_studio.client
+    created = admin.projects.create(title=title, label_config=mixed_config())
+    report_file = DATA / "loop" / "batch1" / "jiedao.txt"
+    assert main(["ls", "push", str(report_file), "--title", title]) == 0
+    assert main(["ls", "push", "--by", "report", str(report_file), "--title", title]) == 0
+    out = capsys.readouterr().out
+    assert "(found): 1 tasks imported, 0 already there" in out
+    tasks = sorted(admin.tasks.list(project=created.id, fields="all"), key=lambda t: t.id)
+    (report_task,) = [t for t in tasks if t.data["sentences"]]
+    sentence_tasks = [t for t in tasks if not t.data["sentences"]]
+    assert len(sentence_tasks) == len(report_task.data["sentences"])
+    items = report_task.data["sentences"]
+    relabel = "women" if items[1]["guess"] != "women" else "safety"
+    result = _regions(report_task)
+    result[1]["value"] = {**result[1]["value"], "paragraphlabels": [relabel]}
+    admin.annotations.create(id=report_task.id, result=result)
+    first = next(t for t in sentence_tasks if t.data["id"] == items[1]["id"])
+    admin.annotations.create(id=first.id, result=choice_result(relabel))
+    assert main(["ls", "pull", "--title", title]) == 0
+    out = capsys.readouterr().out
+    stored = store.load(labels)
+    assert {k: a.label for k, a in stored.items()} == {s["id"]: (relabel if i == 1 else s["guess"]) for i, s in enumerate(items)}
+    assert f"added {items[1]['id']} {relabel} (by admin@example.com)" in out
+    assert f"{len(tasks) - len(sentence_tasks) + 1} tasks: {len(items)} added, 0 changed" in out

@@ -132,7 +132,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls_sub = ls.add_subparsers(dest="ls_command", metavar="SUBCOMMAND", required=True)
 
     p = _command(ls_sub, "config", "Print the labelling config XML generated from the taxonomy.",
-                 "toolkit ls config > config.xml\n  toolkit ls config --by report > report-config.xml", parents=[BY])
+                 "toolkit ls config > config.xml\n  toolkit ls config --by report > report-config.xml")
+    p.add_argument("--by", choices=(*MODES, "mixed"), default="sentence",
+                   help="the config of sentence tasks (default), of report tasks, or of a project holding both (mixed)")
     p.set_defaults(func=cmd_ls_config)
 
     p = _command(ls_sub, "export-tasks", "Write Label Studio import JSON: one task per sentence (or per report), with predictions.",

@@ -24,7 +24,7 @@ from toolkit.labelstudio.exports import (ImportReport, Resolution, SentenceVotes
                                          collect_votes, import_export, import_tasks, latest_per_annotator,
                                          parse_export, read_export, resolve)
 from toolkit.labelstudio.reports import (MODES, Actions, CorpusSentenceIds, count_actions, report_actions, REPORT_FROM, REPORT_TO, build_report_tasks, is_report_config,
-                                         is_report_task, region, report_config, report_prediction, report_title,
+                                         is_report_task, mixed_config, pad_for_mixed, region, report_config, report_prediction, report_title,
                                          run_region, sentence_labels)
 from toolkit.labelstudio.tasks import (WEAK_VERSION, Guess, ModelPredictor, Predictor, WeakPredictor, build_tasks,
                                        choice_result, context_text, export_tasks, load_predictor,
@@ -41,7 +41,7 @@ __all__ = [
     "FROM_NAME", "TO_NAME", "config_choices", "guideline_html", "guideline_lines", "is_toolkit_config", "label_config",
     "ImportReport", "Resolution", "SentenceVotes", "Vote", "annotator_name", "collect_votes", "import_export",
     "import_tasks", "latest_per_annotator", "parse_export", "read_export", "resolve",
-    "MODES", "Actions", "CorpusSentenceIds", "count_actions", "report_actions", "REPORT_FROM", "REPORT_TO", "build_report_tasks", "is_report_config", "is_report_task", "region",
+    "MODES", "Actions", "CorpusSentenceIds", "count_actions", "report_actions", "REPORT_FROM", "REPORT_TO", "build_report_tasks", "is_report_config", "is_report_task", "mixed_config", "pad_for_mixed", "region",
     "report_config", "report_prediction", "report_title", "run_region", "sentence_labels",
     "WEAK_VERSION", "Guess", "ModelPredictor", "Predictor", "WeakPredictor", "build_tasks", "choice_result",
     "context_text", "export_tasks", "load_predictor", "prediction", "write_tasks",

@@ -24,7 +24,8 @@ from toolkit.errors import LabelStudioError, ToolkitError
 from toolkit.fileio import atomic_write_bytes
 from toolkit.labelstudio.config import FROM_NAME, TO_NAME, config_choices, guideline_html, label_config
 from toolkit.labelstudio.exports import ImportReport, import_tasks, parse_export
-from toolkit.labelstudio.reports import REPORT_FROM, REPORT_GUIDELINES, REPORT_TO, config_report_labels, report_config
+from toolkit.labelstudio.reports import (MODES, REPORT_FROM, REPORT_GUIDELINES, REPORT_TO, config_report_labels, is_report_task,
+                                         mixed_config, pad_for_mixed, report_config)
 from toolkit.taxonomy import SLUGS, TAXONOMY_VERSION
 
 DEFAULT_TITLE = "工会工作总结 sections"
@@ -162,7 +163,9 @@ def default_title(by: str = "sentence") -> str:
 
 
 def config_for(by: str = "sentence") -> str:
-    """The labelling config of a mode."""
+    """The labelling config of a mode: ``sentence``, ``report``, or ``mixed`` for a project that holds both."""
+    if by == "mixed":
+        return mixed_config()
     return report_config() if by == "report" else label_config()
 
 
@@ -221,7 +224,7 @@ def task_key(data: Any) -> str:
     """What makes a task the same task again: a sentence task's sentence id, a report task's ``report:`` id."""
     if not isinstance(data, dict):
         return ""
-    if isinstance(data.get("sentences"), list):
+    if is_report_task(data):
         return f"report:{data.get('report')}" if data.get("report") else ""
     return str(data.get("id") or "")
 
@@ -335,12 +338,16 @@ def push(
     ``additions`` (new report files, read and checked by :func:`toolkit.corpus.read_additions`) are
     copied into the corpus only once their tasks are in Label Studio: a push that fails before
     (server down, wrong key) leaves the corpus as it was. ``by`` is the kind of task: one per
-    sentence, or one per report (:mod:`toolkit.labelstudio.reports`), each kind in a project of its own."""
+    sentence, or one per report (:mod:`toolkit.labelstudio.reports`), each kind in a project of its
+    own unless the project's config labels both (:func:`~toolkit.labelstudio.reports.mixed_config`):
+    then each task carries the other kind's keys, empty."""
     with connect(settings) as client:
         project, created, updated = ensure_project(client, settings, title, by)
         report = PushReport(project.id, project.title, created, updated)
         existing = set() if created else existing_sentence_ids(client, settings, project.id)
         new = [t for t in tasks if task_key(t["data"]) not in existing]
+        if project_modes(project.label_config or "") == set(MODES):
+            new = [pad_for_mixed(t) for t in new]
         report.already_there = len(tasks) - len(new)
         try:
             for start in range(0, len(new), IMPORT_BATCH):

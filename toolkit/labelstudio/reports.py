@@ -115,8 +115,39 @@ def is_report_config(xml: str) -> bool:
 
 
 def is_report_task(data: Mapping[str, Any]) -> bool:
-    """A report task's data holds its ``sentences`` as a list."""
-    return isinstance(data.get("sentences"), list)
+    """A report task's data holds its ``sentences`` as a list that is not empty (a sentence task in
+    a mixed project carries an empty one, :func:`pad_for_mixed`)."""
+    return isinstance(data.get("sentences"), list) and bool(data["sentences"])
+
+
+def mixed_config() -> str:
+    """A labelling config for a project that holds both kinds of task: the report view, then the
+    sentence view, its choice not required (a report task has no sentence to choose for)."""
+    from toolkit.labelstudio.config import label_config
+
+    report, sentence = ET.fromstring(report_config()), ET.fromstring(label_config())
+    view = ET.Element("View")
+    view.extend(child for child in report if child.tag != "Collapse")
+    view.extend(sentence)
+    for choices in view.iter("Choices"):
+        choices.attrib.pop("required", None)
+        choices.attrib.pop("requiredMessage", None)
+    ET.indent(view)
+    return ET.tostring(view, encoding="unicode")
+
+
+def pad_for_mixed(task: dict) -> dict:
+    """The task with the other kind's data keys, empty, as Label Studio requires every key of a
+    project's config in every task: a sentence task gets ``title`` and ``sentences``, a report task
+    ``id``, ``text``, ``heading`` and ``context``."""
+    data = dict(task["data"])
+    if is_report_task(data):
+        for key in ("id", "text", "heading", "context"):
+            data.setdefault(key, "")
+    else:
+        data.setdefault("title", "")
+        data.setdefault("sentences", [])
+    return {**task, "data": data}
 
 
 # --- tasks and predictions ------------------------------------------------------------------
