@@ -440,6 +440,11 @@ def test_report_mode_round_trip(label_studio, tmp_path, monkeypatch, capsys):
     assert main(["ls", "push", "--by", "report", str(DATA / "loop" / "batch1"), "--title", title]) == 0
     out = capsys.readouterr().out
     assert "(created): 3 tasks imported, 0 already there" in out
+    assert main(["ls", "push", "--by", "report", str(DATA / "loop" / "batch1"), "--title", title]) == 0
+    assert "(found): 0 tasks imported, 3 already there" in capsys.readouterr().out
+    assert main(["ls", "push", str(DATA / "loop" / "batch1"), "--title", title]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds report tasks" in err and "not sentence tasks" in err
     admin = label_studio.client
     (project_info,) = [p for p in admin.projects.list(title=title) if p.title == title]
     assert admin.projects.get(id=project_info.id).label_config == report_config()

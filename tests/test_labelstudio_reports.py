@@ -85,6 +85,24 @@ def test_sentence_labels_follow_the_rules():
     assert reading.labels == {0: "overview"} and reading.contradictions == {1: ["safety", "women"]}
 
 
+def test_count_actions_in_each_mode(two_reports, shipped):
+    from toolkit.labelstudio import Guess, count_actions
+
+    reports = load_reports([two_reports])
+    guesses = shipped.guess(reports)
+    gold = {sid: g.label for sid, g in guesses.items()}
+    first = reports[0].sentences
+    wrong = {first[3].id: "women", first[4].id: "women", first[5].id: "women", first[9].id: "culture"}
+    assert len({first[i].id for i in (3, 4, 5, 9)}) == 4 and all(gold[k] != v for k, v in wrong.items())
+    counted = count_actions(reports, guesses, {**gold, **wrong})
+    distinct = len(gold)
+    assert counted["sentence"].total == distinct + 4 and counted["sentence"].keys == 4
+    assert (counted["report"].selections, counted["report"].keys, counted["report"].submits) == (2, 2, 2)
+    assert counted["report"].sentences == sum(len(r.sentences) for r in reports)
+    none = count_actions(reports, {k: Guess(None, 0.0) for k in gold}, gold)
+    assert none["sentence"].wrong == distinct and none["report"].selections >= 2
+
+
 def _report_task(task_id: int, data: dict, annotations: list[dict], prediction: dict | None = None) -> dict:
     return {"id": task_id, "project": 7, "data": data, "annotations": annotations,
             "predictions": [prediction] if prediction else []}
