@@ -413,3 +413,159 @@ def _open_next(url: str, token: str, project_id: int) -> dict:
     return answer.json()
 
 
+
+
+# --- report mode: one task per report (docs/labelstudio.md, "Report mode") ------------------
+
+
+def _regions(task) -> list[dict]:
+    """What an annotator starts from in a report task: the prediction's regions, one per sentence."""
+    (pred,) = task.predictions
+    return [dict(item) for item in pred.result]
+
+
+@pytest.mark.labelstudio
+def test_report_mode_round_trip(label_studio, tmp_path, monkeypatch, capsys):
+    """Push --by report; one annotator relabels a run of three sentences of a report with one
+    selection (a new region over the pre-labels), another changes one sentence of the same report
+    (the region's label replaced); a second report is confirmed as pre-labelled by one annotator,
+    a third skipped. Pull stores exactly the agreed sentences, lists the per-sentence conflicts,
+    the skip and a sentence edited out of the corpus, keeps the history; a second pull changes
+    nothing; agreement reports the per-sentence figures."""
+    from toolkit.labelstudio import report_config, run_region
+
+    project = tmp_path / "project"
+    (project / "annotations" / "corpus").mkdir(parents=True)
+    labels = project / "annotations" / "labels.jsonl"
+    labels.write_text("")
+    monkeypatch.chdir(project)
+    for key, value in label_studio.env().items():
+        monkeypatch.setenv(key, value)
+    title = unique_title("reports")
+    assert main(["ls", "push", "--by", "report", str(DATA / "loop" / "batch1"), "--title", title]) == 0
+    out = capsys.readouterr().out
+    assert "(created): 3 tasks imported, 0 already there" in out
+    assert main(["ls", "push", "--by", "report", str(DATA / "loop" / "batch1"), "--title", title]) == 0
+    assert "(found): 0 tasks imported, 3 already there" in capsys.readouterr().out
+    assert main(["ls", "push", str(DATA / "loop" / "batch1"), "--title", title]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "holds report tasks" in err and "not sentence tasks" in err
+    admin = label_studio.client
+    (project_info,) = [p for p in admin.projects.list(title=title) if p.title == title]
+    assert admin.projects.get(id=project_info.id).label_config == report_config()
+    tasks = sorted(admin.tasks.list(project=project_info.id, fields="all"), key=lambda t: t.id)
+    assert len(tasks) == 3
+    corrected, confirmed, skipped = tasks
+    for task in tasks:
+        sentences = task.data["sentences"]
+        (pred,) = task.predictions
+        assert len(pred.result) == len(sentences) and pred.score == min(s["score"] for s in sentences)
+        assert task.data["score"] == pred.score
+
+    email = f"second-{time.monotonic_ns()}@example.com"
+    second = admin.users.create(username=email.split("@")[0], email=email)
+    me = admin.users.whoami()
+    items = corrected.data["sentences"]
+    texts = [s["text"] for s in items]
+    guess = [s["guess"] for s in items]
+    ids = [s["id"] for s in items]
+    assert len(set(ids)) == len(ids)
+    run = next(i for i in range(1, len(items) - 2) if "women" not in guess[i:i + 3])
+    single = run + 4
+    single_label = "culture" if guess[single] != "culture" else "safety"
+    admin.annotations.create(id=corrected.id, result=_regions(corrected) + [run_region(run, run + 2, texts, "women")])
+    theirs = _regions(corrected)
+    theirs[single]["value"] = {**theirs[single]["value"], "paragraphlabels": [single_label]}
+    admin.annotations.create(id=corrected.id, result=theirs, completed_by=second.id)
+    admin.annotations.create(id=confirmed.id, result=_regions(confirmed), completed_by=second.id)
+    admin.annotations.create(id=skipped.id, result=[], was_cancelled=True)
+
+    # the store already holds another label for a sentence both annotators leave as pre-labelled
+    kept = 0
+    before_label = "other" if guess[kept] != "other" else "plans"
+    store.save(labels, {ids[kept]: store.Annotation(ids[kept], texts[kept], before_label, "manual", "earlier@example.org")})
+    # the confirmed report's last line is rewritten in the corpus after the push
+    from toolkit.corpus import load_sentences
+
+    corpus_file = project / "annotations" / "corpus" / "new" / Path(confirmed.data["source"]).name
+    lines = corpus_file.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    corpus_file.write_text("\n".join(lines[:-1] + ["全年工作到此告一段落，谢谢大家。"]) + "\n", encoding="utf-8")
+    gone = {s["id"] for s in confirmed.data["sentences"]} - {s.id for s in load_sentences([corpus_file])}
+    assert gone
+
+    assert main(["ls", "pull", "--title", title, "--save-export", "export.json"]) == 0
+    out = capsys.readouterr().out
+    after = store.load(labels)
+    conflicts = {ids[i] for i in (run, run + 1, run + 2, single)}
+    for sid in conflicts:
+        assert f"conflict {sid}: annotators disagree: " in out
+    assert f"{me.email}=women" in out and f"{email}={single_label}" in out
+    both = "+".join(sorted([me.email, email]))
+    expected = {sid: (label, both) for sid, label in zip(ids, guess) if sid not in conflicts}
+    others = confirmed.data["sentences"]
+    expected.update({s["id"]: (s["guess"], email) for s in others if s["id"] not in gone})
+    assert {sid: (a.label, a.annotator) for sid, a in after.items()} == expected
+    assert all(a.source == "label-studio" for a in after.values())
+    for sid in gone:
+        assert f"skipped {sid}: labelled by {email}, but the sentence is in no report of the corpus any more" in out
+    for s in skipped.data["sentences"]:
+        assert f"skipped {s['id']}: cancelled (skipped) by {me.email}" in out and s["id"] not in after
+    assert f"changed {ids[kept]} {before_label} -> {guess[kept]}" in out
+    history = [json.loads(line) for line in (project / "annotations" / "history.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert [(h["id"], h["previous"]["label"], h["new_label"]) for h in history] == [(ids[kept], before_label, guess[kept])]
+
+    state = (labels.read_bytes(), (project / "annotations" / "history.jsonl").read_bytes())
+    assert main(["ls", "pull", "--title", title]) == 0
+    assert ", 0 changed, " in capsys.readouterr().out
+    assert (labels.read_bytes(), (project / "annotations" / "history.jsonl").read_bytes()) == state
+
+    assert main(["agreement", "export.json", "--format", "json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    distinct = len(set(ids))
+    assert result["items"] == distinct and result["annotators"] == sorted([me.email, email])
+    assert {d["id"] for d in result["disagreements"]} == conflicts
+    assert result["observed_agreement"] == round((distinct - 4) / distinct, 4)
+    assert result["pairs"][0]["items"] == distinct
+
+
+@pytest.mark.labelstudio
+def test_a_mixed_project_pulls_cleanly(label_studio, tmp_path, monkeypatch, capsys):
+    """A project whose config labels both kinds of task (``ls config --by mixed``) takes sentence
+    tasks and report tasks of the same report; a sentence labelled in each gets a vote from each,
+    and pull reads both kinds into the one store."""
+    from toolkit.labelstudio import choice_result, mixed_config
+
+    project = tmp_path / "project"
+    (project / "annotations" / "corpus").mkdir(parents=True)
+    labels = project / "annotations" / "labels.jsonl"
+    labels.write_text("")
+    monkeypatch.chdir(project)
+    for key, value in label_studio.env().items():
+        monkeypatch.setenv(key, value)
+    title = unique_title("mixed")
+    assert main(["ls", "config", "--by", "mixed"]) == 0
+    assert capsys.readouterr().out.strip() == mixed_config().strip()
+    admin = label_studio.client
+    created = admin.projects.create(title=title, label_config=mixed_config())
+    report_file = DATA / "loop" / "batch1" / "jiedao.txt"
+    assert main(["ls", "push", str(report_file), "--title", title]) == 0
+    assert main(["ls", "push", "--by", "report", str(report_file), "--title", title]) == 0
+    out = capsys.readouterr().out
+    assert "(found): 1 tasks imported, 0 already there" in out
+    tasks = sorted(admin.tasks.list(project=created.id, fields="all"), key=lambda t: t.id)
+    (report_task,) = [t for t in tasks if t.data["sentences"]]
+    sentence_tasks = [t for t in tasks if not t.data["sentences"]]
+    assert len(sentence_tasks) == len(report_task.data["sentences"])
+    items = report_task.data["sentences"]
+    relabel = "women" if items[1]["guess"] != "women" else "safety"
+    result = _regions(report_task)
+    result[1]["value"] = {**result[1]["value"], "paragraphlabels": [relabel]}
+    admin.annotations.create(id=report_task.id, result=result)
+    first = next(t for t in sentence_tasks if t.data["id"] == items[1]["id"])
+    admin.annotations.create(id=first.id, result=choice_result(relabel))
+    assert main(["ls", "pull", "--title", title]) == 0
+    out = capsys.readouterr().out
+    stored = store.load(labels)
+    assert {k: a.label for k, a in stored.items()} == {s["id"]: (relabel if i == 1 else s["guess"]) for i, s in enumerate(items)}
+    assert f"added {items[1]['id']} {relabel} (by admin@example.com)" in out
+    assert f"{len(tasks) - len(sentence_tasks) + 1} tasks: {len(items)} added, 0 changed" in out

@@ -126,3 +126,88 @@ def suggestions_summary(s: Suggestions) -> str:
         return f"nothing to suggest: all {s.labelled_skipped} distinct sentences are already labelled"
     return (f"{len(s.chosen)} of {s.unlabelled} unlabelled sentences suggested by {s.strategy}"
             f" ({s.labelled_skipped} already labelled, {s.near_duplicates} skipped as near-duplicates)")
+
+
+DEFAULT_REPORTS = 5
+"""How many reports ``toolkit suggest --by report`` proposes unless told."""
+LEAST_SURE = 5
+"""How many of a report's least sure sentences make its score."""
+
+
+@dataclass(frozen=True)
+class ReportCandidate:
+    """A report, its score (the mean informativeness of its least sure unlabelled sentences) and those sentences."""
+
+    report: Report
+    score: float
+    unlabelled: int
+    least_sure: tuple[tuple[str, float], ...]
+
+
+@dataclass
+class ReportSuggestions:
+    """What :func:`suggest_reports` chose, best first, and what it passed over."""
+
+    strategy: str
+    chosen: list[ReportCandidate]
+    reports: int
+    near_duplicates: int
+
+
+def suggest_reports(reports: Sequence[Report], model: SectionModel, labelled: Iterable[str] = (), *,
+                    n: int = DEFAULT_REPORTS, strategy: str = "uncertainty", seed: int = 0,
+                    least_sure: int = LEAST_SURE) -> ReportSuggestions:
+    """Rank the reports that hold unlabelled sentences by the mean ``strategy`` score of their
+    ``least_sure`` least sure unlabelled sentences (the ones a report task makes the annotator look
+    at first) and keep the ``n`` best, one per near-duplicate group."""
+    if strategy not in STRATEGIES:
+        raise ToolkitError(f"unknown strategy {strategy!r}; choose from {', '.join(STRATEGIES)}")
+    if n < 1:
+        raise ToolkitError(f"--n {n}: ask for at least one report")
+    records, owners, _ = unlabelled_records(reports, labelled)
+    if not records:
+        return ReportSuggestions(strategy, [], 0, 0)
+    scores = informativeness(model.predict_proba(records), strategy, seed=seed)
+    by_report: dict[str, list[tuple[str, float]]] = {}
+    for record, owner, score in zip(records, owners, scores):
+        by_report.setdefault(owner, []).append((record["id"], round(float(score), 4)))
+    ranked = []
+    for order, report in enumerate(reports):
+        found = sorted(by_report.get(report.id, []), key=lambda item: -item[1])
+        if found:
+            top = found[:least_sure]
+            ranked.append((-sum(s for _, s in top) / len(top), order,
+                           ReportCandidate(report, round(sum(s for _, s in top) / len(top), 4), len(found), tuple(top))))
+    ranked.sort(key=lambda item: item[:2])
+    chosen, groups, duplicates = [], set(), 0
+    for _, _, candidate in ranked:
+        group = candidate.report.group or candidate.report.id
+        if group in groups:
+            duplicates += 1
+            continue
+        if len(chosen) < n:
+            groups.add(group)
+            chosen.append(candidate)
+    return ReportSuggestions(strategy, chosen, len(ranked), duplicates)
+
+
+def report_suggestion_tasks(reports: Sequence[Report], suggestions: ReportSuggestions, model: SectionModel) -> list[dict]:
+    """The suggested reports as report tasks (``toolkit ls export-tasks --by report`` format),
+    pre-labelled by ``model``, best first, with ``rank``, ``al_score`` and ``al_strategy``;
+    ``reports`` are all those read, to number each in its file."""
+    from toolkit.labelstudio import ModelPredictor, build_report_tasks
+    from toolkit.labelstudio.reports import report_numbers
+
+    tasks = build_report_tasks([c.report for c in suggestions.chosen], ModelPredictor(model),
+                               numbers=report_numbers(reports))
+    for rank, (task, candidate) in enumerate(zip(tasks, suggestions.chosen), 1):
+        task["data"].update({"rank": rank, "al_score": candidate.score, "al_strategy": suggestions.strategy})
+    return tasks
+
+
+def report_suggestions_summary(s: ReportSuggestions) -> str:
+    """One line for stderr: how many reports were chosen out of how many."""
+    if not s.reports:
+        return "nothing to suggest: every sentence of these reports is already labelled"
+    return (f"{len(s.chosen)} of {s.reports} reports with unlabelled sentences suggested by {s.strategy} on their "
+            f"{LEAST_SURE} least sure sentences ({s.near_duplicates} skipped as near-duplicates)")

@@ -13,9 +13,9 @@ from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, L
                                 _in_project, _model, _model_file, _name_model, _number, _optional_project, _output_file,
                                 _project, _quiet_jieba)
 from toolkit.corpus import read_additions
-from toolkit.labelstudio import (DEFAULT_MAX_BODY, DEFAULT_PORT, DEFAULT_TITLE, Backend, BackendOptions, auth_from_env,
-                                 import_export, label_config, load_settings, make_server, optional_settings, pull, push,
-                                 serve, write_tasks)
+from toolkit.labelstudio import (DEFAULT_MAX_BODY, DEFAULT_PORT, DEFAULT_TITLE, MODES, REPORT_TITLE, Backend,
+                                 BackendOptions, auth_from_env, config_for, default_title, import_export, load_settings,
+                                 make_server, optional_settings, pull, push, serve, write_tasks)
 from toolkit.model import previous_path, rollback_model
 from toolkit.project import ModelChoice
 
@@ -28,9 +28,14 @@ _which = TASKS.add_mutually_exclusive_group()
 _which.add_argument("--model", help=f"model for pre-annotations (default: the project's {DEFAULT_MODEL} if it exists, else the shipped model)")
 _which.add_argument("--weak-rules", action="store_true", help="pre-annotate with the weak rules even if a model exists")
 
+BY = argparse.ArgumentParser(add_help=False)
+"""The kind of task: one per sentence, or one per report."""
+BY.add_argument("--by", choices=MODES, default="sentence",
+                help="one task per sentence (default) or per report: the whole report, every sentence pre-labelled")
+
 
 def cmd_ls_config(args: argparse.Namespace) -> int:
-    print(label_config())
+    print(config_for(args.by))
     return 0
 
 
@@ -41,7 +46,7 @@ def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str, ModelChoice | 
     if args.only_unlabelled:
         _in_project(args, "labels")
     labels = args.labels if args.only_unlabelled else None
-    return labelstudio.export_tasks(args.paths, predictor, labels_path=labels), predictor.version, choice
+    return labelstudio.export_tasks(args.paths, predictor, labels_path=labels, by=args.by), predictor.version, choice
 
 
 def cmd_ls_export_tasks(args: argparse.Namespace) -> int:
@@ -57,9 +62,18 @@ def cmd_ls_export_tasks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _corpus_ids(args: argparse.Namespace) -> labelstudio.CorpusSentenceIds | None:
+    """Sentence ids of the project's corpus (``None`` outside a project): a label on a report
+    sentence that is no longer among them is listed and not imported."""
+    project = _optional_project(args)
+    if project is None or not project.corpus.is_dir():
+        return None
+    return labelstudio.CorpusSentenceIds([project.corpus])
+
+
 def cmd_ls_import(args: argparse.Namespace) -> int:
     _in_project(args, "labels")
-    report = import_export(args.export, args.labels, project=args.project)
+    report = import_export(args.export, args.labels, project=args.project, corpus_ids=_corpus_ids(args))
     print("\n".join(report.lines()))
     return 0
 
@@ -71,7 +85,8 @@ def cmd_ls_push(args: argparse.Namespace) -> int:
     corpus = args.corpus or str(project.corpus)
     tasks, _, choice = _ls_tasks(args)
     additions = read_additions(args.paths, corpus, root=project.root if project is not None else None)
-    report = push(settings, tasks, title=args.title, ml_backend=args.ml_backend, ml_auth=auth, additions=additions)
+    report = push(settings, tasks, title=args.title or default_title(args.by), ml_backend=args.ml_backend, ml_auth=auth,
+                  additions=additions, by=args.by)
     print("\n".join(report.lines()))
     if choice is not None:
         _name_model(choice)
@@ -80,7 +95,8 @@ def cmd_ls_push(args: argparse.Namespace) -> int:
 
 def cmd_ls_pull(args: argparse.Namespace) -> int:
     _in_project(args, "labels")
-    report = pull(load_settings(), args.labels, title=args.title, project_id=args.project, save_export=args.save_export)
+    report = pull(load_settings(), args.labels, title=args.title or default_title(args.by), project_id=args.project,
+                  save_export=args.save_export, corpus_ids=_corpus_ids(args))
     print("\n".join(report.lines()))
     return 0
 
@@ -116,12 +132,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls_sub = ls.add_subparsers(dest="ls_command", metavar="SUBCOMMAND", required=True)
 
     p = _command(ls_sub, "config", "Print the labelling config XML generated from the taxonomy.",
-                 "toolkit ls config > config.xml")
+                 "toolkit ls config > config.xml\n  toolkit ls config --by report > report-config.xml")
+    p.add_argument("--by", choices=(*MODES, "mixed"), default="sentence",
+                   help="the config of sentence tasks (default), of report tasks, or of a project holding both (mixed)")
     p.set_defaults(func=cmd_ls_config)
 
-    p = _command(ls_sub, "export-tasks", "Write Label Studio import JSON: one task per sentence, with predictions.",
-                 f"toolkit ls export-tasks {DEFAULT_CORPUS} --only-unlabelled --out tasks.json",
-                 parents=[TASKS])
+    p = _command(ls_sub, "export-tasks", "Write Label Studio import JSON: one task per sentence (or per report), with predictions.",
+                 f"toolkit ls export-tasks {DEFAULT_CORPUS} --only-unlabelled --out tasks.json\n"
+                 f"  toolkit ls export-tasks {DEFAULT_CORPUS} --by report --out reports.json",
+                 parents=[TASKS, BY])
     p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.set_defaults(func=cmd_ls_export_tasks)
 
@@ -135,9 +154,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = _command(ls_sub, "push", "Create or find the project, set its config, import new tasks "
                  "(URL/key: LABEL_STUDIO_URL, LABEL_STUDIO_API_KEY or ~/.config/toolkit/labelstudio.json).",
                  "LABEL_STUDIO_URL=http://127.0.0.1:8080 LABEL_STUDIO_API_KEY=... toolkit ls push --only-unlabelled\n"
-                 "  toolkit ls push incoming/2025/     # new reports: copied into annotations/corpus/new/, then pushed",
-                 parents=[TASKS])
-    p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
+                 "  toolkit ls push incoming/2025/     # new reports: copied into annotations/corpus/new/, then pushed\n"
+                 "  toolkit ls push --by report incoming/2025/   # one task per report, into the report project",
+                 parents=[TASKS, BY])
+    p.add_argument("--title", help=f"project title (default {DEFAULT_TITLE!r}; with --by report {REPORT_TITLE!r})")
     p.add_argument("--ml-backend", metavar="URL", help="connect this 'toolkit serve' backend to the project "
                    "(basic auth from TOOLKIT_ML_USER/TOOLKIT_ML_PASSWORD)")
     p.add_argument("--corpus", metavar="DIR",
@@ -145,9 +165,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         f"are in Label Studio (default: the project's {DEFAULT_CORPUS})")
     p.set_defaults(func=cmd_ls_push)
 
-    p = _command(ls_sub, "pull", "Export the project's annotations and merge them into the store.",
-                 f"toolkit ls pull --data {DEFAULT_LABELS} --save-export exports/latest.json")
-    p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title (default {DEFAULT_TITLE!r})")
+    p = _command(ls_sub, "pull", "Export the project's annotations (sentence tasks, report tasks or both) and merge "
+                 "them into the store, sentence by sentence.",
+                 f"toolkit ls pull --data {DEFAULT_LABELS} --save-export exports/latest.json\n"
+                 "  toolkit ls pull --by report        # the report project", parents=[BY])
+    p.add_argument("--title", help=f"project title (default {DEFAULT_TITLE!r}; with --by report {REPORT_TITLE!r})")
     p.add_argument("--project", type=_number(int, 1), help="project id (instead of --title)")
     p.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
     p.add_argument("--save-export", type=_output_file, metavar="FILE", help="also keep the raw export here")

@@ -16,7 +16,8 @@ from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, S
                                 _corpus_in_project, _emit, _err, _in_project, _labelled, _model, _name_model, _number, _optional_project, _project,
                                 _output_file)
 from toolkit.corpus import load_reports, read_additions
-from toolkit.labelstudio import DEFAULT_TITLE, annotator_emails, load_settings, optional_settings, push
+from toolkit.labelstudio import (DEFAULT_TITLE, MODES, REPORT_TITLE, annotator_emails, default_title, load_settings,
+                                 optional_settings, push)
 from toolkit.model import load_model
 
 
@@ -28,6 +29,9 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     choice = _model(args)
     model = load_model(choice.path)
     reports = load_reports(args.paths)
+    if args.by == "report":
+        return _suggest_reports(args, project, choice, model, reports)
+    args.n = args.n or DEFAULT_N
     suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
     tasks = active.suggestion_tasks(reports, suggestions, model.version)
@@ -40,7 +44,26 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         sources = sorted({"-" if r.source == "<stdin>" else r.source for r in reports if r.id in chosen})
         corpus = args.corpus or str(_project(args).corpus)
         additions = read_additions(sources, corpus, root=project.root if project is not None else None)
-        print("\n".join(push(settings, tasks, title=args.title, additions=additions).lines()))
+        print("\n".join(push(settings, tasks, title=args.title or DEFAULT_TITLE, additions=additions).lines()))
+    _name_model(choice)
+    return 0
+
+
+def _suggest_reports(args: argparse.Namespace, project, choice, model, reports) -> int:
+    labelled = store.load(args.labels).keys() if args.labels else ()
+    suggestions = active.suggest_reports(reports, model, labelled, n=args.n or active.DEFAULT_REPORTS,
+                                         strategy=args.strategy, seed=args.seed)
+    tasks = active.report_suggestion_tasks(reports, suggestions, model)
+    if args.out or not args.push:
+        _emit(json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", args.out)
+    _err(active.report_suggestions_summary(suggestions))
+    if args.push:
+        settings = load_settings()
+        sources = sorted({"-" if c.report.source == "<stdin>" else c.report.source for c in suggestions.chosen})
+        corpus = args.corpus or str(_project(args).corpus)
+        additions = read_additions(sources, corpus, root=project.root if project is not None else None)
+        print("\n".join(push(settings, tasks, title=args.title or default_title("report"), additions=additions,
+                             by="report").lines()))
     _name_model(choice)
     return 0
 
@@ -95,7 +118,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                  "toolkit suggest examples/sample_report.txt --n 20 --strategy margin --out next.json")
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")
-    p.add_argument("--n", type=_number(int, 1), default=DEFAULT_N, help=f"sentences to suggest (default {DEFAULT_N})")
+    p.add_argument("--n", type=_number(int, 1), help=f"sentences to suggest (default {DEFAULT_N}); with --by report, "
+                   f"reports (default {active.DEFAULT_REPORTS})")
+    p.add_argument("--by", choices=MODES, default="sentence",
+                   help="suggest sentences (default) or whole reports, ranked by their least sure sentences, as report tasks")
     p.add_argument("--strategy", choices=STRATEGIES, default="uncertainty",
                    help="uncertainty: lowest top probability; margin: closest top two; entropy; random (default uncertainty)")
     p.add_argument("--diversity", type=_number(float, 0.0, 1.0), default=DIVERSITY_THRESHOLD, metavar="COSINE",
@@ -106,7 +132,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
     p.add_argument("--out", type=_output_file, help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
-    p.add_argument("--title", default=DEFAULT_TITLE, help=f"project title for --push (default {DEFAULT_TITLE!r})")
+    p.add_argument("--title", help=f"project title for --push (default {DEFAULT_TITLE!r}; with --by report {REPORT_TITLE!r})")
     p.add_argument("--corpus", metavar="DIR",
                    help="with --push: the reports of pushed sentences not yet in the corpus are copied into DIR/new/ once "
                         f"their tasks are in Label Studio (default: the project's {DEFAULT_CORPUS})")

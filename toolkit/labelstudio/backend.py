@@ -9,8 +9,10 @@ Decisions:
   the project's trained model or the shipped one, :func:`toolkit.project.choose_model`), else from
   the model file if it exists, else from the shipped model; after a retrain, from the model file.
   Guesses for the whole corpus are computed once per model, so ``/predict`` is a lookup. A task whose sentence id
-  is not in the corpus is predicted from its ``data.text`` and ``data.heading``. ``/health``
-  counts the tasks predicted (``predicted_tasks``).
+  is not in the corpus is predicted from its ``data.text`` and ``data.heading``. A report task
+  (:mod:`toolkit.labelstudio.reports`) gets one region per sentence with its confidence, scored by
+  its least confident sentence; its sentences not in the corpus are predicted from the task's own
+  text, headings and order. ``/health`` counts the tasks predicted (``predicted_tasks``).
 * **Annotation events** (``ANNOTATION_CREATED/UPDATED/DELETED``) are counted and acknowledged,
   nothing more: one annotation seen alone cannot be resolved against the other annotators (ground
   truth, majority, conflicts), so labels reach ``annotations/`` only through the audited import
@@ -50,6 +52,8 @@ from toolkit.context import alone_record
 from toolkit.corpus import load_reports
 from toolkit.errors import ToolkitError, json_problem
 from toolkit.labelstudio.config import is_toolkit_config
+from toolkit.labelstudio.reports import (is_report_config, is_report_task, low_threshold, records_from_data,
+                                         report_prediction, sentence_item)
 from toolkit.labelstudio.exports import collect_votes
 from toolkit.labelstudio.tasks import Guess, ModelPredictor, Predictor, load_predictor, prediction
 from toolkit.labelstudio.worker import BackendOptions, TrainingJob, TrainingWorker
@@ -141,12 +145,27 @@ class Backend:
         """One prediction per task, in order, and the model version that made them."""
         with self._lock:
             predictor, guesses = self._predictor, self._guesses
-        out: list[Guess | None] = [guesses.get(str(t["data"].get("id"))) for t in tasks]
-        unknown = [i for i, g in enumerate(out) if g is None and str(tasks[i]["data"].get("text") or "").strip()]
+        sentence_tasks = [i for i, t in enumerate(tasks) if not is_report_task(t["data"])]
+        out: dict[int, Guess | None] = {i: guesses.get(str(tasks[i]["data"].get("id"))) for i in sentence_tasks}
+        unknown = [i for i, g in out.items() if g is None and str(tasks[i]["data"].get("text") or "").strip()]
         records = [record_from_task(tasks[i]["data"]) for i in unknown]
         for i, guess in zip(unknown, predictor.guess_records(records) if records else []):
             out[i] = guess
-        return [prediction(g or Guess(None, 0.0), predictor.version) for g in out], predictor.version
+        results = [prediction(out[i] or Guess(None, 0.0), predictor.version) if i in out
+                   else self._predict_report(t["data"], predictor, guesses) for i, t in enumerate(tasks)]
+        return results, predictor.version
+
+    @staticmethod
+    def _predict_report(data: Mapping[str, Any], predictor: Predictor, guesses: Mapping[str, Guess]) -> dict:
+        records = records_from_data(data)
+        unknown = [r for r in records if r["id"] not in guesses]
+        fresh = dict(zip((r["id"] for r in unknown), predictor.guess_records(unknown) if unknown else []))
+        threshold = low_threshold(predictor)
+        items = []
+        for record in records:
+            guess = guesses.get(record["id"]) or fresh.get(record["id"]) or Guess(None, 0.0)
+            items.append(sentence_item(record, guess.label, guess.score, bool(guess.label) and guess.score < threshold))
+        return report_prediction(items, predictor.version)
 
     # -- routes -------------------------------------------------------------------------------
 
@@ -160,7 +179,7 @@ class Backend:
 
     def setup(self, body: dict) -> tuple[int, dict]:
         schema = body.get("schema")
-        if isinstance(schema, str) and schema.strip() and not is_toolkit_config(schema):
+        if isinstance(schema, str) and schema.strip() and not (is_toolkit_config(schema) or is_report_config(schema)):
             raise RequestError(400, "this project's labelling config is not the toolkit's (use 'toolkit ls config')")
         return 200, {"model_version": self.version}
 
@@ -169,7 +188,7 @@ class Backend:
         if not isinstance(tasks, list) or not all(isinstance(t, dict) and isinstance(t.get("data"), dict) for t in tasks):
             raise RequestError(400, "'tasks' must be a list of tasks, each with a 'data' object")
         config = body.get("label_config")
-        if isinstance(config, str) and config.strip() and not is_toolkit_config(config):
+        if isinstance(config, str) and config.strip() and not (is_toolkit_config(config) or is_report_config(config)):
             raise RequestError(400, "label_config is not the toolkit's labelling config")
         results, version = self.predict_tasks(tasks)
         with self._lock:

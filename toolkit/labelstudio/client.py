@@ -12,7 +12,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,9 +24,13 @@ from toolkit.errors import LabelStudioError, ToolkitError
 from toolkit.fileio import atomic_write_bytes
 from toolkit.labelstudio.config import FROM_NAME, TO_NAME, config_choices, guideline_html, label_config
 from toolkit.labelstudio.exports import ImportReport, import_tasks, parse_export
+from toolkit.labelstudio.reports import (MODES, REPORT_FROM, REPORT_GUIDELINES, REPORT_TO, config_report_labels, is_report_task,
+                                         mixed_config, pad_for_mixed, report_config)
 from toolkit.taxonomy import SLUGS, TAXONOMY_VERSION
 
 DEFAULT_TITLE = "工会工作总结 sections"
+REPORT_TITLE = "工会工作总结 reports"
+"""The default project of report tasks (``--by report``): a project holds one labelling config."""
 ML_TITLE = "toolkit section model"
 """Title of the ML backend in the project; the project's ``model_version`` names it."""
 CONFIG_ENV = "TOOLKIT_LS_CONFIG"
@@ -153,8 +157,31 @@ def find_project(client: Any, settings: Settings, title: str) -> Any | None:
     return None
 
 
+def default_title(by: str = "sentence") -> str:
+    """The default project title of a mode: sentence tasks or report tasks."""
+    return REPORT_TITLE if by == "report" else DEFAULT_TITLE
+
+
+def config_for(by: str = "sentence") -> str:
+    """The labelling config of a mode: ``sentence``, ``report``, or ``mixed`` for a project that holds both."""
+    if by == "mixed":
+        return mixed_config()
+    return report_config() if by == "report" else label_config()
+
+
+def instructions_for(by: str = "sentence") -> str:
+    """The instructions page of a mode: the report task's own guidelines first, then the taxonomy's."""
+    if by != "report":
+        return guideline_html()
+    import html
+
+    items = "".join(f"<li>{html.escape(zh)}<br>{html.escape(en)}</li>" for zh, en in REPORT_GUIDELINES)
+    return f"<ul>{items}</ul>{guideline_html()}"
+
+
 def get_project(client: Any, settings: Settings, *, title: str | None = None, project_id: int | None = None) -> Any:
-    """A project by id or exact title, checked to be a toolkit project; :class:`LabelStudioError` otherwise."""
+    """A project by id or exact title, checked to be a toolkit project (of sentence tasks, report
+    tasks or both); :class:`LabelStudioError` otherwise."""
     if project_id is not None:
         with talking_to(settings, f"reading project {project_id}"):
             project = client.projects.get(id=project_id)
@@ -166,20 +193,47 @@ def get_project(client: Any, settings: Settings, *, title: str | None = None, pr
     return project
 
 
-def check_project_config(project: Any, settings: Settings) -> None:
-    """Refuse a project whose labelling config is not the toolkit's."""
-    found = config_choices(project.label_config or "<View/>")
-    if found != (FROM_NAME, TO_NAME, SLUGS):
+def project_modes(xml: str) -> set[str]:
+    """Which kinds of toolkit task a labelling config labels: ``sentence``, ``report``, both or none."""
+    modes = set()
+    if config_choices(xml) == (FROM_NAME, TO_NAME, SLUGS):
+        modes.add("sentence")
+    if config_report_labels(xml) == (REPORT_FROM, REPORT_TO, SLUGS):
+        modes.add("report")
+    return modes
+
+
+def check_project_config(project: Any, settings: Settings, by: str | None = None) -> None:
+    """Refuse a project whose labelling config is not the toolkit's, or (with ``by``) does not
+    label that kind of task."""
+    xml = project.label_config or "<View/>"
+    modes = project_modes(xml)
+    if not modes:
+        found = config_choices(xml)
         what = "no toolkit choices" if found is None else f"choices {', '.join(found[2]) or '(none)'}"
         raise LabelStudioError(f"project {project.id} {project.title!r} at {settings.safe_url} has another labelling "
                                f"config ({what}); use another --title")
+    if by is not None and by not in modes:
+        other = "report" if by == "sentence" else "sentence"
+        raise LabelStudioError(f"project {project.id} {project.title!r} at {settings.safe_url} holds {other} tasks "
+                               f"(its labelling config is for {other} tasks), not {by} tasks; use another --title "
+                               f"(default for --by {by}: {default_title(by)!r})")
+
+
+def task_key(data: Any) -> str:
+    """What makes a task the same task again: a sentence task's sentence id, a report task's ``report:`` id."""
+    if not isinstance(data, dict):
+        return ""
+    if is_report_task(data):
+        return f"report:{data.get('report')}" if data.get("report") else ""
+    return str(data.get("id") or "")
 
 
 def existing_sentence_ids(client: Any, settings: Settings, project_id: int) -> set[str]:
-    """Sentence ids of the tasks already in a project."""
+    """Keys (:func:`task_key`) of the tasks already in a project: sentence ids and ``report:`` ids."""
     with talking_to(settings, f"listing tasks of project {project_id}"):
-        return {str(t.data.get("id")) for t in client.tasks.list(project=project_id, fields="task_only", page_size=1000)
-                if isinstance(t.data, dict) and t.data.get("id")}
+        return {key for t in client.tasks.list(project=project_id, fields="task_only", page_size=1000)
+                if (key := task_key(t.data))}
 
 
 @dataclass
@@ -205,20 +259,21 @@ class PushReport:
         return out
 
 
-def ensure_project(client: Any, settings: Settings, title: str) -> tuple[Any, bool, bool]:
-    """Find the project by title or create it; ``(project, created, config_updated)``."""
-    config = label_config()
+def ensure_project(client: Any, settings: Settings, title: str, by: str = "sentence") -> tuple[Any, bool, bool]:
+    """Find the project by title or create it for sentence or report tasks (``by``);
+    ``(project, created, config_updated)``."""
+    config = config_for(by)
     project = find_project(client, settings, title)
     if project is None:
         with talking_to(settings, f"creating project {title!r}"):
-            project = client.projects.create(title=title, label_config=config, description=f"toolkit, taxonomy {TAXONOMY_VERSION}",
-                                             expert_instruction=guideline_html(), show_instruction=True,
+            project = client.projects.create(title=title, label_config=config, description=f"toolkit, taxonomy {TAXONOMY_VERSION}, {by} tasks",
+                                             expert_instruction=instructions_for(by), show_instruction=True,
                                              show_collab_predictions=True, show_skip_button=True)
         return project, True, False
-    check_project_config(project, settings)
-    if project.label_config != config:
+    check_project_config(project, settings, by)
+    if project.label_config != config and project_modes(project.label_config or "") == {by}:
         with talking_to(settings, f"updating the labelling config of project {project.id}"):
-            client.projects.update(id=project.id, label_config=config, expert_instruction=guideline_html())
+            client.projects.update(id=project.id, label_config=config, expert_instruction=instructions_for(by))
         return project, False, True
     return project, False, False
 
@@ -276,17 +331,23 @@ def push(
     ml_backend: str | None = None,
     ml_auth: tuple[str, str] | None = None,
     additions: PendingAdditions | None = None,
+    by: str = "sentence",
 ) -> PushReport:
     """Create or find the project, set its config, import the tasks not already there, connect a backend.
 
     ``additions`` (new report files, read and checked by :func:`toolkit.corpus.read_additions`) are
     copied into the corpus only once their tasks are in Label Studio: a push that fails before
-    (server down, wrong key) leaves the corpus as it was."""
+    (server down, wrong key) leaves the corpus as it was. ``by`` is the kind of task: one per
+    sentence, or one per report (:mod:`toolkit.labelstudio.reports`), each kind in a project of its
+    own unless the project's config labels both (:func:`~toolkit.labelstudio.reports.mixed_config`):
+    then each task carries the other kind's keys, empty."""
     with connect(settings) as client:
-        project, created, updated = ensure_project(client, settings, title)
+        project, created, updated = ensure_project(client, settings, title, by)
         report = PushReport(project.id, project.title, created, updated)
         existing = set() if created else existing_sentence_ids(client, settings, project.id)
-        new = [t for t in tasks if t["data"]["id"] not in existing]
+        new = [t for t in tasks if task_key(t["data"]) not in existing]
+        if project_modes(project.label_config or "") == set(MODES):
+            new = [pad_for_mixed(t) for t in new]
         report.already_there = len(tasks) - len(new)
         try:
             for start in range(0, len(new), IMPORT_BATCH):
@@ -339,8 +400,11 @@ def pull(
     title: str | None = DEFAULT_TITLE,
     project_id: int | None = None,
     save_export: str | os.PathLike | None = None,
+    corpus_ids: Container[str] | None = None,
 ) -> ImportReport:
-    """Export the project's annotations and merge them into the store as :func:`import_export` does."""
+    """Export the project's annotations and merge them into the store as :func:`import_export`
+    does; sentence tasks, report tasks or both. ``corpus_ids``: the sentence ids of the corpus, so
+    that a label on a report sentence that is no longer in it is listed and not imported."""
     with connect(settings) as client:
         project = get_project(client, settings, title=title, project_id=project_id)
         raw = download_export(client, settings, project.id)
@@ -348,4 +412,5 @@ def pull(
     if save_export is not None:
         atomic_write_bytes(save_export, raw)
     where = f"project {project.id} at {settings.safe_url}"
-    return import_tasks(parse_export(raw, where), labels_path, where=where, users=users, project=project.id)
+    return import_tasks(parse_export(raw, where), labels_path, where=where, users=users, project=project.id,
+                        corpus_ids=corpus_ids)

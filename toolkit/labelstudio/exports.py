@@ -4,6 +4,11 @@
 annotations are skipped, several annotations of one sentence are resolved (ground truth first,
 then majority; ties are conflicts, never guessed), unknown labels and exports of other projects
 are refused before anything is written, and changed labels go to ``history.jsonl``.
+
+An export may hold sentence tasks, report tasks (:mod:`toolkit.labelstudio.reports`) or both:
+a report task's annotation is read sentence by sentence into the same votes, so every rule
+above applies per sentence. A label on a report sentence that is in no report of the corpus any
+more (``corpus_ids``: the report was edited after the push) is listed and not imported.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +24,7 @@ from typing import Any
 from toolkit import store
 from toolkit.errors import AnnotationError, InputError, json_problem
 from toolkit.labelstudio.config import FROM_NAME
+from toolkit.labelstudio.reports import is_report_task, prelabels_of, result_regions, sentence_labels, task_sentences
 from toolkit.segment import text_id
 from toolkit.taxonomy import check_label
 
@@ -43,6 +49,9 @@ class SentenceVotes:
     votes: list[Vote] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
     empty: list[str] = field(default_factory=list)
+    contradicted: list[str] = field(default_factory=list)
+    gone: bool = False
+    """A sentence of a report task that is in no report of the corpus any more."""
 
 
 @dataclass
@@ -139,8 +148,10 @@ def _task_sentence(task: dict, where: str) -> tuple[str, str]:
 
 
 def collect_votes(tasks: Sequence[dict], where: str, users: Mapping[int, str] | None = None,
-                  project: int | None = None) -> list[SentenceVotes]:
-    """Group the annotations of ``tasks`` by sentence, validating everything first.
+                  project: int | None = None, corpus_ids: Container[str] | None = None) -> list[SentenceVotes]:
+    """Group the annotations of ``tasks`` (sentence tasks, report tasks or both) by sentence,
+    validating everything first. With ``corpus_ids``, report sentences not among them are marked
+    ``gone``.
 
     Raises :class:`AnnotationError` (or :class:`UnknownLabelError`) naming the task for anything that
     is not a toolkit task: so a bad export changes nothing.
@@ -151,17 +162,61 @@ def collect_votes(tasks: Sequence[dict], where: str, users: Mapping[int, str] | 
         task_ref = f"{where}: task {task.get('id', f'#{n}')}"
         if project is not None and task.get("project") not in (None, project):
             raise AnnotationError(f"{task_ref}: belongs to project {task.get('project')}, not project {project}")
-        sid, text = _task_sentence(task, task_ref)
-        entry = by_id.setdefault(sid, SentenceVotes(sid, text))
-        if isinstance(task.get("id"), int):
-            entry.tasks.append(task["id"])
         annotations = task.get("annotations")
         annotations = [] if annotations is None else annotations
         if not isinstance(annotations, list):
             raise AnnotationError(f"{task_ref}: 'annotations' is not a list")
+        if is_report_task(task["data"]):
+            _collect_report(task, annotations, task_ref, by_id, users, corpus_ids)
+            continue
+        sid, text = _task_sentence(task, task_ref)
+        entry = by_id.setdefault(sid, SentenceVotes(sid, text))
+        if isinstance(task.get("id"), int):
+            entry.tasks.append(task["id"])
         for annotation in annotations:
             _add_annotation(entry, annotation, f"{task_ref} annotation", users)
     return list(by_id.values())
+
+
+def _collect_report(task: dict, annotations: list, where: str, by_id: dict[str, SentenceVotes],
+                    users: Mapping[int, str], corpus_ids: Container[str] | None) -> None:
+    sentences = task_sentences(task["data"], where)
+    texts = [text for _, text in sentences]
+    entries = []
+    for sid, text in sentences:
+        entry = by_id.setdefault(sid, SentenceVotes(sid, text))
+        if isinstance(task.get("id"), int) and task["id"] not in entry.tasks:
+            entry.tasks.append(task["id"])
+        if corpus_ids is not None and sid not in corpus_ids:
+            entry.gone = True
+        entries.append(entry)
+    prelabels = prelabels_of(task, texts, where)
+    for annotation in annotations:
+        if not isinstance(annotation, dict):
+            raise AnnotationError(f"{where} annotation: not an object")
+        ref = f"{where} annotation {annotation.get('id', '?')}"
+        who = annotator_name(annotation.get("completed_by"), users)
+        result = annotation.get("result")
+        regions = result_regions([] if result is None else result, texts, ref)
+        for _, label in regions:
+            check_label(label, ref)
+        if annotation.get("was_cancelled"):
+            for entry in {e.id: e for e in entries}.values():
+                entry.cancelled.append(who)
+            continue
+        reading = sentence_labels(regions, prelabels)
+        updated = str(annotation.get("updated_at") or annotation.get("created_at") or "")
+        done: set[str] = set()
+        for i, entry in enumerate(entries):
+            if entry.id in done:
+                continue
+            done.add(entry.id)
+            if i in reading.labels:
+                entry.votes.append(Vote(who, reading.labels[i], bool(annotation.get("ground_truth")), updated))
+            elif i in reading.contradictions:
+                entry.contradicted.append(f"{who} ({'/'.join(reading.contradictions[i])})")
+            else:
+                entry.empty.append(who)
 
 
 def _add_annotation(entry: SentenceVotes, annotation: Any, where: str, users: Mapping[int, str]) -> None:
@@ -208,8 +263,13 @@ def resolve(entry: SentenceVotes) -> Resolution:
     """Ground-truth annotations win over the others; among the deciding votes the majority wins and
     a tie is a conflict (never guessed)."""
     votes = latest_per_annotator(entry.votes)
+    if votes and entry.gone:
+        who = ", ".join(sorted({v.annotator for v in votes}))
+        return Resolution(None, skipped=f"labelled by {who}, but the sentence is in no report of the corpus any more "
+                                        "(the report was edited after the push); not imported")
     if not votes:
         reasons = ([f"cancelled (skipped) by {', '.join(entry.cancelled)}"] if entry.cancelled else []) + \
+                  ([f"regions of several new labels from {', '.join(entry.contradicted)}"] if entry.contradicted else []) + \
                   ([f"empty result from {', '.join(entry.empty)}"] if entry.empty else [])
         return Resolution(None, skipped="; ".join(reasons) or "no annotation")
     ground_truth = [v for v in votes if v.ground_truth]
@@ -231,9 +291,11 @@ def import_tasks(
     where: str,
     users: Mapping[int, str] | None = None,
     project: int | None = None,
+    corpus_ids: Container[str] | None = None,
 ) -> ImportReport:
-    """Merge exported ``tasks`` into the store at ``labels_path`` (see the module docstring)."""
-    entries = collect_votes(tasks, where, users, project)
+    """Merge exported ``tasks`` into the store at ``labels_path`` (see the module docstring);
+    ``corpus_ids``, when given, are the sentence ids of the corpus's reports."""
+    entries = collect_votes(tasks, where, users, project, corpus_ids)
     report = ImportReport(tasks=len(tasks))
     incoming: list[store.Annotation] = []
     who_of: dict[str, str] = {}
@@ -258,8 +320,10 @@ def import_tasks(
 
 
 def import_export(
-    export_path: str | os.PathLike, labels_path: str | os.PathLike, *, project: int | None = None
+    export_path: str | os.PathLike, labels_path: str | os.PathLike, *, project: int | None = None,
+    corpus_ids: Container[str] | None = None,
 ) -> ImportReport:
     """Merge the Label Studio JSON export at ``export_path`` into the store (``toolkit ls import``)."""
-    return import_tasks(read_export(export_path), labels_path, where=str(export_path), project=project)
+    return import_tasks(read_export(export_path), labels_path, where=str(export_path), project=project,
+                        corpus_ids=corpus_ids)
 

@@ -146,9 +146,17 @@ def export_tasks(
     predictor: Predictor,
     *,
     labels_path: str | os.PathLike | None = None,
+    by: str = "sentence",
 ) -> list[dict]:
-    """Tasks for the reports in ``paths``; with ``labels_path``, only sentences not labelled there."""
+    """Tasks for the reports in ``paths``, one per sentence or (``by="report"``) one per report;
+    with ``labels_path``, only sentences not labelled there (reports that hold one)."""
+    from toolkit.labelstudio.reports import MODES, build_report_tasks
+
+    if by not in MODES:
+        raise ValueError(f"by must be one of {MODES}, not {by!r}")
     skip = store.load(labels_path).keys() if labels_path is not None else ()
+    if by == "report":
+        return build_report_tasks(load_reports(paths), predictor, skip_ids=skip)
     return build_tasks(load_reports(paths), predictor, skip_ids=skip)
 
 

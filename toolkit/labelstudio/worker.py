@@ -23,6 +23,7 @@ from toolkit.corpus import load_reports
 from toolkit.errors import ToolkitError
 from toolkit.labelstudio.client import Settings, pull
 from toolkit.labelstudio.exports import import_tasks
+from toolkit.labelstudio.reports import CorpusSentenceIds
 from toolkit.labelstudio.tasks import ModelPredictor, Predictor
 from toolkit.model import load_model, replace_model
 from toolkit.segment import Report
@@ -126,11 +127,12 @@ class TrainingWorker:
 
     def _import(self, job: TrainingJob) -> str:
         opts = self.options
+        corpus_ids = CorpusSentenceIds(opts.corpus_paths)
         if job.tasks is not None:
             return import_tasks(job.tasks, opts.labels_path, where=f"/train request (project {job.project})",
-                                project=job.project).summary()
+                                project=job.project, corpus_ids=corpus_ids).summary()
         if job.project is not None and opts.ls_settings is not None:
-            return pull(opts.ls_settings, opts.labels_path, project_id=job.project).summary()
+            return pull(opts.ls_settings, opts.labels_path, project_id=job.project, corpus_ids=corpus_ids).summary()
         return f"project {job.project}: no Label Studio URL/key configured, trained on the store only"
 
     def wait_idle(self, timeout: float = 60.0) -> bool:
