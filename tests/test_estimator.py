@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from toolkit.calibration import temper
 from toolkit.context import alone_record
 from toolkit.estimator import SectionClassifier
-from toolkit.model import DEFAULT_PARAMS
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
 from toolkit.training import labelled_examples
 

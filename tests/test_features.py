@@ -24,7 +24,7 @@ def test_context_blocks_add_columns(corpus_reports):
 
 
 def test_defaults_are_the_shipped_model_parameters():
-    from toolkit.model import DEFAULT_PARAMS
+    from toolkit.params import DEFAULT_PARAMS
 
     blocks = dict(build_features().transformer_list)
     assert blocks["chars"].named_steps["tfidf"].ngram_range == tuple(DEFAULT_PARAMS["char_ngrams"])

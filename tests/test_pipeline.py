@@ -1,4 +1,4 @@
-from toolkit.model import DEFAULT_PARAMS
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.pipeline import build_pipeline, make_classifier
 
 

@@ -389,3 +389,9 @@ def test_a_page_blurb_about_the_article_is_a_page_line():
     assert is_junk("以下是小编精心整理的工会工作总结,欢迎阅读,希望大家能够喜欢。")
     assert is_junk("街道总工会工作总结(实用三篇)") and not is_junk("街道总工会工作总结 篇1")
     assert not is_junk("全年报送信息56篇")
+
+
+def test_page_lines_are_found_once_on_the_report():
+    report = segment_text("首页 > 工作总结\n某某公司工会2023年工作总结\n一年来,工会在党委领导下开展工作。\n一、组织建设\n新建分会3个。\n上一篇:某某")[0]
+    assert report.page_lines is report.page_lines  # computed once, then kept
+    assert sorted(report.page_lines) == [i for i, p in enumerate(report.paragraphs) if p.startswith(("首页", "上一篇"))]

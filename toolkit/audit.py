@@ -34,7 +34,7 @@ from toolkit.active import ranked_tasks
 from toolkit.errors import ToolkitError
 from toolkit.examples import Examples, Progress
 from toolkit.labelstudio import Guess, prediction
-from toolkit.model import DEFAULT_PARAMS
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.segment import Report
 from toolkit.taxonomy import SLUGS, label_name
 

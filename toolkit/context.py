@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from toolkit.segment import LEAD_IN, Report, _top_numeral, is_junk
+from toolkit.segment import LEAD_IN, Report, top_numeral
 from toolkit.taxonomy import PARTS
 from toolkit.weak import closing_paragraph, off_topic, topic_of
 from toolkit.weak import cue_matrix as weak_cue_matrix
@@ -59,7 +59,7 @@ def sentence_records(report: Report) -> list[dict]:
     records = []
     plans_by = ""
     closing = closing_paragraph(report)
-    page = {i for i, p in enumerate(report.paragraphs) if is_junk(p)}
+    page = report.page_lines
     body = [s.paragraph for s in sentences if s.paragraph not in page]
     first_body = body[0] if body else -1
     opening = next((s.paragraph for s in sentences if s.is_heading and s.paragraph not in page), -1)
@@ -70,7 +70,7 @@ def sentence_records(report: Report) -> list[dict]:
                      and s.index == first_of[s.paragraph] and _PROBLEMS_TEXT.search(s.text)}
     top_before = ""
     for i, s in enumerate(sentences):
-        top = _top_numeral(s.text) if s.is_heading and s.level == 1 else ""
+        top = top_numeral(s.text) if s.is_heading and s.level == 1 else ""
         if plans_by and _ends_plans(s, plans_by, top, top_before):
             plans_by = ""
         if not plans_by and s.paragraph > max(opening, first_body) and s.paragraph not in page:

@@ -29,7 +29,8 @@ from toolkit.calibration import fit_calibration, label_transitions
 from toolkit.compiled import compile_pipeline
 from toolkit.context import alone_record
 from toolkit.features import CONTEXT_BLOCKS
-from toolkit.model import DEFAULT_PARAMS, SectionModel
+from toolkit.model import SectionModel
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.pipeline import CLASSIFIERS, build_pipeline
 from toolkit.tokenizer import TOKENIZER_BACKENDS
 
@@ -42,7 +43,7 @@ low-confidence threshold are fitted on all rows."""
 class SectionClassifier(ClassifierMixin, BaseEstimator):
     """Labels sentence records with one of the taxonomy's sections.
 
-    The parameters are those of :data:`toolkit.model.DEFAULT_PARAMS` (and their defaults), plus
+    The parameters are those of :data:`toolkit.params.DEFAULT_PARAMS` (and their defaults), plus
     ``seed``. ``fit(X, y, groups=None)`` learns from records ``X`` and slugs ``y``; with
     ``calibrate`` it first fits the same model, uncalibrated, on ``inner_folds`` folds of
     ``groups`` (``GroupKFold``: a group, e.g. a kind of unit, is never on both sides; without

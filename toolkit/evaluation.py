@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from toolkit.context import alone_record
 from toolkit.errors import AnnotationError
 from toolkit.examples import Examples, Progress
-from toolkit.model import DEFAULT_PARAMS
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.selection import CVResult, cross_validate, learning_curve, weak_rule_baseline
 from toolkit.tokenizer import TOKENIZER_BACKENDS
 
@@ -85,7 +85,7 @@ def evaluate(examples: Examples, weak: Mapping[str, str | None], *, folds: int =
              progress: Progress | None = None) -> dict:
     """The whole evaluation: model comparison (nested), context ablation, and for the best model
     per-label scores, confusion matrix, learning curve and confident errors. ``quick``: the
-    shipped settings alone (:data:`toolkit.model.DEFAULT_PARAMS`), one grouped cross-validation
+    shipped settings alone (:data:`toolkit.params.DEFAULT_PARAMS`), one grouped cross-validation
     without the comparison, the ablation or the learning curve."""
     say = progress or (lambda message: None)
     if quick:

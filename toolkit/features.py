@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from toolkit.context import CUE_FIELDS, POSITION_NAMES, STRUCTURE_NAMES, cue_matrix, position_matrix, structure_matrix
-from toolkit.model import DEFAULT_PARAMS
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.tokenizer import JiebaTokenizer
 
 CONTEXT_BLOCKS = ("heading", "neighbours", "position", "structure", "cues")
@@ -68,7 +68,7 @@ def build_features(
     tokenizer_backend: str = DEFAULT_PARAMS["tokenizer"],
 ) -> FeatureUnion:
     """Word and character TF-IDF of the sentence, plus the chosen context blocks; the defaults are
-    the shipped model's (:data:`toolkit.model.DEFAULT_PARAMS`).
+    the shipped model's (:data:`toolkit.params.DEFAULT_PARAMS`).
 
     ``context`` is any subset of :data:`CONTEXT_BLOCKS`; ``context_weight`` scales the context
     blocks against the sentence's own text.

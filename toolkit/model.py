@@ -29,23 +29,11 @@ from toolkit.calibration import Calibration, apply_parts, temper
 from toolkit.compiled import CompiledModel, from_arrays, to_arrays
 from toolkit.errors import ModelError, ModelWarning
 from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked
+from toolkit.segment import segment_text
+from toolkit.tags import Tagged, tag_reports, tag_sentences
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
 
 FORMAT = "toolkit-section-model/4"
-DEFAULT_PARAMS = {"classifier": "logreg", "C": 10.0, "alpha": 0.3, "context": ["heading", "neighbours", "structure", "cues"],
-                  "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
-                  "tokenizer": "jieba", "part_rule": True, "calibrate": True, "alone": True, "inner_folds": 3,
-                  "flag_share": 0.2, "sequence": True, "calibrate_on": ["seed"]}
-"""Training parameters. ``part_rule`` weighs in the report's parts (learned weights when
-``calibrate``, else the hard rule of :func:`apply_part_rule`); ``calibrate`` fits part weights,
-temperature and the low-confidence threshold on ``inner_folds`` grouped folds
-(:mod:`toolkit.calibration`), flagging the least sure ``flag_share`` of sentences; ``alone`` adds a
-text-only model for sentences without their report; ``sequence`` weighs in the order of labels in a
-report (:func:`toolkit.calibration.smooth_sequences`, its weight fitted with the calibration);
-``calibrate_on`` names the corpora of real reports whose out-of-fold predictions alone fit the
-temperature and the low-confidence threshold, so confidence is calibrated on real text."""
-
-
 class SectionModel:
     """A fitted model and its card. ``predict`` gives labels and confidences.
 
@@ -179,26 +167,21 @@ class SectionModel:
             proba[alone] = temper(proba[alone], self.alone_calibration.temperature)
         return proba
 
-    def tag(self, text: str, *, source: str = "") -> list:
+    def tag(self, text: str, *, source: str = "") -> list[Tagged]:
         """Every sentence of raw report text (one or several reports, any of the accepted forms:
         full-width punctuation, odd spaces…) tagged in context: a list of
-        :class:`toolkit.tagging.Tagged`, in reading order, each with its text as written.
+        :class:`toolkit.tags.Tagged`, in reading order, each with its text as written.
 
         >>> model = load_model()
         >>> [t.label for t in model.tag("一、加强组织建设。新发展会员45人。")]
         ['organization', 'organization']
         """
-        from toolkit.segment import segment_text  # toolkit.tagging imports this module: imported here, as below
-        from toolkit.tagging import tag_reports
-
         reports = segment_text(text, source, group=False)
         return [t for tags in tag_reports(self, reports) for t in tags]
 
-    def tag_sentences(self, sentences: Sequence[str]) -> list:
+    def tag_sentences(self, sentences: Sequence[str]) -> list[Tagged]:
         """Sentences without their report, each classified by its text alone (see
-        :func:`toolkit.tagging.tag_sentences`)."""
-        from toolkit.tagging import tag_sentences
-
+        :func:`toolkit.tags.tag_sentences`)."""
         return tag_sentences(self, list(sentences))
 
     def min_confidences(self, records: Sequence[dict]) -> list[float]:

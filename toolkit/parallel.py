@@ -29,8 +29,8 @@ from pathlib import Path
 from toolkit.errors import ModelError, ToolkitError
 from toolkit.model import SectionModel, model_from_bytes, read_model_bytes, trusts_pickle
 from toolkit.segment import Report, sentences_of
-from toolkit.tagging import (BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Formatted, Tagged, iter_reports, render,
-                             report_batches, tag_reports)
+from toolkit.formats import Formatted, render
+from toolkit.tags import BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, Tagged, iter_reports, report_batches, tag_reports
 from toolkit.tokenizer import quiet_jieba_logging
 
 BACKENDS = ("fork", "loky", "dask")

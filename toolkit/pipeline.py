@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from toolkit.features import build_features
-from toolkit.model import DEFAULT_PARAMS
+from toolkit.params import DEFAULT_PARAMS
 
 CLASSIFIERS = ("logreg", "svm", "cnb", "majority")
 

@@ -41,6 +41,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 from toolkit.nearduplicates import assign_groups
 from toolkit.textio import normalize, split_lines, written_offsets, written_span
@@ -141,6 +142,13 @@ class Report:
     @property
     def text(self) -> str:
         return "\n".join(self.paragraphs)
+
+    @cached_property
+    def page_lines(self) -> frozenset[int]:
+        """The paragraphs that are the page around the report (:func:`is_junk`: breadcrumbs,
+        "上一篇", page numbers…), by index: found once per report, read by the context, the rules,
+        the title line and the outputs."""
+        return frozenset(i for i, p in enumerate(self.paragraphs) if is_junk(p))
 
 
 def text_id(text: str, prefix: str = "s") -> str:
@@ -413,7 +421,8 @@ def is_closing(paragraph: str) -> bool:
     return not numbered_level(paragraph) and bool(_CLOSING_CUE.search(paragraph))
 
 
-def _top_numeral(paragraph: str) -> str:
+def top_numeral(paragraph: str) -> str:
+    """The numeral of a level-1 heading ("三、…" → "三"), or ``""``."""
     return paragraph[0] if numbered_level(paragraph) == 1 else ""
 
 
@@ -442,7 +451,7 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
     seen_top = False
     last_top = 0
     for paragraph in paragraphs:
-        numeral = _top_numeral(paragraph)
+        numeral = top_numeral(paragraph)
         junk = is_junk(paragraph)
         if not buf:
             buf.append(paragraph)
@@ -474,7 +483,7 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
             yield buf[:cut]
             buf, page = buf[cut:], page[cut:]
             content = page.count(False)
-            seen_top = any(_top_numeral(p) for p in buf[:-1])
+            seen_top = any(top_numeral(p) for p in buf[:-1])
             last_top -= cut
         if numeral:
             seen_top = True

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from toolkit.context import sentence_records
 from toolkit.errors import InputError
-from toolkit.segment import Report, is_junk, segment_text
+from toolkit.segment import Report, segment_text
 from toolkit.textio import normalize, read_document
 
 PART_NAMES = ("problems", "plans", "closing")
@@ -53,7 +53,7 @@ def _norm(snippet: str) -> str:
 
 
 def _first_content(report: Report) -> str:
-    return next((p for p in report.paragraphs if not is_junk(p)), "")
+    return next((p for i, p in enumerate(report.paragraphs) if i not in report.page_lines), "")
 
 
 def _matches(text: str, snippet: str) -> bool:

@@ -30,7 +30,7 @@ from toolkit.calibration import confidence_report, reliability
 from toolkit.context import alone_record
 from toolkit.estimator import SectionClassifier
 from toolkit.examples import Examples
-from toolkit.model import DEFAULT_PARAMS
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
 
 INNER_FOLDS = 3

@@ -20,7 +20,8 @@ from toolkit import __version__
 from toolkit.errors import AnnotationError, ToolkitError
 from toolkit.estimator import SectionClassifier
 from toolkit.examples import Examples, Progress, labelled_examples, load_examples
-from toolkit.model import DEFAULT_PARAMS, SectionModel
+from toolkit.model import SectionModel
+from toolkit.params import DEFAULT_PARAMS
 from toolkit.selection import cross_validate
 from toolkit.taxonomy import SLUGS, TAXONOMY_VERSION
 

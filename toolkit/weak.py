@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from toolkit.segment import Report, Sentence, is_junk, is_report_title, is_signature, numbered_level
+from toolkit.segment import Report, Sentence, is_report_title, is_signature, numbered_level
 
 Rule = Callable[[Sentence, Report], "str | None"]
 
@@ -68,7 +68,7 @@ def closing_paragraph(report: Report) -> int:
     if not report.sentences:
         return -1
     last = report.sentences[-1].paragraph
-    while last > 0 and last < len(report.paragraphs) and _after_text(report.paragraphs[last]):
+    while last > 0 and last < len(report.paragraphs) and (last in report.page_lines or _after_text(report.paragraphs[last])):
         last -= 1
     text = report.paragraphs[last] if last < len(report.paragraphs) else ""
     if numbered_level(text) or not _CLOSING_PARAGRAPH.search(text):
@@ -77,7 +77,8 @@ def closing_paragraph(report: Report) -> int:
 
 
 def _after_text(paragraph: str) -> bool:
-    return is_junk(paragraph) or is_signature(paragraph) or is_report_title(paragraph)
+    """A signature or a title line: after a report's text, not part of it (page lines aside)."""
+    return is_signature(paragraph) or is_report_title(paragraph)
 
 
 def by_heading(sentence: Sentence, report: Report) -> str | None:

@@ -18,7 +18,8 @@ import numpy as np
 from toolkit.active.strategies import DIVERSITY_THRESHOLD, STRATEGIES, diverse_top, informativeness
 from toolkit.errors import ToolkitError
 from toolkit.examples import Examples, Progress
-from toolkit.model import DEFAULT_PARAMS, SectionModel
+from toolkit.model import SectionModel
+from toolkit.params import DEFAULT_PARAMS
 
 CHEAP_PARAMS: dict = {"classifier": "cnb", "alpha": 0.3}
 """ComplementNB: ~10x faster to fit than the shipped logistic regression, for quick simulations
@@ -26,7 +27,7 @@ CHEAP_PARAMS: dict = {"classifier": "cnb", "alpha": 0.3}
 
 
 def shipped_params() -> dict:
-    """The shipped model's settings (:data:`toolkit.model.DEFAULT_PARAMS`): the model ``toolkit
+    """The shipped model's settings (:data:`toolkit.params.DEFAULT_PARAMS`): the model ``toolkit
     suggest`` ranks with, so the simulation answers the question for it."""
     return dict(DEFAULT_PARAMS)
 

@@ -249,7 +249,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                  f"toolkit train --data {DEFAULT_LABELS} --out {DEFAULT_MODEL}",
                  parents=[STORE_AND_CORPUS])
     p.add_argument("--out", type=_model_file, help=f"model file, ending in .npz, its folder made if missing (default: the project's {DEFAULT_MODEL})")
-    p.add_argument("--config", help="JSON file of parameters (see toolkit.model.DEFAULT_PARAMS)")
+    p.add_argument("--config", help="JSON file of parameters (see toolkit.params.DEFAULT_PARAMS)")
     p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)

@@ -148,7 +148,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ranking", choices=RANKINGS, default="self_confidence")
     p.add_argument("--folds", type=_number(int, 2), default=5, help="grouped folds for the out-of-fold probabilities")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--config", help="JSON file of model parameters (see toolkit.model.DEFAULT_PARAMS)")
+    p.add_argument("--config", help="JSON file of model parameters (see toolkit.params.DEFAULT_PARAMS)")
     p.set_defaults(func=cmd_audit)
 
     p = _command(sub, "agreement", "Agreement between annotators in a Label Studio JSON export (annotators named by "

@@ -34,7 +34,7 @@ from typing import Any
 from toolkit.context import sentence_records
 from toolkit.errors import AnnotationError
 from toolkit.labelstudio.config import guideline_lines
-from toolkit.segment import Report, is_junk, is_report_title, text_id
+from toolkit.segment import Report, is_report_title, text_id
 from toolkit.taxonomy import COLOURS, LABELS, SLUGS, hint
 
 REPORT_FROM = "sections"
@@ -67,7 +67,7 @@ def report_title(report: Report, number: int = 0) -> str:
     (among its first lines, past the page's own lines) or else its first words."""
     name = Path(report.source).name if report.source else report.id
     where = f"{name} 第{number}篇" if number else name
-    lines = [p for p in report.paragraphs if p.strip() and not is_junk(p)]
+    lines = [p for i, p in enumerate(report.paragraphs) if p.strip() and i not in report.page_lines]
     title = next((p for p in lines[:5] if is_report_title(p)), "")
     lead = title or (lines[0][:24] + ("…" if len(lines[0]) > 24 else "") if lines else "")
     return f"{where}：{lead}" if lead else where
