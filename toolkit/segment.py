@@ -36,6 +36,7 @@ Decisions (see README, "Segmentation"):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import deque
@@ -317,9 +318,11 @@ _BLURB = re.compile(r"小编|^总结是|^本文(是|为|主要|介绍|回顾|收
 "总结是…的书面材料…以下是小编整理的…"), whatever its length."""
 
 
+@functools.lru_cache(maxsize=4096)
 def is_junk(line: str) -> bool:
     """A line of the web page or the printed page around a report (breadcrumbs, "发布时间:…",
-    "上一篇", page numbers, "篇2"), not part of its text.
+    "上一篇", page numbers, "篇2"), not part of its text. Remembered for the last few thousand
+    lines: the segmenter asks while finding reports, :attr:`Report.page_lines` again for each report.
 
     >>> [is_junk(s) for s in ("首页 > 范文 > 工作总结", "- 3 -", "第2页 共5页", "篇2", "一、组织建设")]
     [True, True, True, True, False]
