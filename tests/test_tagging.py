@@ -446,3 +446,27 @@ def test_tag_files_takes_a_model_from_any_folder_without_a_warning(tmp_path):
         warnings.simplefilter("error")
         run = tag_files([source], out, model_path=model)
     assert run.model == "copy.npz" and run.sentences > 0 and out.getvalue().count("\n") == run.sentences
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_sigterm_stops_a_run_like_ctrl_c_and_leaves_no_temporary_file(tmp_path, corpus_path, jobs):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    text = corpus_path.read_text(encoding="utf-8")
+    big = tmp_path / "big.txt"
+    big.write_text("".join(text.replace("。", f"{i}。") for i in range(40)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    run = subprocess.Popen([sys.executable, "-m", "toolkit", "tag", str(big), "--output", str(out), "--jobs", jobs],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.jsonl.*.tmp")) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run ended before it could be stopped: give it more input"
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=60)
+    assert run.returncode == 143 and err.strip().splitlines()[-1] == "toolkit: terminated"
+    assert not list(tmp_path.glob(".out.jsonl.*")) and not out.exists()

@@ -153,7 +153,7 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
     model.warm()
     window: deque = deque()
     try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_default_sigterm) as pool:
             for task in tasks:
                 window.append(pool.submit(predict_batch, ref, task, quiet, **options))
                 if len(window) > 2 * jobs:
@@ -162,6 +162,13 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
                 yield window.popleft().result()
     except BrokenProcessPool:
         raise ToolkitError("a tagging worker died (killed, or out of memory?); rerun with fewer --jobs") from None
+
+
+def _default_sigterm() -> None:
+    """A forked worker ends on SIGTERM as a process does (the parent's handler cleans up the parent's files)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, quiet: bool, options: dict):

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 
@@ -63,6 +65,15 @@ def _discard_stdout() -> None:
         pass
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command stands so that it cleans up as on Ctrl-C (a run's
+    temporary output file is removed)."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``toolkit`` console script and ``python -m toolkit``."""
     for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -74,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(stop.code or 0)
     _quiet_jieba()
     shown, warnings.showwarning = warnings.showwarning, _show_warning  # a warning is one line too
+    in_main = threading.current_thread() is threading.main_thread()
+    term = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
         code = args.func(args)
         try:
@@ -92,8 +105,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _discard_stdout()
         print(f"toolkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
+    except Terminated:
+        print("toolkit: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("toolkit: interrupted", file=sys.stderr)
         return 130
     finally:
         warnings.showwarning = shown
+        if in_main:
+            signal.signal(signal.SIGTERM, term)
