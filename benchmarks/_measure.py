@@ -77,6 +77,23 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
+def _tree_pss_kb(pid: int) -> int:
+    """Proportional memory of ``pid`` and its descendants (pages shared after a fork counted once
+    in all), from /proc/PID/smaps_rollup; 0 where the kernel does not provide it."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as handle:
+                total += next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0)
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as handle:
+                    stack.extend(int(c) for c in handle.read().split())
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
 class Measured(NamedTuple):
     wall: float
     """Seconds from start to exit."""
@@ -86,6 +103,8 @@ class Measured(NamedTuple):
     cpu: float
     """User plus system CPU seconds of the process and its waited-for children: on a shared
     machine this moves less than wall time, because waiting for a core is not counted."""
+    pss: float = 0.0
+    """Peak proportional memory (PSS) of the process tree in MB: what forked workers really add."""
 
 
 def run(argv: list[str], env: dict | None = None) -> tuple[float, float, str]:
@@ -99,11 +118,12 @@ def measure(argv: list[str], env: dict | None = None) -> Measured:
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})
-    peak = [0]
+    peak = [0, 0]
 
     def sample() -> None:
         while proc.poll() is None:
             peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            peak[1] = max(peak[1], _tree_pss_kb(proc.pid))
             time.sleep(0.02)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -115,4 +135,4 @@ def measure(argv: list[str], env: dict | None = None) -> Measured:
         raise RuntimeError(f"{argv[:4]} failed ({proc.returncode}): {err.strip().splitlines()[-1:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return Measured(wall, peak[0] / 1024, out, cpu)
+    return Measured(wall, peak[0] / 1024, out, cpu, peak[1] / 1024)

@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _measure import make_input, run
+from _measure import make_input, measure
 
 _STOPS = re.compile(r"[。!?;;!?]")
 _FULL_WIDTH = str.maketrans(",:;()", "，：；（）")
@@ -46,18 +46,25 @@ def single_line(mb: float, directory: Path, variant: str = "line") -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[10, 100])
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1], help="numbers of jobs to run each input with")
+    parser.add_argument("--variants", nargs="+", choices=sorted(VARIANTS.values()), default=list(VARIANTS.values()))
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; `toolkit tag FILE --output OUT`, 1 job")
-    print("| input | MB | seconds | peak RSS MB |\n|---|---|---|---|")
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; `toolkit tag FILE --output OUT --jobs N`")
+    print("| input | MB | jobs | seconds | peak RSS MB (summed over processes) | peak PSS MB |\n|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for mb in args.sizes:
             for name, variant in VARIANTS.items():
+                if variant not in args.variants:
+                    continue
                 data = single_line(mb, tmp, variant)
-                wall, peak, _ = run([sys.executable, "-m", "toolkit", "tag", str(data), "--output", str(tmp / "out.jsonl")])
-                print(f"| {name} | {data.stat().st_size / 1e6:.1f} | {wall:.1f} | {peak:.0f} |", flush=True)
+                for jobs in args.jobs:
+                    m = measure([sys.executable, "-m", "toolkit", "tag", str(data), "--output", str(tmp / "out.jsonl"),
+                                 "--jobs", str(jobs)])
+                    print(f"| {name} | {data.stat().st_size / 1e6:.1f} | {jobs} | {m.wall:.1f} | {m.peak:.0f} | {m.pss:.0f} |",
+                          flush=True)
+                    (tmp / "out.jsonl").unlink(missing_ok=True)
                 data.unlink()
-                (tmp / "out.jsonl").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
