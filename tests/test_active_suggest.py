@@ -9,6 +9,7 @@ import pytest
 
 from toolkit.active import suggest, suggestion_tasks, suggestions_summary
 from toolkit.cli import main
+from toolkit.context import sentence_records
 from toolkit.corpus import load_reports
 from toolkit.errors import ToolkitError
 from toolkit.labelstudio import FROM_NAME, TO_NAME
@@ -50,11 +51,14 @@ def test_suggest_ranks_by_the_models_uncertainty_and_guards_diversity(tmp_path, 
     chosen = suggest(reports, model, n=5)
     assert sum(stem in c.record["text"] for c in chosen.chosen) == 1 and chosen.near_duplicates >= crowd - 1
     assert stem in chosen.chosen[0].record["text"]  # one of the five is still the first choice
-    records = [c.record for c in chosen.chosen]
-    confidence = model.predict_proba(records).max(axis=1)
+    every = [r for report in reports for r in sentence_records(report)]  # the model weighs whole reports
+    first: dict[str, float] = {}
+    for record, p in zip(every, model.predict_proba(every)):
+        first.setdefault(record["id"], float(p.max()))
+    confidence = [first[c.record["id"]] for c in chosen.chosen]
     assert [c.confidence for c in chosen.chosen] == pytest.approx(confidence, abs=1e-4)
     assert [c.score for c in chosen.chosen] == sorted((c.score for c in chosen.chosen), reverse=True)
-    assert [c.score for c in chosen.chosen] == pytest.approx(1 - confidence, abs=1e-4)
+    assert [c.score for c in chosen.chosen] == pytest.approx([1 - c for c in confidence], abs=1e-4)
 
 
 def test_suggest_leaves_out_labelled_sentences(model):
