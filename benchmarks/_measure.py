@@ -61,37 +61,32 @@ def make_input(mb: float, directory: Path) -> Path:
     return path
 
 
-def _tree_rss_kb(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants, from /proc."""
-    total, stack = 0, [pid]
+def _field_kb(path: str, key: str) -> int:
+    """The kB figure of the line starting with ``key`` in a /proc file, 0 when it has none or the
+    kernel does not provide the file."""
+    try:
+        with open(path) as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith(key)), 0)
+    except FileNotFoundError:
+        return 0
+
+
+def _tree_memory_kb(pid: int) -> tuple[int, int]:
+    """Resident memory (RSS, shared pages counted in every process) and proportional memory (PSS,
+    pages shared after a fork counted once in all; 0 where the kernel has no smaps_rollup) of
+    ``pid`` and all its descendants, from /proc, in one walk of the tree."""
+    rss, pss, stack = 0, 0, [pid]
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as handle:
-                total += next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
+            rss += _field_kb(f"/proc/{p}/status", "VmRSS:")
+            pss += _field_kb(f"/proc/{p}/smaps_rollup", "Pss:")
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as handle:
                     stack.extend(int(c) for c in handle.read().split())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-    return total
-
-
-def _tree_pss_kb(pid: int) -> int:
-    """Proportional memory of ``pid`` and its descendants (pages shared after a fork counted once
-    in all), from /proc/PID/smaps_rollup; 0 where the kernel does not provide it."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as handle:
-                total += next((int(line.split()[1]) for line in handle if line.startswith("Pss:")), 0)
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as handle:
-                    stack.extend(int(c) for c in handle.read().split())
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total
+    return rss, pss
 
 
 class Measured(NamedTuple):
@@ -122,8 +117,8 @@ def measure(argv: list[str], env: dict | None = None) -> Measured:
 
     def sample() -> None:
         while proc.poll() is None:
-            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
-            peak[1] = max(peak[1], _tree_pss_kb(proc.pid))
+            rss, pss = _tree_memory_kb(proc.pid)
+            peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
             time.sleep(0.02)
 
     thread = threading.Thread(target=sample, daemon=True)
