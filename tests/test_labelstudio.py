@@ -38,6 +38,19 @@ def tasks_by_sentence(client, project_id: int) -> dict[str, object]:
     return {t.data["id"]: t for t in client.tasks.list(project=project_id, fields="all")}
 
 
+def empty_project(tmp_path, monkeypatch, label_studio):
+    """A new annotation project with an empty corpus and store, as the current folder, with the
+    server's credentials in the environment; returns the project folder and its store."""
+    project = tmp_path / "project"
+    (project / "annotations" / "corpus").mkdir(parents=True)
+    labels = project / "annotations" / "labels.jsonl"
+    labels.write_text("")
+    monkeypatch.chdir(project)
+    for key, value in label_studio.env().items():
+        monkeypatch.setenv(key, value)
+    return project, labels
+
+
 def pushed_project(label_studio, monkeypatch, path, prefix: str):
     """``toolkit ls push`` of ``path`` into a new project with the server's credentials in the
     environment; returns the project's title and the project as the server has it."""
@@ -434,13 +447,7 @@ def test_report_mode_round_trip(label_studio, tmp_path, monkeypatch, capsys):
     nothing; agreement reports the per-sentence figures."""
     from toolkit.labelstudio import report_config, run_region
 
-    project = tmp_path / "project"
-    (project / "annotations" / "corpus").mkdir(parents=True)
-    labels = project / "annotations" / "labels.jsonl"
-    labels.write_text("")
-    monkeypatch.chdir(project)
-    for key, value in label_studio.env().items():
-        monkeypatch.setenv(key, value)
+    project, labels = empty_project(tmp_path, monkeypatch, label_studio)
     title = unique_title("reports")
     assert main(["ls", "push", "--by", "report", str(DATA / "loop" / "batch1"), "--title", title]) == 0
     out = capsys.readouterr().out
@@ -535,13 +542,7 @@ def test_a_mixed_project_pulls_cleanly(label_studio, tmp_path, monkeypatch, caps
     and pull reads both kinds into the one store."""
     from toolkit.labelstudio import choice_result, mixed_config
 
-    project = tmp_path / "project"
-    (project / "annotations" / "corpus").mkdir(parents=True)
-    labels = project / "annotations" / "labels.jsonl"
-    labels.write_text("")
-    monkeypatch.chdir(project)
-    for key, value in label_studio.env().items():
-        monkeypatch.setenv(key, value)
+    project, labels = empty_project(tmp_path, monkeypatch, label_studio)
     title = unique_title("mixed")
     assert main(["ls", "config", "--by", "mixed"]) == 0
     assert capsys.readouterr().out.strip() == mixed_config().strip()

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit, urlunsplit
 from toolkit.corpus import AddedFile, PendingAdditions
 from toolkit.errors import LabelStudioError, ToolkitError
 from toolkit.fileio import atomic_write_bytes
-from toolkit.labelstudio.config import FROM_NAME, TO_NAME, config_choices, guideline_html, label_config
+from toolkit.labelstudio.config import FROM_NAME, TO_NAME, config_choices, config_controls, guideline_html, label_config
 from toolkit.labelstudio.exports import ImportReport, import_tasks, parse_export
-from toolkit.labelstudio.reports import (MODES, REPORT_FROM, REPORT_GUIDELINES, REPORT_TO, config_report_labels, is_report_task,
+from toolkit.labelstudio.reports import (MODES, REPORT_FROM, REPORT_GUIDELINES, REPORT_TO, is_report_task,
                                          mixed_config, pad_for_mixed, report_config)
 from toolkit.taxonomy import SLUGS, TAXONOMY_VERSION
 
@@ -195,10 +195,11 @@ def get_project(client: Any, settings: Settings, *, title: str | None = None, pr
 
 def project_modes(xml: str) -> set[str]:
     """Which kinds of toolkit task a labelling config labels: ``sentence``, ``report``, both or none."""
+    controls = config_controls(xml)
     modes = set()
-    if config_choices(xml) == (FROM_NAME, TO_NAME, SLUGS):
+    if controls.get(("Choices", FROM_NAME)) == (TO_NAME, SLUGS):
         modes.add("sentence")
-    if config_report_labels(xml) == (REPORT_FROM, REPORT_TO, SLUGS):
+    if controls.get(("ParagraphLabels", REPORT_FROM)) == (REPORT_TO, SLUGS):
         modes.add("report")
     return modes
 

@@ -68,22 +68,32 @@ def guideline_html() -> str:
             f"<table><tr><th>快捷键 key</th><th>板块 section</th><th>slug</th><th>说明 description</th></tr>{rows}</table>")
 
 
-def config_choices(xml: str) -> tuple[str, str, tuple[str, ...]] | None:
-    """``(name, toName, values)`` of the config's toolkit ``Choices``, or ``None`` if it has none.
+def config_controls(xml: str, *, strict: bool = True) -> dict[tuple[str, str], tuple[str, tuple[str, ...]]]:
+    """Each control of a labelling config, by ``(tag, name)``: its ``toName`` and its values (the
+    first control of a tag and name, as the server reads it).
 
     Read with the SDK's ``LabelInterface``, the parser Label Studio's own tools use, so a config
-    is read as the server reads it.
+    is read as the server reads it. A config that does not parse is a :class:`LabelStudioError`,
+    or with ``strict=False`` a config without controls.
     """
     from label_studio_sdk.label_interface import LabelInterface  # the SDK only where a config is read: it costs ~1 s to import
 
     try:
         interface = LabelInterface(xml)
     except Exception as exc:  # the SDK's exception types live in its private modules
+        if not strict:
+            return {}
         raise LabelStudioError(f"labelling config is not valid XML ({exc})") from None
+    controls: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {}
     for control in interface.controls:
-        if control.tag == "Choices" and control.name == FROM_NAME:
-            return FROM_NAME, ",".join(control.to_name), tuple(control.labels)
-    return None
+        controls.setdefault((control.tag, control.name), (",".join(control.to_name), tuple(control.labels)))
+    return controls
+
+
+def config_choices(xml: str) -> tuple[str, str, tuple[str, ...]] | None:
+    """``(name, toName, values)`` of the config's toolkit ``Choices``, or ``None`` if it has none."""
+    found = config_controls(xml).get(("Choices", FROM_NAME))
+    return (FROM_NAME, *found) if found else None
 
 
 def is_toolkit_config(xml: str) -> bool:

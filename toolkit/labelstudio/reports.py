@@ -33,7 +33,7 @@ from typing import Any
 
 from toolkit.context import sentence_records
 from toolkit.errors import AnnotationError
-from toolkit.labelstudio.config import guideline_lines
+from toolkit.labelstudio.config import config_controls, guideline_lines
 from toolkit.segment import Report, is_report_title, text_id
 from toolkit.taxonomy import COLOURS, LABELS, SLUGS, hint
 
@@ -96,17 +96,10 @@ def report_config() -> str:
 
 
 def config_report_labels(xml: str) -> tuple[str, str, tuple[str, ...]] | None:
-    """``(name, toName, values)`` of the config's toolkit ``ParagraphLabels``, or ``None``."""
-    from label_studio_sdk.label_interface import LabelInterface  # as config_choices: the SDK only where a config is read
-
-    try:
-        interface = LabelInterface(xml)
-    except Exception:  # the SDK's exception types live in its private modules
-        return None
-    for control in interface.controls:
-        if control.tag == "ParagraphLabels" and control.name == REPORT_FROM:
-            return REPORT_FROM, ",".join(control.to_name), tuple(control.labels)
-    return None
+    """``(name, toName, values)`` of the config's toolkit ``ParagraphLabels``, or ``None`` (also
+    for a config that does not parse)."""
+    found = config_controls(xml, strict=False).get(("ParagraphLabels", REPORT_FROM))
+    return (REPORT_FROM, *found) if found else None
 
 
 def is_report_config(xml: str) -> bool:
