@@ -71,7 +71,7 @@ def sentence_records(report: Report) -> list[dict]:
     top_before = ""
     for i, s in enumerate(sentences):
         top = top_numeral(s.text) if s.is_heading and s.level == 1 else ""
-        if plans_by and _ends_plans(s, plans_by, top, top_before):
+        if plans_by and _ends_plans(s, top, top_before):
             plans_by = ""
         if not plans_by and s.paragraph > max(opening, first_body) and s.paragraph not in page:
             plans_by = _starts_plans(s)
@@ -143,7 +143,7 @@ def _starts_plans(s) -> str:
     return ""
 
 
-def _ends_plans(s, plans_by: str, top: str, top_before: str) -> bool:
+def _ends_plans(s, top: str, top_before: str) -> bool:
     """Whether a heading closes the plans part: a problems heading, or a level-1 heading that
     goes on with the numbering of the sections before the part (its items start again at 一)."""
     if not s.is_heading:
@@ -176,20 +176,14 @@ def position_matrix(records: Sequence[dict]) -> np.ndarray:
 
 
 STRUCTURE_NAMES = ("first_para", "is_heading", *(f"{p}_part" for p in PARTS))
+_STRUCTURE_COLUMNS = [POSITION_NAMES.index(name) for name in STRUCTURE_NAMES]
 
 
 def structure_matrix(records: Sequence[dict]) -> np.ndarray:
-    """What holds on any cut of a report (:data:`STRUCTURE_NAMES`): the first paragraph, the
-    heading flag and the part flags, without the relative position, which on a page that stops
-    mid-report makes early sections look late."""
-    out = np.zeros((len(records), len(STRUCTURE_NAMES)))
-    if not records:
-        return out
-    out[:, 0] = [bool(r["first_paragraph"]) for r in records]
-    out[:, 1] = [bool(r["is_heading"]) for r in records]
-    for j, part in enumerate(PARTS):
-        out[:, 2 + j] = [r.get("part") == part for r in records]
-    return out
+    """What holds on any cut of a report (:data:`STRUCTURE_NAMES`): the columns of
+    :func:`position_matrix` for the first paragraph, the heading flag and the part flags, without
+    the relative position, which on a page that stops mid-report makes early sections look late."""
+    return position_matrix(records)[:, _STRUCTURE_COLUMNS]
 
 
 def cue_matrix(records: Sequence[dict], fields: Sequence[str] = CUE_FIELDS) -> np.ndarray:
