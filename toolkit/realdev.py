@@ -18,7 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.segment import segment_text
+from toolkit.context import alone_record, sentence_records
+from toolkit.segment import Report, segment_text
 
 ROW_FIELDS = ("url", "query", "rank", "idx", "sha", "chars", "label")
 _SPACE = re.compile(r"\s+")
@@ -46,15 +47,16 @@ class PageSentence:
     is_heading: bool
 
 
-def page_reports(excerpt: str, url: str = ""):
+def page_reports(excerpt: str, url: str = "") -> list[Report]:
     """The page cut into reports, as the tagger cuts any input."""
     return segment_text(excerpt, url or "page")
 
 
-def page_sentences(excerpt: str) -> list[PageSentence]:
-    """The sentences of a page's excerpt in reading order, as the tagger cuts them."""
+def page_sentences(excerpt: str, reports: Sequence[Report] | None = None) -> list[PageSentence]:
+    """The sentences of a page's excerpt in reading order, as the tagger cuts them (``reports``:
+    the page already cut by :func:`page_reports`)."""
     out = []
-    for report in page_reports(excerpt):
+    for report in page_reports(excerpt) if reports is None else reports:
         for s in report.sentences:
             written = s.as_written or s.text
             out.append(PageSentence(len(out), sentence_sha(written), len(written), written, s.heading, s.is_heading))
@@ -75,9 +77,8 @@ def excluded_reason(url: str, excerpt: str, pages: set[str], sentences: set[str]
     hits = set()
     for report in page_reports(excerpt, url):
         for s in report.sentences:
-            forms = {sentence_sha(s.text), sentence_sha(s.as_written or s.text)}
             if len(_SPACE.sub("", s.text)) >= 12:
-                hits |= forms & sentences
+                hits |= {sentence_sha(s.text), sentence_sha(s.as_written or s.text)} & sentences
     return f"it holds {len(hits)} kept-out sentences (a copy of a kept-out page)" if len(hits) >= 2 else ""
 
 
@@ -95,18 +96,21 @@ def read_rows(path: str | Path) -> list[dict]:
     return rows
 
 
-def match_rows(rows: Sequence[dict], excerpts: Mapping[str, str]) -> tuple[list[tuple[dict, PageSentence]], list[str]]:
+def match_rows(rows: Sequence[dict], excerpts: Mapping[str, str],
+               pages: dict[str, list[PageSentence]] | None = None) -> tuple[list[tuple[dict, PageSentence]], list[str]]:
     """Each row with its sentence in the fetched excerpts, and what could not be matched: a page
     missing from ``excerpts``, or a sentence whose hash is not at its position (nor anywhere on
-    the page)."""
+    the page). ``pages``: the sentences of pages already cut, by URL; each other page is cut once."""
     matched, problems = [], []
-    cache: dict[str, list[PageSentence]] = {}
+    pages = {} if pages is None else pages
     for row in rows:
         url = row["url"]
         if url not in excerpts:
             problems.append(f"{url}: page not in the excerpts file")
             continue
-        sents = cache.setdefault(url, page_sentences(excerpts[url]))
+        if url not in pages:
+            pages[url] = page_sentences(excerpts[url])
+        sents = pages[url]
         idx = int(row["idx"])
         if idx < len(sents) and sents[idx].sha == row["sha"]:
             matched.append((row, sents[idx]))
@@ -128,15 +132,14 @@ def score_pages(model, rows: Sequence[dict], excerpts: Mapping[str, str]) -> dic
     """``model`` on the development set: each page of ``excerpts`` tagged as the tagger tags any
     input (in context), and each scored sentence by its text alone; accuracy, macro-F1, precision
     and share at confidence >= 0.9, per label and per page, and what could not be matched."""
-    from toolkit.context import alone_record, sentence_records
-
-    matched, problems = match_rows(rows, excerpts)
+    cut = {url: page_reports(excerpts[url], url) for url in dict.fromkeys(r["url"] for r in rows) if url in excerpts}
+    matched, problems = match_rows(rows, excerpts, {url: page_sentences(excerpts[url], reports) for url, reports in cut.items()})
     wanted: dict[str, dict[int, str]] = {}
     for row, sentence in matched:
         wanted.setdefault(row["url"], {})[sentence.idx] = row["label"]
     gold, pred, conf, alone, alone_conf, pages = [], [], [], [], [], []
     for url, labels in wanted.items():
-        records = [r for report in page_reports(excerpts[url], url) for r in sentence_records(report)]
+        records = [r for report in cut[url] for r in sentence_records(report)]
         got, got_conf = model.predict(records)
         texts = [records[i]["text"] for i in sorted(labels)]
         by_alone, by_alone_conf = model.predict([alone_record(t) for t in texts])
