@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import CORPUS, CORPUS_DIR, ROOT
+from conftest import CORPUS_DIR, ROOT
 from toolkit import store
 from toolkit.cli import main
 from toolkit.corpus import load_manifests, load_reports
-from toolkit.register import TARGETS, by_corpus, copied_sentences, register_stats
+from toolkit.register import TARGETS, by_corpus, copied_sentences, measure_corpus, register_stats
 from toolkit.segment import segment_text
 
 REPORT = ("20xx年,街道工会在党委领导下开展工作。\n"
@@ -48,12 +48,24 @@ def test_the_training_corpus_reads_like_real_reports():
     """The register targets of the training corpus, and no written sentence copied from the seed."""
     reports = load_reports([CORPUS_DIR])
     labels = {k: a.label for k, a in store.load(ROOT / "annotations" / "labels.jsonl").items()}
-    stats = register_stats(reports, labels, "training corpus")
-    assert stats.misses(TARGETS) == []
-    groups = by_corpus(reports, load_manifests([CORPUS_DIR]))
-    assert next(iter(groups)) == "seed"
-    written = [s.text for name, rs in groups.items() if name != "seed" for r in rs for s in r.sentences]
-    assert copied_sentences(written, CORPUS.read_text(encoding="utf-8")) == []
+    result = measure_corpus(reports, load_manifests([CORPUS_DIR]), labels)
+    assert result.training.misses(TARGETS) == []
+    assert result.columns[0].name == "seed" and result.columns[-1] is result.training
+    assert len(result.columns) == len(by_corpus(reports, load_manifests([CORPUS_DIR]))) + 1
+    assert result.copied == []
+
+
+def test_the_copy_check_covers_every_corpus_but_the_seed_and_the_extra_reports(tmp_path, corpus_lines):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "seed.txt").write_text("\n".join(corpus_lines[:20]) + "\n", encoding="utf-8")
+    (corpus / "manifest.jsonl").write_text('{"file": "seed.txt", "corpus": "seed"}\n', encoding="utf-8")
+    extra = tmp_path / "extra.txt"
+    copy = next(t for line in corpus_lines[1:20] for t in line.split("。") if len(t) >= 30) + "。"
+    extra.write_text(f"一、组织建设\n{copy}\n新建分会3个,发展会员45人。\n", encoding="utf-8")
+    result = measure_corpus(load_reports([corpus]), load_manifests([corpus]), {}, {"extra": load_reports([extra])})
+    assert [c.name for c in result.columns] == ["seed", "training corpus", "extra"]
+    assert [text for text, _ in result.copied] == [copy]  # the seed's own sentences are not copies
 
 
 def test_register_command_prints_the_table(capsys, monkeypatch):

@@ -136,3 +136,31 @@ def by_corpus(reports: Sequence[Report], meta: Mapping[str, Mapping]) -> dict[st
     for report in reports:
         out.setdefault(str(meta.get(source_key(report.source), {}).get("corpus") or "unlisted"), []).append(report)
     return dict(sorted(out.items(), key=lambda kv: kv[0] != "seed"))
+
+
+@dataclass
+class CorpusRegister:
+    """The register of a training corpus: a column per corpus (the seed first), the whole
+    training corpus, a column per extra set of reports, and the written sentences that share
+    :data:`COPY_WINDOW` characters with the seed (each with the shared stretch)."""
+
+    columns: list[RegisterStats]
+    training: RegisterStats
+    copied: list[tuple[str, str]]
+
+
+def measure_corpus(reports: Sequence[Report], meta: Mapping[str, Mapping], labels: Mapping[str, str],
+                   extra: Mapping[str, Sequence[Report]] | None = None) -> CorpusRegister:
+    """The register figures of each corpus of ``reports`` (``meta``: their manifests), of all of
+    them, and of each ``extra`` set beside them; the copy check of everything but the seed against it."""
+    extra = extra or {}
+    groups = by_corpus(reports, meta)
+    training = register_stats(reports, labels, "training corpus")
+    columns = [*(register_stats(rs, labels, name) for name, rs in groups.items()), training,
+               *(register_stats(rs, labels, name) for name, rs in extra.items())]
+    seed = groups.get("seed", [])
+    written = [s.text for rs in [*(rs for name, rs in groups.items() if name != "seed"), *extra.values()]
+               for r in rs for s in r.sentences]
+    copied = copied_sentences(written, "\n".join(r.text for r in seed)) if seed else []
+    return CorpusRegister(columns, training, copied)
+

@@ -21,7 +21,7 @@ from toolkit.corpus import load_labels, load_manifests, load_reports
 from toolkit.errors import ToolkitError
 from toolkit.fileio import atomic_write_text
 from toolkit.model import load_model, save_model
-from toolkit.register import COPY_WINDOW, by_corpus, copied_sentences, format_register, register_stats
+from toolkit.register import COPY_WINDOW, format_register, measure_corpus
 from toolkit.segment_eval import load_cases, score_cases
 from toolkit.stats import corpus_stats, format_stats
 from toolkit.tagging import tag_files
@@ -57,22 +57,15 @@ def cmd_register(args: argparse.Namespace) -> int:
     project = _optional_project(args)
     if args.data is None and project is not None and project.labels.is_file():
         args.data = str(project.labels)
-    reports = load_reports(args.corpus)
     labels = {k: a.label for k, a in store.load(args.data).items()} if args.data else {}
-    columns = [register_stats(rs, labels, name) for name, rs in by_corpus(reports, load_manifests(args.corpus)).items()]
-    training = register_stats(reports, labels, "training corpus")
-    seed = next((rs for name, rs in by_corpus(reports, load_manifests(args.corpus)).items() if name == "seed"), [])
-    extra = [register_stats(load_reports([p]), labels, Path(p).name) for p in args.paths]
-    print(format_register([*columns, training, *extra]))
-    seed_text = "\n".join(r.text for r in seed)
-    written = [s.text for r in reports if r not in seed for s in r.sentences]
-    written += [s.text for p in args.paths for r in load_reports([p]) for s in r.sentences]
-    copied = copied_sentences(written, seed_text) if seed_text else []
-    print(f"\nsentences sharing {COPY_WINDOW} characters with the seed: {len(copied)}"
-          + "".join(f"\n  {hit}: {text[:60]}" for text, hit in copied[:20]))
-    misses = training.misses()
+    result = measure_corpus(load_reports(args.corpus), load_manifests(args.corpus), labels,
+                            {Path(p).name: load_reports([p]) for p in args.paths})
+    print(format_register(result.columns))
+    print(f"\nsentences sharing {COPY_WINDOW} characters with the seed: {len(result.copied)}"
+          + "".join(f"\n  {hit}: {text[:60]}" for text, hit in result.copied[:20]))
+    misses = result.training.misses()
     print("targets of the training corpus: " + ("all met" if not misses else "missed: " + "; ".join(misses)))
-    return 1 if args.check and (misses or copied) else 0
+    return 1 if args.check and (misses or result.copied) else 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
