@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.calibration import confidence_report
 from toolkit.context import alone_record, sentence_records
 from toolkit.segment import Report, segment_text
 
@@ -156,11 +157,12 @@ def score_pages(model, rows: Sequence[dict], excerpts: Mapping[str, str]) -> dic
 
 
 def _figures(gold: Sequence[str], pred: Sequence[str], conf: Sequence[float]) -> dict:
-    from toolkit.selection import macro_f1
+    """Accuracy, macro-F1 (:func:`toolkit.selection.macro_f1`) and the precision and share of the
+    predictions at confidence >= 0.9 (:func:`toolkit.calibration.confidence_report`)."""
+    from toolkit.selection import macro_f1  # scikit-learn: only when scoring
 
     ok = [g == p for g, p in zip(gold, pred)]
-    high = [c >= 0.9 for c in conf]
-    n_high = sum(high)
+    confident = confidence_report(conf, ok, [False] * len(ok))
     return {"accuracy": round(sum(ok) / max(len(ok), 1), 4), "macro_f1": round(macro_f1(gold, pred), 4) if gold else 0.0,
-            "precision_at_0.9": round(sum(o for o, h in zip(ok, high) if h) / n_high, 4) if n_high else None,
-            "share_at_0.9": round(n_high / max(len(high), 1), 4)}
+            "precision_at_0.9": confident["high_confidence_precision"],
+            "share_at_0.9": confident["high_confidence_share"] or 0.0}
