@@ -130,19 +130,22 @@ class SectionModel:
             proba[rows] = self.alone.predict_proba([records[i] for i in rows])
         return proba
 
-    def predict_proba(self, records: Sequence[dict]) -> np.ndarray:
+    def predict_proba(self, records: Sequence[dict], *, batch: int | None = None) -> np.ndarray:
         """Class probabilities, columns in :attr:`classes` order: calibrated with the part
         evidence and the report's sequence weighed in (or the hard part rule, for a model trained
-        without calibration). Records of one report are weighed together: give whole reports."""
+        without calibration). Records of one report are weighed together: give whole reports.
+        ``batch``: build the features of at most that many records at a time, so memory stays
+        bounded on a huge report; its sequence is still weighed over all its sentences."""
         records = list(records)
         if not records:
             return np.zeros((0, len(self.classes)))
-        return self.finish_proba(records, self.weighed_proba(records))
+        size = batch or len(records)
+        weighed = np.vstack([self._weighed_proba(records[start:start + size]) for start in range(0, len(records), size)])
+        return self._finish_proba(records, weighed)
 
-    def weighed_proba(self, records: Sequence[dict]) -> np.ndarray:
-        """The first step of :meth:`predict_proba`: each sentence's probabilities with the part
-        evidence weighed in, which depend on the sentence's own record only, so batches of a long
-        report can be computed apart and finished together (:meth:`finish_proba`)."""
+    def _weighed_proba(self, records: Sequence[dict]) -> np.ndarray:
+        """Each sentence's probabilities with the part evidence weighed in: they depend on the
+        sentence's own record only, so batches can be computed apart."""
         records = list(records)
         alone = self._alone_rows(records)
         proba = self.raw_proba(records, alone)
@@ -154,10 +157,9 @@ class SectionModel:
             proba[context] = apply_part_rule([records[i] for i in context], proba[context], self.classes)
         return proba
 
-    def finish_proba(self, records: Sequence[dict], weighed: np.ndarray) -> np.ndarray:
-        """The second step of :meth:`predict_proba`, over whole reports: the report's sequence, the
-        temperature and the confidence cap (sentences alone: their temperature)."""
-        records = list(records)
+    def _finish_proba(self, records: list[dict], weighed: np.ndarray) -> np.ndarray:
+        """Over whole reports: the report's sequence, the temperature and the confidence cap
+        (sentences alone: their temperature)."""
         proba = np.array(weighed, dtype=float)
         alone = self._alone_rows(records)
         context = np.flatnonzero(~alone)
@@ -188,9 +190,9 @@ class SectionModel:
         """The low-confidence threshold that applies to each record (in context or alone)."""
         return [self.alone_min_confidence if a else self.min_confidence for a in self._alone_rows(records)]
 
-    def predict(self, records: Sequence[dict]) -> tuple[list[str], list[float]]:
-        """Most probable label and its probability for each record."""
-        proba = self.predict_proba(records)
+    def predict(self, records: Sequence[dict], *, batch: int | None = None) -> tuple[list[str], list[float]]:
+        """Most probable label and its probability for each record (``batch``: as for :meth:`predict_proba`)."""
+        proba = self.predict_proba(records, batch=batch)
         if not len(proba):
             return [], []
         best = proba.argmax(axis=1)

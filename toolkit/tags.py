@@ -11,8 +11,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from toolkit.context import alone_record, sentence_records
 from toolkit.segment import MAX_SENTENCE, Report, ReportIds, text_id
 from toolkit.segment import iter_reports as segment_reports
@@ -97,16 +95,7 @@ def tag_reports(model: SectionModel, reports: Sequence[Report], *,
     matrices for one huge report, a file without line breaks), each report's sequence over all
     its sentences at once."""
     records = [r for report in reports for r in sentence_records(report)]
-    labels: list[str] = []
-    confidence: list[float] = []
-    if records:
-        weighed = np.vstack([model.weighed_proba(records[start:start + BATCH_SENTENCES])
-                             for start in range(0, len(records), BATCH_SENTENCES)])
-        proba = model.finish_proba(records, weighed)
-        best = proba.argmax(axis=1)
-        classes = model.classes
-        labels = [classes[i] for i in best]
-        confidence = proba[np.arange(len(best)), best].tolist()
+    labels, confidence = model.predict(records, batch=BATCH_SENTENCES)
     threshold = model.min_confidence if min_confidence is None else min_confidence
     return assemble(reports, labels, confidence, min_confidence=threshold)
 
