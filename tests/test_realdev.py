@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+
+import pytest
 
 from conftest import ROOT
 from toolkit import load_model
 from toolkit.cli import main
-from toolkit.realdev import (ROW_FIELDS, excluded_reason, match_rows, page_sentences, read_rows, score_pages,
-                             sentence_sha, url_sha)
+from toolkit.errors import InputError
+from toolkit.realdev import (ROW_FIELDS, excluded_reason, match_rows, page_sentences, read_excerpts, read_rows,
+                             score_pages, sentence_sha, url_sha)
 
 PAGE = ("某某公司工会2023年工作总结\n"
         "一年来,公司工会在党委领导下开展了大量工作。\n"
@@ -98,3 +102,28 @@ def test_the_development_set_holds_hashes_and_labels_only():
     if kept_out.is_file():
         listed = {line.strip() for line in kept_out.read_text(encoding="utf-8").splitlines() if not line.startswith("#")}
         assert not {url_sha(r["url"]) for r in rows} & listed
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"http://x": "page"', "not valid JSON (Expecting ',' delimiter at line 1 column 20)"),
+    ("\u4e2d\u6587".encode("gbk"), "not UTF-8 text"),
+    (b'["a list"]', "expected a JSON object {url: excerpt text}"),
+])
+def test_bad_excerpts_files_are_one_line_errors_naming_the_file(tmp_path, content, message):
+    path = tmp_path / "excerpts.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as raised:
+        read_excerpts(path)
+    assert str(raised.value) == f"{path}: {message}"
+
+
+def test_bad_rows_are_one_line_errors_naming_the_file_and_line(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text(json.dumps(_rows()[0]) + "\n" + '{"url": "http://x"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: line 2 lacks query, rank, idx, sha, chars, label$"):
+        read_rows(path)
+    path.write_text("[1, 2]\n", encoding="utf-8")
+    with pytest.raises(InputError, match="line 1 lacks url"):
+        read_rows(path)
+    with pytest.raises(InputError, match="no such file"):
+        read_rows(tmp_path / "missing.jsonl")

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from toolkit.calibration import confidence_report
 from toolkit.context import alone_record, sentence_records
+from toolkit.errors import InputError, json_problem
 from toolkit.segment import Report, segment_text
+from toolkit.textio import read_bytes
 
 ROW_FIELDS = ("url", "query", "rank", "idx", "sha", "chars", "label")
 _SPACE = re.compile(r"\s+")
@@ -84,17 +86,42 @@ def excluded_reason(url: str, excerpt: str, pages: set[str], sentences: set[str]
 
 
 def read_rows(path: str | Path) -> list[dict]:
-    """The rows of a development set file, checked for their fields."""
+    """The rows of a development set file, checked for their fields; a file that is missing,
+    undecodable or malformed is an :class:`~toolkit.errors.InputError` naming it."""
     rows = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for n, line in enumerate(_utf8(path).splitlines(), 1):
         if not line.strip():
             continue
-        row = json.loads(line)
-        missing = [f for f in ROW_FIELDS if f not in row]
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: line {n} is not valid JSON ({json_problem(exc)})") from None
+        missing = [f for f in ROW_FIELDS if f not in row] if isinstance(row, dict) else list(ROW_FIELDS)
         if missing:
-            raise ValueError(f"{path}: line {n} lacks {', '.join(missing)}")
+            raise InputError(f"{path}: line {n} lacks {', '.join(missing)}")
         rows.append(row)
     return rows
+
+
+def _utf8(path: str | Path) -> str:
+    """A JSON file's text (UTF-8, with or without BOM); missing, oversized or other text is an
+    :class:`~toolkit.errors.InputError` naming it."""
+    try:
+        return read_bytes(path).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+
+
+def read_excerpts(path: str | Path) -> dict[str, str]:
+    """The fetched pages, ``{url: excerpt text}``, as written; a file that is missing, undecodable
+    or not such an object is an :class:`~toolkit.errors.InputError` naming it."""
+    try:
+        excerpts = json.loads(_utf8(path))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not valid JSON ({json_problem(exc)})") from None
+    if not isinstance(excerpts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in excerpts.items()):
+        raise InputError(f"{path}: expected a JSON object {{url: excerpt text}}")
+    return excerpts
 
 
 def match_rows(rows: Sequence[dict], excerpts: Mapping[str, str],

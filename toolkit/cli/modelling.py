@@ -151,27 +151,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _realdev_inputs(args: argparse.Namespace, project) -> tuple[list[dict], dict[str, str]]:
     """The development set's rows and the fetched excerpts of its pages, checked."""
-    from toolkit.realdev import read_rows
+    from toolkit.realdev import read_excerpts, read_rows
 
     if args.realdev is None:
         if project is None:
             raise ToolkitError("--excerpts needs --realdev ROWS.jsonl outside an annotation project")
         args.realdev = str(project.root / DEFAULT_REALDEV)
-    rows = _read_input(args.realdev, read_rows)
-    excerpts = _read_input(args.excerpts, lambda p: json.loads(Path(p).read_text(encoding="utf-8")))
-    if not isinstance(excerpts, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in excerpts.items()):
-        raise ToolkitError(f"{args.excerpts}: expected a JSON object {{url: excerpt text}}")
-    return rows, excerpts
-
-
-def _read_input(path: str, read):
-    """``read(path)``, with a missing or malformed file as a one-line error naming it."""
-    try:
-        return read(path)
-    except FileNotFoundError:
-        raise ToolkitError(f"{path}: no such file") from None
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ToolkitError(f"{path}: not a valid file ({exc})") from None
+    return read_rows(args.realdev), read_excerpts(args.excerpts)
 
 
 def cmd_evaluate_test(args: argparse.Namespace) -> int:
