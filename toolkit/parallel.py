@@ -19,6 +19,7 @@ parent's share of the work stays small. Output is identical to the serial run.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections import deque
@@ -154,6 +155,8 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
     window: deque = deque()
     try:
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_default_sigterm) as pool:
+            with _stop_signals_held():
+                pool.submit(os.getpid)  # the first task forks every worker, here, while no stop signal can land
             for task in tasks:
                 window.append(pool.submit(predict_batch, ref, task, quiet, **options))
                 if len(window) > 2 * jobs:
@@ -164,11 +167,34 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
         raise ToolkitError("a tagging worker died (killed, or out of memory?); rerun with fewer --jobs") from None
 
 
+_STOP_SIGNALS = ("SIGTERM", "SIGINT")
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """SIGTERM and SIGINT held back while workers are forked, and delivered after. A stop signal
+    that lands inside a fork runs its Python handler in the fork's own callbacks (logging's lock
+    release), where the exception it raises is ignored: the run would go on and keep its output."""
+    import signal
+
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {getattr(signal, name) for name in _STOP_SIGNALS})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _default_sigterm() -> None:
-    """A forked worker ends on SIGTERM as a process does (the parent's handler cleans up the parent's files)."""
+    """A forked worker ends on SIGTERM as a process does (the parent's handler cleans up the
+    parent's files), and takes the stop signals its parent held back while forking it."""
     import signal
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {getattr(signal, name) for name in _STOP_SIGNALS})
 
 
 def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, quiet: bool, options: dict):
