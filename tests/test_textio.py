@@ -164,3 +164,37 @@ def test_written_span_maps_normalised_offsets_back_to_the_line():
     assert written_span(line, offsets, start, len(text)) == "会员４５人，建会3家。"
     assert written_span(line, offsets, 0, start) == "新发展"  # zero-width marks at the ends are left out
     assert written_offsets("会员４５人") is None and written_span("会员４５人", None, 2, 4) == "４５"
+
+
+@pytest.mark.parametrize("chunk", [5, 64])
+def test_an_overlong_line_comes_in_pieces_cut_alike_as_written_and_normalised(tmp_path, monkeypatch, chunk):
+    import toolkit.textio as textio
+
+    monkeypatch.setattr(textio, "MAX_LINE", 12)
+    line = "工会\u200b开展活动，效果好。”职工满意！会员，增加了很多很多很多很多人数字化推进。末尾"
+    data = (line + "\n第二行").encode("utf-8")
+    written = _lines_as_written(tmp_path, data, monkeypatch, chunk)
+    assert "".join(written[:-1]) == line and written[-1] == "第二行"
+    assert len(written) > 3 and all(len(piece) <= 12 for piece in written)
+    assert written[1] == "”职工满意！"  # the stop that fits ends the piece, the next one its quote
+    assert [normalize(piece) for piece in written] == _lines(tmp_path, data, monkeypatch, chunk)
+
+
+def test_cut_line_prefers_a_sentence_end_then_a_comma_then_the_limit():
+    from toolkit.textio import cut_line
+
+    assert cut_line("一二三。四五六七八", limit=6) == (["一二三。"], "四五六七八")
+    assert cut_line("一二，三四五六七八", limit=6) == (["一二，"], "三四五六七八")
+    assert cut_line("一二三四五六七八", limit=6) == (["一二三四五六"], "七八")
+    assert cut_line("一二三", limit=6) == ([], "一二三")
+
+
+def test_a_line_over_max_line_characters_is_read_in_pieces_of_whole_sentences(tmp_path):
+    from toolkit.textio import MAX_LINE, iter_lines
+
+    sentence = "工会组织职工开展劳动竞赛和技能比武活动。"
+    path = tmp_path / "one_line.txt"
+    path.write_text(sentence * (MAX_LINE // len(sentence) * 2 + 3), encoding="utf-8")
+    lines = list(iter_lines(path))
+    assert len(lines) == 3 and all(len(line) <= MAX_LINE and line.endswith("。") for line in lines)
+    assert "".join(lines) == path.read_text(encoding="utf-8")
