@@ -7,7 +7,9 @@ from toolkit.calibration import (
     confidence_report,
     fit_calibration,
     fit_part_weights,
+    fit_confidence_map,
     fit_temperature,
+    map_confidence,
     reliability,
     temper,
 )
@@ -109,7 +111,7 @@ def test_a_part_label_the_text_contradicts_stays_below_the_cap():
 
 
 def test_calibration_round_trips_with_its_sequence():
-    cal = Calibration({"plans:heading": 0.5}, 1.2, 0.6, [[0.5, 0.5], [0.2, 0.8]], 0.4, 0.85)
+    cal = Calibration({"plans:heading": 0.5}, 1.2, 0.6, [[0.5, 0.5], [0.2, 0.8]], 0.4, 0.85, [[0.3, 0.9], [0.4, 0.8]])
     assert Calibration.from_dict(cal.to_dict()) == cal
     assert Calibration.from_dict({"temperature": 2.0}).contradiction_cap == 1.0  # models fitted before the cap
 
@@ -146,3 +148,47 @@ def test_batched_sequence_smoothing_equals_one_report_at_a_time():
         alone = smooth_sequences(records[start:start + n], proba[start:start + n], transitions, 0.7)
         assert np.allclose(together[start:start + n], alone, atol=1e-12)
         start += n
+
+
+def _overconfident(n: int = 600, seed: int = 0):
+    """Rows whose top label is right about 70 % of the time at every confidence between 0.5 and 1."""
+    rng = np.random.default_rng(seed)
+    top = rng.uniform(0.5, 1.0, n)
+    best = rng.integers(0, 3, n)
+    proba = np.repeat(((1 - top) / 2)[:, None], 3, axis=1)
+    proba[np.arange(n), best] = top
+    y = np.where(rng.random(n) < 0.7, best, (best + 1) % 3)
+    return proba, y
+
+
+def test_the_confidence_map_says_how_often_the_top_label_was_right_and_keeps_it_on_top():
+    proba, y = _overconfident()
+    mapped = map_confidence(proba, fit_confidence_map(proba, y))
+    assert np.allclose(mapped.sum(axis=1), 1.0) and (mapped.argmax(axis=1) == proba.argmax(axis=1)).all()
+    sure = mapped.max(axis=1) >= 0.9
+    assert (proba.max(axis=1) >= 0.9).mean() > 0.15 and sure.mean() < 0.05  # nothing here is right 9 times in 10
+    assert abs(mapped.max(axis=1).mean() - (proba.argmax(axis=1) == y).mean()) < 0.02
+
+
+def test_the_confidence_map_needs_enough_rows_and_leaves_probabilities_alone_without_one():
+    proba, y = _overconfident(n=50)
+    assert fit_confidence_map(proba, y) == []
+    assert map_confidence(proba, []) is proba
+
+
+def test_a_mapped_top_label_stays_first_however_low_the_map_goes():
+    proba = np.array([[0.5, 0.45, 0.05], [0.9, 0.05, 0.05]])
+    mapped = map_confidence(proba, [[0.0, 1.0], [0.0, 0.0]])  # a map that says nothing is ever right
+    assert (mapped.argmax(axis=1) == [0, 0]).all() and np.allclose(mapped.sum(axis=1), 1.0)
+    assert mapped[0, 0] < 0.5 and mapped[1, 0] < 0.34
+
+
+def test_fit_calibration_maps_confidence_on_the_real_rows_when_asked():
+    proba, y = _overconfident()
+    records = [{"evidence": ""}] * len(y)
+    labels = [CLASSES[i] for i in y]
+    plain = fit_calibration(records, proba, labels, CLASSES, part_rule=False)
+    mapped = fit_calibration(records, proba, labels, CLASSES, part_rule=False, map_confidence_on=True)
+    assert plain.confidence_map == [] and len(mapped.confidence_map) == 2
+    final = mapped.apply(records, proba, CLASSES)
+    assert (final.max(axis=1) >= 0.9).mean() < (plain.apply(records, proba, CLASSES).max(axis=1) >= 0.9).mean()

@@ -395,3 +395,12 @@ def test_page_lines_are_found_once_on_the_report():
     report = segment_text("首页 > 工作总结\n某某公司工会2023年工作总结\n一年来,工会在党委领导下开展工作。\n一、组织建设\n新建分会3个。\n上一篇:某某")[0]
     assert report.page_lines is report.page_lines  # computed once, then kept
     assert sorted(report.page_lines) == [i for i, p in enumerate(report.paragraphs) if p.startswith(("首页", "上一篇"))]
+
+
+def test_is_junk_keeps_no_long_line_in_its_memory():
+    from toolkit.segment import _short_junk, is_junk
+
+    before = _short_junk.cache_info().currsize
+    assert not is_junk("工会组织职工开展活动," * 2000)  # a paragraph of a file without line breaks
+    assert _short_junk.cache_info().currsize == before
+    assert is_junk("首页 > 范文 > 工作总结")

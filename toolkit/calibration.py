@@ -13,11 +13,17 @@ trained on (grouped inner folds, see :class:`toolkit.estimator.SectionClassifier
 2. **Temperature** (Guo et al., 2017): one scalar ``T`` that sharpens or softens every
    probability (``p ** (1/T)``, renormalised, the same as dividing the logits by ``T``), chosen
    to maximise the likelihood. It keeps the ranking and so the predicted label.
-3. **The low-confidence threshold**: the confidence below which the least sure
+3. **Top-label confidence** (Gupta and Ramdas, 2021): the temperature is one number for every
+   sentence, and on real reports the most confident predictions stayed more sure than they were
+   right. An isotonic map (scikit-learn's :class:`~sklearn.isotonic.IsotonicRegression`, fitted
+   at training time) from the predicted label's probability to how often that label was right on
+   the real reports' out-of-fold rows replaces it; the other labels share the rest as before,
+   and the predicted label never changes (:func:`map_confidence`).
+4. **The low-confidence threshold**: the confidence below which the least sure
    ``flag_share`` of the out-of-fold predictions fall, so the flag marks a known share of
    sentences for review.
 
-Only NumPy is used, so tagging applies a calibration without importing scikit-learn.
+Only NumPy is used to apply a calibration, so tagging needs no scikit-learn.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class Calibration:
     transitions: list[list[float]] = field(default_factory=list)
     sequence_weight: float = 0.0
     contradiction_cap: float = 1.0
+    confidence_map: list[list[float]] = field(default_factory=list)
 
     def apply(self, records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
         """Probabilities with the part evidence and the report's sequence weighed in, then tempered."""
@@ -58,19 +65,57 @@ class Calibration:
         batches can be weighed apart and finished together."""
         if self.sequence_weight > 0 and self.transitions:
             weighed = smooth_sequences(records, weighed, np.asarray(self.transitions), self.sequence_weight)
-        return cap_contradicted(records, temper(weighed, self.temperature), classes, self.contradiction_cap)
+        capped = cap_contradicted(records, temper(weighed, self.temperature), classes, self.contradiction_cap)
+        return map_confidence(capped, self.confidence_map)
 
     def to_dict(self) -> dict:
         return {"part_weights": dict(self.part_weights), "temperature": self.temperature,
                 "min_confidence": self.min_confidence, "transitions": [list(map(float, row)) for row in self.transitions],
-                "sequence_weight": self.sequence_weight, "contradiction_cap": self.contradiction_cap}
+                "sequence_weight": self.sequence_weight, "contradiction_cap": self.contradiction_cap,
+                "confidence_map": [list(map(float, row)) for row in self.confidence_map]}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
         return cls({str(k): float(v) for k, v in data.get("part_weights", {}).items()},
                    float(data.get("temperature", 1.0)), float(data.get("min_confidence", 0.5)),
                    [[float(x) for x in row] for row in data.get("transitions", [])],
-                   float(data.get("sequence_weight", 0.0)), float(data.get("contradiction_cap", 1.0)))
+                   float(data.get("sequence_weight", 0.0)), float(data.get("contradiction_cap", 1.0)),
+                   [[float(x) for x in row] for row in data.get("confidence_map", [])])
+
+
+MIN_MAP_ROWS = 100
+"""Fewer real out-of-fold rows than this, and no confidence map is fitted (the temperature alone speaks)."""
+
+
+def fit_confidence_map(proba: np.ndarray, y: np.ndarray) -> list[list[float]]:
+    """``[confidences, accuracies]``: the isotonic map from the predicted label's probability to
+    how often it was right, on out-of-fold rows (empty with fewer than :data:`MIN_MAP_ROWS`)."""
+    if len(y) < MIN_MAP_ROWS:
+        return []
+    from sklearn.isotonic import IsotonicRegression
+
+    confidence = proba.max(axis=1)
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(confidence, proba.argmax(axis=1) == y)
+    return [list(map(float, iso.X_thresholds_)), list(map(float, iso.y_thresholds_))]
+
+
+def map_confidence(proba: np.ndarray, confidence_map: Sequence[Sequence[float]]) -> np.ndarray:
+    """Each row's top probability replaced by its mapped value (linear between the map's points),
+    the other labels rescaled to share the rest in the same ratios; the top label stays on top (its
+    new value is raised where needed to stay above the second)."""
+    if not len(confidence_map) or not len(proba):
+        return proba
+    best = proba.argmax(axis=1)
+    rows = np.arange(len(proba))
+    top = proba[rows, best]
+    second = np.partition(proba, -2, axis=1)[:, -2] if proba.shape[1] > 1 else np.zeros(len(proba))
+    mapped = np.interp(top, confidence_map[0], confidence_map[1])
+    rest = np.clip(1.0 - top, _EPS, None)
+    floor = second / np.clip(rest + second, _EPS, None) + 1e-9  # the least value that keeps the top label first
+    mapped = np.clip(np.maximum(mapped, floor), 0.0, 1.0)
+    out = proba * ((1.0 - mapped) / rest)[:, None]
+    out[rows, best] = mapped
+    return out
 
 
 CONTRADICTION_CAP = 0.85
@@ -253,11 +298,13 @@ def fit_part_weights(records: Sequence[dict], proba: np.ndarray, y: np.ndarray,
 
 def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence[str], classes: Sequence[str], *,
                     part_rule: bool = True, flag_share: float = DEFAULT_FLAG_SHARE,
-                    transitions: np.ndarray | None = None, temper_on: np.ndarray | None = None) -> Calibration:
+                    transitions: np.ndarray | None = None, temper_on: np.ndarray | None = None,
+                    map_confidence_on: bool = False) -> Calibration:
     """Temperature, part weights (with ``part_rule``), the sequence weight (with ``transitions``,
-    see :func:`smooth_sequences`) and threshold from out-of-fold ``proba``; with ``temper_on`` (a
-    mask over the records, e.g. the sentences of real reports) the temperature and the threshold
-    are fitted on those rows only."""
+    see :func:`smooth_sequences`), with ``map_confidence_on`` the top-label confidence map
+    (:func:`fit_confidence_map`), and threshold from out-of-fold ``proba``; with ``temper_on`` (a
+    mask over the records, e.g. the sentences of real reports) the temperature, the map and the
+    threshold are fitted on those rows only."""
     if not 0.0 <= flag_share < 1.0:
         raise ValueError(f"flag_share must be in [0, 1), got {flag_share}")
     classes = list(classes)
@@ -273,10 +320,12 @@ def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence
         sequence_weight = fit_sequence_weight(records, weighed, y, transitions)
         weighed = smooth_sequences(records, weighed, transitions, sequence_weight)
     temperature = fit_temperature(weighed[real], y[real])
-    final = cap_contradicted(records, temper(weighed, temperature), classes, CONTRADICTION_CAP)[real]
+    capped = cap_contradicted(records, temper(weighed, temperature), classes, CONTRADICTION_CAP)[real]
+    confidence_map = fit_confidence_map(capped, y[real]) if map_confidence_on else []
+    final = map_confidence(capped, confidence_map)
     threshold = float(np.quantile(final.max(axis=1), flag_share)) if len(final) and flag_share > 0 else 0.0
     kept = [list(map(float, row)) for row in transitions] if transitions is not None and sequence_weight > 0 else []
-    return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight, CONTRADICTION_CAP)
+    return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight, CONTRADICTION_CAP, confidence_map)
 
 
 def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:

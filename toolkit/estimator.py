@@ -59,7 +59,8 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
                  word_ngrams: Sequence[int] = tuple(_D["word_ngrams"]), tokenizer: str = _D["tokenizer"],
                  part_rule: bool = _D["part_rule"], calibrate: bool = _D["calibrate"], alone: bool = _D["alone"],
                  inner_folds: int = _D["inner_folds"], flag_share: float = _D["flag_share"],
-                 sequence: bool = _D["sequence"], calibrate_on: Sequence[str] = tuple(_D["calibrate_on"]), seed: int = 0):
+                 sequence: bool = _D["sequence"], calibrate_on: Sequence[str] = tuple(_D["calibrate_on"]),
+                 real_weight: float = _D["real_weight"], confidence_map: bool = _D["confidence_map"], seed: int = 0):
         self.classifier = classifier
         self.C = C
         self.alpha = alpha
@@ -76,6 +77,8 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         self.flag_share = flag_share
         self.sequence = sequence
         self.calibrate_on = calibrate_on
+        self.real_weight = real_weight
+        self.confidence_map = confidence_map
         self.seed = seed
 
     def _params(self) -> dict:
@@ -83,7 +86,7 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         p = {key: getattr(self, key) for key in DEFAULT_PARAMS}
         if p["classifier"] not in CLASSIFIERS:
             raise ValueError(f"classifier={p['classifier']!r}: expected one of {CLASSIFIERS}")
-        for key in ("C", "alpha", "context_weight", "cue_weight"):
+        for key in ("C", "alpha", "context_weight", "cue_weight", "real_weight"):
             if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) or not p[key] > 0:
                 raise ValueError(f"{key}={p[key]!r}: expected a positive number")
         if isinstance(p["context"], str) or not set(p["context"]) <= set(CONTEXT_BLOCKS):
@@ -120,10 +123,11 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         seed = self.seed
         alone_params = {**params, "context": ["cues"], "part_rule": False}
         alone_records = [alone_record(r["text"], id=r["id"]) for r in records]
-        pipeline, compiled = _fit_one(records, labels, params, seed)
+        weight = _weights(records, params)
+        pipeline, compiled = _fit_one(records, labels, params, seed, weight)
         model = SectionModel(pipeline, {"params": params, "seed": seed}, compiled=compiled)
         if params["alone"]:
-            alone_pipeline, alone_compiled = _fit_one(alone_records, labels, alone_params, seed)
+            alone_pipeline, alone_compiled = _fit_one(alone_records, labels, alone_params, seed, weight)
             model.alone = alone_compiled or alone_pipeline
         n_groups = len(set(groups.tolist()))
         if params["calibrate"] and n_groups >= 2:
@@ -135,18 +139,20 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
                 sub = [labels[i] for i in train]
                 if len(set(sub)) < 2:
                     continue
-                fold_pipeline, fold_compiled = _fit_one([records[i] for i in train], sub, inner, seed)
+                fold_weight = None if weight is None else weight[train]
+                fold_pipeline, fold_compiled = _fit_one([records[i] for i in train], sub, inner, seed, fold_weight)
                 fold = SectionModel(fold_pipeline, {"params": inner}, compiled=fold_compiled)
                 oof[test] = _columns(fold.raw_proba([records[i] for i in test]), fold.classes, classes)
                 if params["alone"]:
-                    p, c = _fit_one([alone_records[i] for i in train], sub, alone_params, seed)
+                    p, c = _fit_one([alone_records[i] for i in train], sub, alone_params, seed, fold_weight)
                     have = list(c.classes) if c is not None else [str(x) for x in p.classes_]
                     oof_alone[test] = _columns((c or p).predict_proba([alone_records[i] for i in test]), have, classes)
             transitions = label_transitions(records, labels, classes) if params["sequence"] else None
             real = np.array([r.get("corpus") in params["calibrate_on"] for r in records], dtype=bool)
             model.calibration = fit_calibration(records, oof, labels, classes, part_rule=params["part_rule"],
                                                 flag_share=params["flag_share"], transitions=transitions,
-                                                temper_on=real if real.sum() >= MIN_REAL_ROWS else None)
+                                                temper_on=real if real.sum() >= MIN_REAL_ROWS else None,
+                                                map_confidence_on=params["confidence_map"] and real.sum() >= MIN_REAL_ROWS)
             if params["alone"]:
                 model.alone_calibration = fit_calibration(alone_records, oof_alone, labels, classes, part_rule=False,
                                                           flag_share=params["flag_share"])
@@ -174,10 +180,21 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _fit_one(records: Sequence[dict], labels: Sequence[str], params: dict, seed: int):
+def _weights(records: Sequence[dict], params: dict) -> np.ndarray | None:
+    """Each record's weight in the loss: ``real_weight`` for the ``calibrate_on`` corpora (real
+    reports), 1 for the rest; ``None`` when all weigh the same."""
+    if params["real_weight"] == 1:
+        return None
+    return np.array([params["real_weight"] if r.get("corpus") in params["calibrate_on"] else 1.0 for r in records])
+
+
+def _fit_one(records: Sequence[dict], labels: Sequence[str], params: dict, seed: int, weight: np.ndarray | None = None):
     """A fitted pipeline and its compiled form (``None`` if it cannot be compiled)."""
     pipeline = build_pipeline(dict(params), seed=seed)
-    pipeline.fit(list(records), list(labels))
+    if weight is None:
+        pipeline.fit(list(records), list(labels))
+    else:
+        pipeline.fit(list(records), list(labels), classifier__sample_weight=weight)
     return pipeline, compile_pipeline(pipeline)
 
 

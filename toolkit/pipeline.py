@@ -30,16 +30,17 @@ class CalibratedSVC(ClassifierMixin, BaseEstimator):
         self.C = C
         self.seed = seed
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import LinearSVC
 
         svc = LinearSVC(C=self.C, class_weight="balanced", max_iter=10000, random_state=self.seed)
         rarest = min(Counter(y).values())
         if rarest >= 2:
-            self.model_ = CalibratedClassifierCV(svc, cv=min(3, rarest)).fit(X, y)
+            self.model_ = CalibratedClassifierCV(svc, cv=min(3, rarest)).fit(X, y, sample_weight=sample_weight)
         else:
-            self.model_ = CalibratedClassifierCV(svc, cv=2).fit(*_oversample_singletons(X, y))
+            X, y, sample_weight = _oversample_singletons(X, y, sample_weight)
+            self.model_ = CalibratedClassifierCV(svc, cv=2).fit(X, y, sample_weight=sample_weight)
         self.classes_ = self.model_.classes_
         return self
 
@@ -50,8 +51,8 @@ class CalibratedSVC(ClassifierMixin, BaseEstimator):
         return self.model_.predict(X)
 
 
-def _oversample_singletons(X, y):
-    """Repeat the examples of classes seen once so 2-fold calibration can run."""
+def _oversample_singletons(X, y, sample_weight=None):
+    """Repeat the examples of classes seen once (and their weights) so 2-fold calibration can run."""
     from scipy import sparse
 
     y = np.asarray(y)
@@ -59,7 +60,7 @@ def _oversample_singletons(X, y):
     extra = [i for i, label in enumerate(y) if counts[label] == 1]
     rows = list(range(len(y))) + extra
     X2 = X[rows] if sparse.issparse(X) else np.asarray(X)[rows]
-    return X2, y[rows]
+    return X2, y[rows], None if sample_weight is None else np.asarray(sample_weight)[rows]
 
 
 def make_classifier(name: str, *, C: float = DEFAULT_PARAMS["C"], alpha: float = DEFAULT_PARAMS["alpha"], seed: int = 0):

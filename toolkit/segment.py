@@ -318,16 +318,25 @@ _BLURB = re.compile(r"小编|^总结是|^本文(是|为|主要|介绍|回顾|收
 "总结是…的书面材料…以下是小编整理的…"), whatever its length."""
 
 
-@functools.lru_cache(maxsize=4096)
 def is_junk(line: str) -> bool:
     """A line of the web page or the printed page around a report (breadcrumbs, "发布时间:…",
-    "上一篇", page numbers, "篇2"), not part of its text. Remembered for the last few thousand
-    lines: the segmenter asks while finding reports, :attr:`Report.page_lines` again for each report.
+    "上一篇", page numbers, "篇2"), not part of its text. The answer for a line of up to
+    :data:`_JUNK_MAX` characters is remembered for the last few thousand such lines (the segmenter
+    asks while finding reports, :attr:`Report.page_lines` again for each report); a longer line is
+    never junk, and is not kept (a file without line breaks has thousands of 20,000-character ones).
 
     >>> [is_junk(s) for s in ("首页 > 范文 > 工作总结", "- 3 -", "第2页 共5页", "篇2", "一、组织建设")]
     [True, True, True, True, False]
     """
-    return (len(line) <= 60 and bool(_JUNK.search(line) or _SEPARATOR.match(line))) or (len(line) <= 400 and bool(_BLURB.search(line)))
+    return len(line) <= _JUNK_MAX and _short_junk(line)
+
+
+_JUNK_MAX = 400
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_junk(line: str) -> bool:
+    return (len(line) <= 60 and bool(_JUNK.search(line) or _SEPARATOR.match(line))) or bool(_BLURB.search(line))
 
 
 def is_report_title(line: str) -> bool:
