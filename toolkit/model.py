@@ -34,6 +34,27 @@ from toolkit.tags import Tagged, tag_reports, tag_sentences
 from toolkit.taxonomy import BY_SLUG, PARTS, TAXONOMY_VERSION
 
 FORMAT = "toolkit-section-model/4"
+BATCH_CHARS_PER_RECORD = 60
+"""A prediction batch of ``batch`` records holds at most ``batch`` times this many characters of
+sentence text (about a real sentence's mean length): a file of 300-character pieces with no
+sentence end would otherwise build features five times the size of an ordinary batch's."""
+
+
+def _batch_bounds(records: Sequence[dict], size: int) -> list[int]:
+    """Where batches of at most ``size`` records and ``size * BATCH_CHARS_PER_RECORD`` characters begin and end."""
+    budget = size * BATCH_CHARS_PER_RECORD
+    bounds, count, chars = [0], 0, 0
+    for i, record in enumerate(records):
+        count += 1
+        chars += len(record.get("text", ""))
+        if count >= size or chars >= budget:
+            bounds.append(i + 1)
+            count, chars = 0, 0
+    if bounds[-1] != len(records):
+        bounds.append(len(records))
+    return bounds
+
+
 class SectionModel:
     """A fitted model and its card. ``predict`` gives labels and confidences.
 
@@ -134,13 +155,15 @@ class SectionModel:
         """Class probabilities, columns in :attr:`classes` order: calibrated with the part
         evidence and the report's sequence weighed in (or the hard part rule, for a model trained
         without calibration). Records of one report are weighed together: give whole reports.
-        ``batch``: build the features of at most that many records at a time, so memory stays
-        bounded on a huge report; its sequence is still weighed over all its sentences."""
+        ``batch``: build the features of at most that many records, and that many times
+        :data:`BATCH_CHARS_PER_RECORD` characters of sentence text, at a time, so memory stays
+        bounded on a huge report of long sentences too; its sequence is still weighed over all its
+        sentences."""
         records = list(records)
         if not records:
             return np.zeros((0, len(self.classes)))
-        size = batch or len(records)
-        weighed = np.vstack([self._weighed_proba(records[start:start + size]) for start in range(0, len(records), size)])
+        bounds = _batch_bounds(records, batch) if batch else [0, len(records)]
+        weighed = np.vstack([self._weighed_proba(records[a:b]) for a, b in zip(bounds, bounds[1:])])
         return self._finish_proba(records, weighed)
 
     def _weighed_proba(self, records: Sequence[dict]) -> np.ndarray:

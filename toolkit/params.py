@@ -7,7 +7,7 @@ DEFAULT_PARAMS = {"classifier": "logreg", "C": 10.0, "alpha": 0.3, "context": ["
                   "context_weight": 0.5, "cue_weight": 1.0, "char_ngrams": [1, 2], "word_ngrams": [1, 1],
                   "tokenizer": "jieba", "part_rule": True, "calibrate": True, "alone": True, "inner_folds": 3,
                   "flag_share": 0.2, "sequence": True, "calibrate_on": ["seed"], "real_weight": 1.0,
-                  "confidence_map": True}
+                  "confidence_map": False}
 """Training parameters. ``part_rule`` weighs in the report's parts (learned weights when
 ``calibrate``, else the hard rule of :func:`toolkit.model.apply_part_rule`); ``calibrate`` fits part weights,
 temperature and the low-confidence threshold on ``inner_folds`` grouped folds
