@@ -449,3 +449,14 @@ def test_no_single_cue_turns_a_report_into_plans():
     for sentence, label in topics.items():
         assert by_text[sentence].label == label, (sentence, by_text[sentence].label)
     assert not [t for t in tags if t.label == "plans"]
+
+
+def test_batches_bounded_by_records_and_characters_give_the_same_probabilities(trained):
+    from toolkit.model import BATCH_CHARS_PER_RECORD, _batch_bounds
+
+    model, examples = trained
+    records = examples.records[:40]
+    assert np.abs(model.predict_proba(records, batch=7) - model.predict_proba(records)).max() < 1e-12
+    long = [{"text": "字" * (3 * BATCH_CHARS_PER_RECORD)}] * 10
+    assert _batch_bounds(long, 4) == [0, 2, 4, 6, 8, 10]  # two long records fill a batch of four
+    assert _batch_bounds([{"text": "字"}] * 10, 4) == [0, 4, 8, 10]
