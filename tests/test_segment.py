@@ -404,3 +404,23 @@ def test_is_junk_keeps_no_long_line_in_its_memory():
     assert not is_junk("工会组织职工开展活动," * 2000)  # a paragraph of a file without line breaks
     assert _short_junk.cache_info().currsize == before
     assert is_junk("首页 > 范文 > 工作总结")
+
+
+def test_a_report_without_end_is_yielded_in_bounded_pieces_as_cut_report_would_cut_it():
+    from toolkit.segment import HOLD_REPORT, MAX_REPORT, cut_report, iter_report_paragraphs
+
+    paragraph = "工会组织职工开展劳动竞赛和技能比武活动," * 300  # 6,000 characters, no sentence end
+    total = 3 * HOLD_REPORT // len(paragraph)
+    drawn = 0
+
+    def stream():
+        nonlocal drawn
+        for _ in range(total):
+            drawn += 1
+            yield paragraph
+
+    reports = iter_report_paragraphs(stream())
+    first = next(reports)
+    assert drawn < total / 2 and sum(map(len, first)) <= MAX_REPORT  # yielded long before the input ends
+    pieces = [first] + [piece for report in reports for piece in cut_report(report)]
+    assert pieces == list(cut_report([paragraph] * total))

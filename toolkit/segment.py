@@ -55,6 +55,9 @@ MAX_PARAGRAPH = 20_000
 """A longer line is cut into paragraphs at sentence ends (see :func:`cut_paragraph`)."""
 MAX_REPORT = 100_000
 """A longer report is cut into consecutive reports of whole paragraphs (see :func:`cut_report`)."""
+HOLD_REPORT = 10 * MAX_REPORT
+"""Characters of one report the segmenter holds before it yields its first :data:`MAX_REPORT`
+characters without waiting for the report's end (see :func:`iter_report_paragraphs`)."""
 
 _TERMINATORS = "。!?"
 _CLOSERS_AFTER = "”’」』)》\"'"
@@ -455,11 +458,14 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
 
     A report needs ``min_paragraphs`` paragraphs of its own text (page lines do not count) before
     another may begin; a new report takes the title and separator lines just before it. Only the
-    current report is held in memory.
+    current report is held in memory, and of a report that runs past :data:`HOLD_REPORT`
+    characters (text without line breaks and sentence ends, where no report begins) its first
+    :data:`MAX_REPORT` characters are yielded as they come, as :func:`cut_report` would cut them.
     """
     buf: list[str] = []
     page: list[bool] = []  # is_junk of each paragraph of buf, found once
     content = 0  # paragraphs of buf that are the report's own text
+    chars = 0  # characters of buf
     seen_top = False
     last_top = 0
     for paragraph in paragraphs:
@@ -469,6 +475,7 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
             buf.append(paragraph)
             page.append(junk)
             content = int(not junk)
+            chars = len(paragraph)
             seen_top = numeral != ""
             continue
         i = len(buf)
@@ -491,12 +498,21 @@ def iter_report_paragraphs(paragraphs: Iterable[str], min_paragraphs: int = 3) -
         buf.append(paragraph)
         page.append(junk)
         content += not junk
+        chars += len(paragraph)
         if cut is not None:
             yield buf[:cut]
             buf, page = buf[cut:], page[cut:]
             content = page.count(False)
+            chars = sum(map(len, buf))
             seen_top = any(top_numeral(p) for p in buf[:-1])
             last_top -= cut
+        elif chars > HOLD_REPORT:
+            head = next(cut_report(buf))
+            yield head
+            buf, page = buf[len(head):], page[len(head):]
+            content = page.count(False)
+            chars -= sum(map(len, head))
+            last_top = max(last_top - len(head), -1)
         if numeral:
             seen_top = True
             last_top = len(buf) - 1
