@@ -153,18 +153,22 @@ def _forked(ref: ModelRef, model: SectionModel, tasks: Iterable[list], jobs: int
         quiet_jieba_logging()
     model.warm()
     window: deque = deque()
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start,
+                               initargs=(os.getpid(),))
+    finished = False
     try:
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_default_sigterm) as pool:
-            with _stop_signals_held():
-                pool.submit(os.getpid)  # the first task forks every worker, here, while no stop signal can land
-            for task in tasks:
+        for task in tasks:
+            with _stop_signals_held():  # the first submit forks every worker; none is left half-made
                 window.append(pool.submit(predict_batch, ref, task, quiet, **options))
-                if len(window) > 2 * jobs:
-                    yield window.popleft().result()
-            while window:
+            if len(window) > 2 * jobs:
                 yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
+        finished = True
     except BrokenProcessPool:
         raise ToolkitError("a tagging worker died (killed, or out of memory?); rerun with fewer --jobs") from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=not finished)  # a stopped run waits for running batches only
 
 
 _STOP_SIGNALS = ("SIGTERM", "SIGINT")
@@ -172,9 +176,11 @@ _STOP_SIGNALS = ("SIGTERM", "SIGINT")
 
 @contextlib.contextmanager
 def _stop_signals_held() -> Iterator[None]:
-    """SIGTERM and SIGINT held back while workers are forked, and delivered after. A stop signal
-    that lands inside a fork runs its Python handler in the fork's own callbacks (logging's lock
-    release), where the exception it raises is ignored: the run would go on and keep its output."""
+    """SIGTERM and SIGINT held back while a batch is handed to the pool, and delivered after. A
+    stop signal that lands inside the fork of a worker runs its Python handler in the fork's own
+    callbacks (logging's lock release), where the exception it raises is ignored, and one that
+    lands inside ``submit`` can leave a batch half-queued that the pool's shutdown then waits for
+    forever: the run would go on and keep its output, or never end."""
     import signal
 
     if not hasattr(signal, "pthread_sigmask"):
@@ -187,14 +193,29 @@ def _stop_signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
-def _default_sigterm() -> None:
+def _worker_start(parent: int) -> None:
     """A forked worker ends on SIGTERM as a process does (the parent's handler cleans up the
-    parent's files), and takes the stop signals its parent held back while forking it."""
+    parent's files), takes the stop signals its parent held back while forking it, and, on Linux,
+    is sent SIGTERM when its parent ends (``PR_SET_PDEATHSIG``): no worker outlives a stopped run,
+    holding its terminal or pipes open."""
     import signal
+    import sys
 
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {getattr(signal, name) for name in _STOP_SIGNALS})
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM))
+        except (OSError, AttributeError):
+            pass
+        if os.getppid() != parent:  # the parent ended before the request was made
+            os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _joblib(ref: ModelRef, tasks: Iterable[list], jobs: int, quiet: bool, options: dict):
