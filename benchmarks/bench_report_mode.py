@@ -70,8 +70,8 @@ def unseen_guesses(reports, folds: int = 5) -> dict:
     guesses: dict = {}
     for train, test in GroupKFold(n_splits=folds).split(seed, groups=groups[seed]):
         model = fit(examples.subset(np.concatenate([rest, seed[train]]).tolist()))
-        held = {examples.reports[i] for i in seed[test]}
-        fold_reports = [r for r in reports if r.group in {by_report[h].group for h in held if h in by_report}]
+        held = {by_report[examples.reports[i]].group for i in seed[test] if examples.reports[i] in by_report}
+        fold_reports = [r for r in reports if r.group in held]
         guesses.update(ModelPredictor(model).guess(fold_reports))
     return guesses
 

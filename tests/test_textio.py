@@ -183,10 +183,10 @@ def test_an_overlong_line_comes_in_pieces_cut_alike_as_written_and_normalised(tm
 def test_cut_line_prefers_a_sentence_end_then_a_comma_then_the_limit():
     from toolkit.textio import cut_line
 
-    assert cut_line("一二三。四五六七八", limit=6) == (["一二三。"], "四五六七八")
-    assert cut_line("一二，三四五六七八", limit=6) == (["一二，"], "三四五六七八")
-    assert cut_line("一二三四五六七八", limit=6) == (["一二三四五六"], "七八")
-    assert cut_line("一二三", limit=6) == ([], "一二三")
+    assert cut_line("一二三。四五六七八", limit=6) == ["一二三。", "四五六七八"]
+    assert cut_line("一二，三四五六七八", limit=6) == ["一二，", "三四五六七八"]
+    assert cut_line("一二三四五六七八", limit=6) == ["一二三四五六", "七八"]
+    assert cut_line("一二三", limit=6) == ["一二三"]
 
 
 def test_a_line_over_max_line_characters_is_read_in_pieces_of_whole_sentences(tmp_path):

@@ -123,7 +123,8 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         seed = self.seed
         alone_params = {**params, "context": ["cues"], "part_rule": False}
         alone_records = [alone_record(r["text"], id=r["id"]) for r in records]
-        weight = _weights(records, params)
+        real = np.array([r.get("corpus") in params["calibrate_on"] for r in records], dtype=bool)
+        weight = None if params["real_weight"] == 1 else np.where(real, float(params["real_weight"]), 1.0)
         pipeline, compiled = _fit_one(records, labels, params, seed, weight)
         model = SectionModel(pipeline, {"params": params, "seed": seed}, compiled=compiled)
         if params["alone"]:
@@ -148,11 +149,11 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
                     have = list(c.classes) if c is not None else [str(x) for x in p.classes_]
                     oof_alone[test] = _columns((c or p).predict_proba([alone_records[i] for i in test]), have, classes)
             transitions = label_transitions(records, labels, classes) if params["sequence"] else None
-            real = np.array([r.get("corpus") in params["calibrate_on"] for r in records], dtype=bool)
+            enough_real = real.sum() >= MIN_REAL_ROWS
             model.calibration = fit_calibration(records, oof, labels, classes, part_rule=params["part_rule"],
                                                 flag_share=params["flag_share"], transitions=transitions,
-                                                temper_on=real if real.sum() >= MIN_REAL_ROWS else None,
-                                                map_confidence_on=params["confidence_map"] and real.sum() >= MIN_REAL_ROWS)
+                                                temper_on=real if enough_real else None,
+                                                map_confidence_on=params["confidence_map"] and enough_real)
             if params["alone"]:
                 model.alone_calibration = fit_calibration(alone_records, oof_alone, labels, classes, part_rule=False,
                                                           flag_share=params["flag_share"])
@@ -178,14 +179,6 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.dict = True
         tags.target_tags.required = True
         return tags
-
-
-def _weights(records: Sequence[dict], params: dict) -> np.ndarray | None:
-    """Each record's weight in the loss: ``real_weight`` for the ``calibrate_on`` corpora (real
-    reports), 1 for the rest; ``None`` when all weigh the same."""
-    if params["real_weight"] == 1:
-        return None
-    return np.array([params["real_weight"] if r.get("corpus") in params["calibrate_on"] else 1.0 for r in records])
 
 
 def _fit_one(records: Sequence[dict], labels: Sequence[str], params: dict, seed: int, weight: np.ndarray | None = None):

@@ -45,7 +45,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 from toolkit.nearduplicates import assign_groups
-from toolkit.textio import normalize, split_lines, written_offsets, written_span
+from toolkit.textio import cut_line, normalize, split_lines, written_offsets, written_span
 
 LONG_SENTENCE = 150
 MAX_SENTENCE = 300
@@ -258,17 +258,7 @@ def cut_paragraph(line: str, limit: int = MAX_PARAGRAPH) -> list[str]:
     >>> cut_paragraph("一二。三四五。六七", limit=5)
     ['一二。', '三四五。', '六七']
     """
-    pieces: list[str] = []
-    start = 0
-    while len(line) - start > limit:
-        window = line[start:start + limit]
-        end = max((m.end() for m in _SENTENCE_END.finditer(window)), default=0)
-        if not end:
-            end = max(window.rfind(","), window.rfind(",")) + 1 or limit
-        pieces.append(window[:end])
-        start += end
-    pieces.append(line[start:])
-    return pieces
+    return cut_line(line, limit, _SENTENCE_END)
 
 
 def cut_report(paragraphs: list[str], limit: int = MAX_REPORT) -> Iterator[list[str]]:

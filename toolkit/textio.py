@@ -105,26 +105,26 @@ number of jobs. A real paragraph is far shorter (the corpus's longest: 1,584 cha
 _LINE_END = re.compile(r"[。！？!?][”’\"』」）)]*")
 
 
-def cut_line(line: str, limit: int = MAX_LINE) -> tuple[list[str], str]:
-    """``(pieces, rest)``: the head of an overlong ``line`` (no line break in it) in pieces of at
-    most ``limit`` characters, each cut after its last sentence end (closing quotes included), else
-    after its last comma, else at ``limit``; ``rest`` (at most ``limit`` characters) is what
-    remains. Joined, pieces and rest are the line, as written: the cut falls on the same characters
-    whether the line is later normalised or not.
+def cut_line(line: str, limit: int = MAX_LINE, ends: re.Pattern = _LINE_END) -> list[str]:
+    """``line`` (no line break in it) cut into pieces of at most ``limit`` characters, each ending
+    after the last sentence end that fits (a match of ``ends``: a stop and its closing quotes),
+    else after the last comma, else at ``limit``. Joined, the pieces are the line; the cuts fall on
+    the same characters whether the line is later normalised or not.
 
     >>> cut_line("一二。三四五。六七", limit=5)
-    (['一二。', '三四五。'], '六七')
+    ['一二。', '三四五。', '六七']
     """
     pieces: list[str] = []
     start = 0
     while len(line) - start > limit:
         window = line[start:start + limit]
-        ends = [m.end() for m in _LINE_END.finditer(window, max(0, limit - 4096))]
-        ends = ends or [m.end() for m in _LINE_END.finditer(window)]
-        end = ends[-1] if ends else max(window.rfind("，"), window.rfind(",")) + 1 or limit
+        found = [m.end() for m in ends.finditer(window, max(0, limit - 4096))]  # the window's tail first
+        found = found or [m.end() for m in ends.finditer(window)]
+        end = found[-1] if found else max(window.rfind("，"), window.rfind(",")) + 1 or limit
         pieces.append(window[:end])
         start += end
-    return pieces, line[start:]
+    pieces.append(line[start:])
+    return pieces
 
 
 def _decode_start(data: bytes, name: str, *, complete: bool = True) -> tuple[str, str]:
@@ -204,11 +204,6 @@ def _open_binary(path: str | os.PathLike):
         raise InputError(f"{p}: permission denied") from None
 
 
-def _whole_cut(line: str) -> list[str]:
-    pieces, rest = cut_line(line, MAX_LINE)
-    return [*pieces, rest]
-
-
 def iter_lines(path: str | os.PathLike, *, as_written: bool = False) -> Iterator[str]:
     """Normalised lines of a file (``-``: stdin), decoded incrementally: memory stays flat however
     large the file. Encoding is detected on the first 64 KiB; a bad byte later is an
@@ -233,11 +228,8 @@ def iter_lines(path: str | os.PathLike, *, as_written: bool = False) -> Iterator
             pending += text
             held = "\r" if pending.endswith("\r") and not final else ""
             *lines, pending = split_lines(pending[:len(pending) - len(held)])
-            if len(pending) > MAX_LINE:
-                pieces, pending = cut_line(pending, MAX_LINE)
-                lines += pieces
-            if any(len(line) > MAX_LINE for line in lines):
-                lines = [piece for line in lines for piece in _whole_cut(line)]
+            if len(pending) > MAX_LINE or any(len(line) > MAX_LINE for line in lines):
+                *lines, pending = [piece for line in (*lines, pending) for piece in cut_line(line, MAX_LINE)]
             pending += held
             yield from (lines if as_written else map(normalize, lines))
             if not final:
