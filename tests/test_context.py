@@ -71,6 +71,9 @@ def test_evidence_names_the_detector():
     records = {r["text"]: r["evidence"] for r in sentence_records(segment_text(text)[0])}
     assert records["首页 > 范文"] == "other:page"
     assert records["20xx年,公司工会在公司党委的领导下开展工作。"] == "overview:first-paragraph"
+    titled = {r["text"]: r["evidence"] for r in sentence_records(segment_text("公司工会工作总结(3篇)\n公司工会工作总结 篇1\n" + text)[0])}
+    assert titled["公司工会工作总结(3篇)"] == "other:page"
+    assert titled["公司工会工作总结 篇1"] == "overview:title"
     assert records["全年新发展会员50人。"] == ""
     assert records["工作中还存在一些不足:一是活动阵地偏小;"] == "problems:text"  # found by what it says
     assert records["明年,工会将重点抓好职工技能培训。"] == "plans:future"

@@ -397,6 +397,39 @@ def test_page_lines_are_found_once_on_the_report():
     assert sorted(report.page_lines) == [i for i, p in enumerate(report.paragraphs) if p.startswith(("首页", "上一篇"))]
 
 
+def _front(report):
+    return report.paragraphs[report.title_line] if report.title_line >= 0 else "", [report.paragraphs[i] for i in sorted(report.page_lines)]
+
+
+def test_a_page_of_sample_reports_keeps_only_the_reports_own_title():
+    body = "今年以来,镇总工会在镇党委领导下开展工作。\n一、组织建设\n新建分会3个。\n"
+    report = segment_text("镇总工会工作总结\n时间:2024-01-05 来源:投稿\n以下是小编整理的镇总工会工作总结,欢迎阅读。\n"
+                          "镇总工会工作总结\n镇总工会工作总结 篇1\n" + body)[0]
+    title, page = _front(report)
+    assert title == "镇总工会工作总结 篇1"
+    assert page == ["镇总工会工作总结", "时间:2024-01-05 来源:投稿", "以下是小编整理的镇总工会工作总结,欢迎阅读。", "镇总工会工作总结"]
+
+
+@pytest.mark.parametrize("front, title", [
+    ("镇总工会工作总结(精选3篇)\n", ""),  # a collection's title is the page's
+    ("某某公司工会2023年工作总结\n", "某某公司工会2023年工作总结"),
+    ("凝心聚力 建功新时代\n——在某某公司工会第三次会员代表大会上的报告\n",  # a slogan stays in the report
+     "——在某某公司工会第三次会员代表大会上的报告"),
+    ("某某公司工会2023年工作报告\n——在第三次会员代表大会上的报告\n", "某某公司工会2023年工作报告"),  # the subtitle is the title's
+    ("", ""),
+])
+def test_the_reports_own_title(front, title):
+    report = segment_text(front + "今年以来,公司工会在公司党委领导下开展工作。\n一、组织建设\n新建分会3个。\n")[0]
+    assert _front(report) == (title, [p for p in front.splitlines() if p not in (title, "凝心聚力 建功新时代") and not p.startswith("——")])
+
+
+def test_a_title_with_nothing_but_the_page_after_it_is_the_pages():
+    page_title = segment_text("首页 > 工作总结\n镇总工会工作总结\n上一篇:某某")[0]
+    assert _front(page_title) == ("", ["首页 > 工作总结", "镇总工会工作总结", "上一篇:某某"])
+    sample = segment_text("首页 > 工作总结\n镇总工会工作总结 篇1")[0]
+    assert _front(sample) == ("镇总工会工作总结 篇1", ["首页 > 工作总结"])
+
+
 def test_is_junk_keeps_no_long_line_in_its_memory():
     from toolkit.segment import _short_junk, is_junk
 

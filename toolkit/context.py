@@ -46,7 +46,7 @@ _PROBLEMS_TEXT = re.compile(r"^.{0,24}(存在(的|着)?(一些|以下|不少)?(�
 """A paragraph that opens by admitting shortcomings ("工作中还存在一些不足:一是…"): a problems part
 without a heading."""
 _PROBLEMS_EARLIEST = 0.5
-EVIDENCE = ("overview:first-paragraph", "overview:before-heading", "problems:heading", "problems:text",
+EVIDENCE = ("overview:title", "overview:first-paragraph", "overview:before-heading", "problems:heading", "problems:text",
             "plans:heading", "plans:lead-in", "plans:future", "closing:last-paragraph", "other:heading", "other:page")
 """How a part was found (``part:detector``). Each detector is evidence of a different strength; the
 model learns how far each may move a sentence's label (:mod:`toolkit.calibration`)."""
@@ -77,7 +77,7 @@ def sentence_records(report: Report) -> list[dict]:
             plans_by = _starts_plans(s)
         if top and not plans_by:
             top_before = top
-        evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text)
+        evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text, report.title_line)
         records.append({
             "id": s.id,
             "report": report.id,
@@ -107,11 +107,13 @@ def alone_record(text: str, *, id: str = "") -> dict:
 
 
 def _evidence(s, plans_by: str, first_body: int, opening: int, closing: int, page: set[int],
-              problems_text: set[int]) -> str:
+              problems_text: set[int], title: int) -> str:
     """The part of the report that speaks for a sentence's label over its topic words, and how it
     was found: one of :data:`EVIDENCE` or ``""``."""
     if s.paragraph in page:
         return "other:page"
+    if s.paragraph == title:
+        return "overview:title"
     if s.paragraph < opening:
         return "overview:first-paragraph" if s.paragraph == first_body else "overview:before-heading"
     if s.paragraph == closing:

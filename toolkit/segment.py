@@ -81,7 +81,7 @@ _ORDINAL = re.compile(rf"^第[{_NUM_CN}]{{1,3}}[,、:]")
 """"第一,以教代会为载体,推进民主管理。…" opens a section like "一、": its first sentence is the heading."""
 _ORDINAL_RUN_IN_MAX = 40
 _JUNK = re.compile(
-    r"^(首页|当前位置|您的位置|位置[::])|[>›»]\s*\S+\s*[>›»]|^(发布|发表|更新)(时间|日期)|^(来源|作者|责任编辑|编辑|浏览|阅读|点击)"
+    r"^(首页|当前位置|您的位置|位置[::])|[>›»]\s*\S+\s*[>›»]|^(发布|发表|更新)(时间|日期)|^(时间|日期)[::]\s*\d{4}|^(来源|作者|责任编辑|编辑|浏览|阅读|点击)"
     r"(次数|量)?[::]|(浏览|阅读|点击)(次数|量)?[::]?\s*\d+次?$|^(上一篇|下一篇|上一页|下一页|相关(推荐|阅读|文章|范文)|"
     r"热门(推荐|文章)|推荐阅读|返回(顶部|首页|列表)|打印(本页)?|关闭(窗口)?|分享到|【?(打印|关闭|收藏)】?$)|"
     r"^-\s*\d{1,3}\s*-$|^第\s*\d{1,3}\s*页|共\s*\d{1,3}\s*页$|^\d{1,3}\s*/\s*\d{1,3}$|^\d{1,3}$|"
@@ -149,10 +149,40 @@ class Report:
 
     @cached_property
     def page_lines(self) -> frozenset[int]:
-        """The paragraphs that are the page around the report (:func:`is_junk`: breadcrumbs,
-        "上一篇", page numbers…), by index: found once per report, read by the context, the rules,
-        the title line and the outputs."""
-        return frozenset(i for i, p in enumerate(self.paragraphs) if is_junk(p))
+        """The paragraphs that are the page around the report, by index: :func:`is_junk` lines
+        (breadcrumbs, "上一篇", page numbers…) and the page's titles before the report's own
+        (:attr:`title_line`): found once per report, read by the context, the rules, the title line
+        and the outputs."""
+        return self._front[1]
+
+    @cached_property
+    def title_line(self) -> int:
+        """The paragraph that is the report's own title, or -1: of the title lines before its first
+        paragraph of text, the last; a page of sample reports repeats its own title and the
+        collection's ("教育工会工作总结(15篇)") before the report's ("第1篇 教育工会工作总结").
+        A collection's title is never the report's, nor is a title followed by nothing but the page
+        unless it is marked as one of the collection ("篇1", "第二篇"). A subtitle ("——在…
+        大会上的报告") belongs to the title above it."""
+        return self._front[0]
+
+    @cached_property
+    def _front(self) -> tuple[int, frozenset[int]]:
+        junk = {i for i, p in enumerate(self.paragraphs) if is_junk(p)}
+        titles = []
+        for i, p in enumerate(self.paragraphs):
+            if i in junk:
+                continue
+            if _is_text(p):
+                break
+            if _names_report(p) and not (titles and p.startswith("—")):
+                titles.append(i)
+        if not titles:
+            return -1, frozenset(junk)
+        own = titles[-1]
+        page_after = all(i in junk for i in range(own + 1, len(self.paragraphs)))
+        if _COLLECTION.search(self.paragraphs[own]) or (page_after and not _SAMPLE_MARK.search(self.paragraphs[own])):
+            return -1, frozenset(junk | set(titles))
+        return own, frozenset(junk | set(titles[:-1]))
 
 
 def text_id(text: str, prefix: str = "s") -> str:
@@ -336,6 +366,26 @@ def is_report_title(line: str) -> bool:
     """A short line naming a report ("XX公司工会2023年工作总结"): it begins the report it names."""
     return (len(line) <= 40 and not _has_terminal_stop(line) and bool(_REPORT_TITLE.search(line))
             and not is_junk(line) and not numbered_level(line))
+
+
+_NAMES_REPORT = re.compile(r"总结|报告|汇报|小结|總結|報告")
+_COLLECTION = re.compile(rf"(?<![第{_NUM_CN}\d])[{_NUM_CN}\d]{{1,3}}\s*篇(?![{_NUM_CN}\d])|多篇")
+""""工会工作总结(实用5篇)", "区教育工会总结12篇": the title of a page of sample reports."""
+_SAMPLE_MARK = re.compile(rf"篇\s*[{_NUM_CN}\d]|第\s*[{_NUM_CN}\d]{{1,3}}\s*篇|\d$")
+""""工会年度总结 篇1", "第1篇 …", "社区工会工作总结1": the title of one report of such a page."""
+
+
+def _names_report(paragraph: str) -> bool:
+    """A short unnumbered line with no stop or comma that names a report ("XX工会工作总结 篇1")."""
+    return (len(paragraph) <= 40 and not _has_terminal_stop(paragraph) and not re.search(r"[,;]", paragraph)
+            and bool(_NAMES_REPORT.search(paragraph)) and not numbered_level(paragraph))
+
+
+def _is_text(paragraph: str) -> bool:
+    """A paragraph of a report's text rather than its front matter: a numbered heading, a
+    sentence, or a line too long or too divided to be a title."""
+    return bool(numbered_level(paragraph) or _has_terminal_stop(paragraph) or len(paragraph) > 40
+                or re.search(r"[,;]", paragraph))
 
 
 def _has_terminal_stop(text: str) -> bool:
