@@ -451,6 +451,25 @@ def test_no_single_cue_turns_a_report_into_plans():
     assert not [t for t in tags if t.label == "plans"]
 
 
+def test_a_page_of_sample_reports_keeps_its_titles_apart():
+    """The page's stacked titles (the site's, the collection's, the page's repeated) are `other`,
+    the report's own title ("…篇1") is `overview`, whatever their words."""
+    from toolkit import load_model
+
+    text = ("车间工会工作总结\n"
+            "车间工会工作总结(通用6篇)\n"
+            "以下是小编整理的车间工会工作总结,欢迎阅读参考。\n"
+            "车间工会工作总结\n"
+            "车间工会工作总结 篇1\n"
+            "今年以来,车间工会在分厂党支部的领导下,围绕安全生产和降本增效开展工作,现总结如下:\n"
+            "一、抓班组建设\n"
+            "全年新建职工小家3个,发展会员26名。\n")
+    labels = [(t.text, t.label) for t in load_model().tag(text)]
+    assert labels[:5] == [("车间工会工作总结", "other"), ("车间工会工作总结(通用6篇)", "other"),
+                          ("以下是小编整理的车间工会工作总结,欢迎阅读参考。", "other"), ("车间工会工作总结", "other"),
+                          ("车间工会工作总结 篇1", "overview")]
+
+
 def test_batches_bounded_by_records_and_characters_give_the_same_probabilities(trained):
     from toolkit.model import BATCH_CHARS_PER_RECORD, _batch_bounds
 

@@ -423,6 +423,19 @@ def test_the_reports_own_title(front, title):
     assert _front(report) == (title, [p for p in front.splitlines() if p not in (title, "凝心聚力 建功新时代") and not p.startswith("——")])
 
 
+@pytest.mark.parametrize("title", ["车间工会工作总结 篇1", "第1篇 2023年车间工会工作总结", "【篇2】车间工会工作总结",
+                                   "车间工会工作总结2", "车间工会工作总结(一)"])
+def test_a_title_marked_as_one_of_a_collection_begins_its_report(title):
+    from toolkit.segment import is_report_title
+
+    assert is_report_title(title)
+    page = ["车间工会工作总结(通用6篇)", "以下是小编整理的车间工会工作总结,欢迎阅读参考。", title,
+            "今年以来,车间工会在分厂党支部的领导下开展工作。", "一、班组建设", "新建职工小家3个。"]
+    reports = segment_text("\n".join(page))
+    assert [r.paragraphs[r.title_line] for r in reports] == [title]
+    assert not any(s.is_heading and s.text == title for s in reports[0].sentences)
+
+
 def test_a_title_with_nothing_but_the_page_after_it_is_the_pages():
     page_title = segment_text("首页 > 工作总结\n镇总工会工作总结\n上一篇:某某")[0]
     assert _front(page_title) == ("", ["首页 > 工作总结", "镇总工会工作总结", "上一篇:某某"])

@@ -364,13 +364,17 @@ def _short_junk(line: str) -> bool:
 
 def is_report_title(line: str) -> bool:
     """A short line naming a report ("XX公司工会2023年工作总结"): it begins the report it names."""
-    return (len(line) <= 40 and not _has_terminal_stop(line) and bool(_REPORT_TITLE.search(line))
+    return (len(line) <= 40 and not _has_terminal_stop(line) and bool(_REPORT_TITLE.search(_SAMPLE_AFFIX.sub("", line)))
             and not is_junk(line) and not numbered_level(line))
 
 
 _NAMES_REPORT = re.compile(r"总结|报告|汇报|小结|總結|報告")
 _COLLECTION = re.compile(rf"(?<![第{_NUM_CN}\d])[{_NUM_CN}\d]{{1,3}}\s*篇(?![{_NUM_CN}\d])|多篇")
 """"工会工作总结(实用5篇)", "区教育工会总结12篇": the title of a page of sample reports."""
+_SAMPLE_AFFIX = re.compile(rf"^【?(第\s*[{_NUM_CN}\d]{{1,3}}\s*篇|篇\s*[{_NUM_CN}\d]{{1,3}})】?[::\s]*|"
+                           rf"\s*((篇\s*)?[{_NUM_CN}\d]{{1,3}}|[((][{_NUM_CN}\d]{{1,3}}[))])$")
+""""第1篇 ", "【篇1】" before a title, " 篇1", "2", "(一)" after it: how a page of sample reports marks
+one of them ("第1篇 区工会2023年工作总结", "区工会2023年工作总结 篇1")."""
 _SAMPLE_MARK = re.compile(rf"篇\s*[{_NUM_CN}\d]|第\s*[{_NUM_CN}\d]{{1,3}}\s*篇|\d$")
 """"工会年度总结 篇1", "第1篇 …", "社区工会工作总结1": the title of one report of such a page."""
 
