@@ -123,6 +123,19 @@ def test_a_later_section_that_goes_on_with_the_numbering_closes_the_plans_part()
     assert parts["组织三八健康讲座。"] == parts["举办职工运动会。"] == ""
 
 
+def test_a_plans_part_with_its_own_numbered_list_keeps_it_to_the_end():
+    """After sections 一 to 四, a plans part whose items start again at 一 keeps its topic items 二
+    and 三 (they go on with its own list, not with the report's), and a later 五 closes it."""
+    text = ("20xx年,街道工会在党委领导下开展工作。\n一、组织建设\n新建工会2家。\n二、帮扶工作\n慰问职工20户。\n"
+            "三、民主管理\n召开职代会1次。\n四、文体活动\n举办职工运动会。\n"
+            "下半年,街道工会将从以下几个方面抓好工作:\n一、扩大工会组织覆盖面\n继续推进建会。\n"
+            "二、加强基层民主管理\n推进区域职代会建设。\n三、开展职工文体活动\n举办第二届职工游泳比赛。\n"
+            "五、女职工工作\n组织三八健康讲座。\n")
+    parts = _parts(text)
+    assert [parts[t] for t in ("继续推进建会。", "二、加强基层民主管理", "推进区域职代会建设。", "举办第二届职工游泳比赛。")] == ["plans"] * 4
+    assert parts["举办职工运动会。"] == parts["组织三八健康讲座。"] == ""
+
+
 def test_structure_block_holds_no_relative_position():
     from toolkit.context import STRUCTURE_NAMES, structure_matrix
 

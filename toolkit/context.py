@@ -35,7 +35,7 @@ heading that names a topic or a slogan and only mentions a plan ("依据学校�
 工作", "为完成'十四五'目标建功立业") opens no plans part."""
 _SUMMARY = re.compile(r"总结|回顾")
 """A lead-in that announces the summary as well ("现将工作总结如下,并对下阶段工作作出安排") opens no plans part."""
-_FIRST_NUMERALS = ("一", "1", "1")
+_NUMERALS = "一二三四五六七八九十"
 _FUTURE_START = re.compile(r"^(今后|明年|来年|下一步|下步|下半年|新的一年|在新的一年|展望未来)|展望未来|"
                            r"^(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?[^,,。]{0,6}(将|要|计划|拟)|"
                            r"^(\d{2,4}|[Xx]{2}|20[Xx]{2})年(度)?,[^,。]{0,16}(将|要|计划|拟)|"
@@ -68,13 +68,15 @@ def sentence_records(report: Report) -> list[dict]:
         first_of.setdefault(s.paragraph, s.index)
     problems_text = {s.paragraph for s in sentences if s.position >= _PROBLEMS_EARLIEST and not s.is_heading
                      and s.index == first_of[s.paragraph] and _PROBLEMS_TEXT.search(s.text)}
-    top_before = ""
+    top_before = inside = ""
     for i, s in enumerate(sentences):
         top = top_numeral(s.text) if s.is_heading and s.level == 1 else ""
-        if plans_by and _ends_plans(s, top, top_before):
+        if plans_by and _ends_plans(s, top, top_before, inside):
             plans_by = ""
         if not plans_by and s.paragraph > max(opening, first_body) and s.paragraph not in page:
-            plans_by = _starts_plans(s)
+            plans_by, inside = _starts_plans(s), ""
+        elif top and plans_by:
+            inside = top
         if top and not plans_by:
             top_before = top
         evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text, report.title_line)
@@ -145,15 +147,26 @@ def _starts_plans(s) -> str:
     return ""
 
 
-def _ends_plans(s, top: str, top_before: str) -> bool:
-    """Whether a heading closes the plans part: a problems heading, or a level-1 heading that
-    goes on with the numbering of the sections before the part (its items start again at 一)."""
+def _ends_plans(s, top: str, top_before: str, inside: str) -> bool:
+    """Whether a heading closes the plans part: a problems heading, or a level-1 topic heading
+    that goes on with the numbering of the sections before the part (``top_before``: "五、" after
+    "四、"), not with the part's own list, which starts again at 一 (``inside``: its last number).
+    A plans part of six items after a report's sections 一 to 六 keeps its 二 to 六."""
     if not s.is_heading:
         return False
     if _PROBLEMS_HEADING.search(s.text) and not _PLANS_START.search(s.text):
         return True
-    return bool(top and top_before and top not in _FIRST_NUMERALS and topic_of(s.text) is not None
-                and not _PLANS_HEADING.search(s.text))
+    if not (top and top_before) or topic_of(s.text) is None or _PLANS_HEADING.search(s.text):
+        return False
+    rank, before = _rank(top), _rank(top_before)
+    if inside and rank and rank == _rank(inside) + 1:
+        return False
+    return rank > before if rank and before else top != "一"
+
+
+def _rank(numeral: str) -> int:
+    """一 → 1 … 十 → 10; 0 for another numbering ("第二部分")."""
+    return _NUMERALS.find(numeral) + 1 if numeral else 0
 
 
 def records_of(reports: Iterable[Report]) -> list[dict]:
