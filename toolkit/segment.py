@@ -180,7 +180,7 @@ class Report:
             return -1, frozenset(junk)
         own = titles[-1]
         page_after = all(i in junk for i in range(own + 1, len(self.paragraphs)))
-        if _COLLECTION.search(self.paragraphs[own]) or (page_after and not _SAMPLE_MARK.search(self.paragraphs[own])):
+        if _COLLECTION.search(self.paragraphs[own]) or (page_after and not _SAMPLE_AFFIX.search(self.paragraphs[own])):
             return -1, frozenset(junk | set(titles))
         return own, frozenset(junk | set(titles[:-1]))
 
@@ -375,13 +375,12 @@ _SAMPLE_AFFIX = re.compile(rf"^【?(第\s*[{_NUM_CN}\d]{{1,3}}\s*篇|篇\s*[{_NU
                            rf"\s*((篇\s*)?[{_NUM_CN}\d]{{1,3}}|[((][{_NUM_CN}\d]{{1,3}}[))])$")
 """"第1篇 ", "【篇1】" before a title, " 篇1", "2", "(一)" after it: how a page of sample reports marks
 one of them ("第1篇 区工会2023年工作总结", "区工会2023年工作总结 篇1")."""
-_SAMPLE_MARK = re.compile(rf"篇\s*[{_NUM_CN}\d]|第\s*[{_NUM_CN}\d]{{1,3}}\s*篇|\d$")
-""""工会年度总结 篇1", "第1篇 …", "社区工会工作总结1": the title of one report of such a page."""
+_CLAUSE_BREAK = re.compile(r"[,;]")
 
 
 def _names_report(paragraph: str) -> bool:
     """A short unnumbered line with no stop or comma that names a report ("XX工会工作总结 篇1")."""
-    return (len(paragraph) <= 40 and not _has_terminal_stop(paragraph) and not re.search(r"[,;]", paragraph)
+    return (len(paragraph) <= 40 and not _has_terminal_stop(paragraph) and not _CLAUSE_BREAK.search(paragraph)
             and bool(_NAMES_REPORT.search(paragraph)) and not numbered_level(paragraph))
 
 
@@ -389,7 +388,7 @@ def _is_text(paragraph: str) -> bool:
     """A paragraph of a report's text rather than its front matter: a numbered heading, a
     sentence, or a line too long or too divided to be a title."""
     return bool(numbered_level(paragraph) or _has_terminal_stop(paragraph) or len(paragraph) > 40
-                or re.search(r"[,;]", paragraph))
+                or _CLAUSE_BREAK.search(paragraph))
 
 
 def _has_terminal_stop(text: str) -> bool:
