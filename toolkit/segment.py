@@ -25,6 +25,9 @@ Decisions (see README, "Segmentation"):
   ("1、调整充实人员力量。根据…") has that sentence as a run-in heading.
 * **Reports** in one file are found by :func:`report_starts`: an opening paragraph after a
   non-opening one, or heading numbering that restarts at "一、".
+* **Titles**: of the lines naming a report before its text, the last is its own title
+  (:attr:`Report.title_line`); the others, a page's stacked site, collection and page titles, are
+  page lines (:attr:`Report.page_lines`).
 * **Ids**: a sentence's id is a hash of its text, so it does not move when reports are added
   before it, and the same sentence in a near-duplicate report has the same id (labelled once).
   A report's id hashes its whole text (a second identical copy in the same run, in the same file
