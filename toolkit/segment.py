@@ -177,7 +177,7 @@ class Report:
                 continue
             if _is_text(p):
                 break
-            if _names_report(p) and not (titles and p.startswith("—")):
+            if _NAMES_REPORT.search(p) and not (titles and p.startswith("—")):  # short, unnumbered, no stop or comma: a title
                 titles.append(i)
         if not titles:
             return -1, frozenset(junk)
@@ -381,15 +381,9 @@ one of them ("第1篇 区工会2023年工作总结", "区工会2023年工作总�
 _CLAUSE_BREAK = re.compile(r"[,;]")
 
 
-def _names_report(paragraph: str) -> bool:
-    """A short unnumbered line with no stop or comma that names a report ("XX工会工作总结 篇1")."""
-    return (len(paragraph) <= 40 and not _has_terminal_stop(paragraph) and not _CLAUSE_BREAK.search(paragraph)
-            and bool(_NAMES_REPORT.search(paragraph)) and not numbered_level(paragraph))
-
-
 def _is_text(paragraph: str) -> bool:
-    """A paragraph of a report's text rather than its front matter: a numbered heading, a
-    sentence, or a line too long or too divided to be a title."""
+    """A paragraph of a report's text rather than its front matter (a title, a byline): a
+    numbered heading, a sentence, or a line too long or too divided to be a title."""
     return bool(numbered_level(paragraph) or _has_terminal_stop(paragraph) or len(paragraph) > 40
                 or _CLAUSE_BREAK.search(paragraph))
 
