@@ -91,10 +91,17 @@ def test_evaluate_command_with_bad_excerpts_is_one_line(tmp_path, one_line_error
     assert "expected a JSON object" in one_line_error()
 
 
-def test_the_development_set_holds_hashes_and_labels_only():
-    """The rows of annotations/realdev: no text, every field, enough pages and sentences."""
-    path = ROOT / "annotations" / "realdev" / "rows.jsonl"
+@pytest.mark.parametrize("name", ["realdev", "realtest"])
+def test_the_real_page_sets_hold_hashes_and_labels_only(name):
+    """The rows of annotations/realdev and annotations/realtest: no text, every field, enough pages
+    and sentences, no kept-out page, and no page in both."""
+    path = ROOT / "annotations" / name / "rows.jsonl"
     rows = read_rows(path)
+    other = read_rows(ROOT / "annotations" / ({"realdev": "realtest", "realtest": "realdev"}[name]) / "rows.jsonl")
+    assert not {r["url"] for r in rows} & {r["url"] for r in other}
+    theirs = {r["sha"] for r in other if r["chars"] >= 12}
+    for url in {r["url"] for r in rows}:  # no page is a copy of a page of the other set
+        assert sum(r["sha"] in theirs for r in rows if r["url"] == url and r["chars"] >= 12) < 2
     assert all(set(r) == set(ROW_FIELDS) for r in rows)
     assert all(len(r["sha"]) == 16 and int(r["sha"], 16) >= 0 for r in rows)
     assert len({r["url"] for r in rows}) >= 30 and len(rows) >= 400
