@@ -1,4 +1,4 @@
-"""The real development set: hashes, the kept-out lists, matching rows to fetched pages, scoring."""
+"""The sets of real pages: hashes, the kept-out lists, matching rows to fetched pages, scoring."""
 
 from __future__ import annotations
 
@@ -80,6 +80,31 @@ def test_evaluate_command_on_excerpts(tmp_path, capsys):
     assert out.startswith("## Real text first")
     row = next(line for line in out.splitlines() if line.startswith("| real development set (1 pages"))
     assert row.split(" | ")[1] == "6"
+
+
+def test_evaluate_scores_each_real_page_set_its_excerpts_hold(tmp_path, capsys, one_line_error):
+    other = "http://example.org/report-2.html"
+    for name, url in (("realdev", URL), ("realtest", other)):
+        folder = tmp_path / "annotations" / name
+        folder.mkdir(parents=True)
+        (folder / "rows.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _rows(url=url)),
+                                           encoding="utf-8")
+    dev, test = tmp_path / "dev.json", tmp_path / "test.json"
+    dev.write_text(json.dumps({URL: PAGE}, ensure_ascii=False), encoding="utf-8")
+    test.write_text(json.dumps({other: PAGE}, ensure_ascii=False), encoding="utf-8")
+    base = ["evaluate", "--no-cv", "--heldout", "none", "--project", str(tmp_path), "--excerpts"]
+    assert main([*base, str(dev), str(test)]) == 0
+    captured = capsys.readouterr()
+    rows = [line for line in captured.out.splitlines() if line.startswith("| ") and "pages, hash-only" in line]
+    assert [r.split(" (")[0] for r in rows] == ["| real development set", "| untouched real pages"]
+    assert main([*base, str(test)]) == 0
+    captured = capsys.readouterr()
+    assert "untouched real pages" in captured.out and "real development set" not in captured.out
+    assert "realdev/rows.jsonl: none of its pages is in" in captured.err
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}", encoding="utf-8")
+    assert main([*base, str(empty)]) == 2
+    assert "holds no page of the project's real page sets" in one_line_error()
 
 
 def test_evaluate_command_with_bad_excerpts_is_one_line(tmp_path, one_line_error):

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from toolkit.fileio import atomic_write_text
+from toolkit.realdev import REAL_PAGE_SETS
 from toolkit.taxonomy import label_name
 
 
@@ -104,17 +105,19 @@ UNTOUCHED_NAMES = {"heldout2": "untouched set in the register of real reports (h
 
 def real_text_markdown(result: dict) -> str:
     """The figures on real text first: the seed's grouped out-of-fold scores, the real development
-    set, then the untouched sets (the one in the real register before the written one)."""
+    set and the untouched real pages, then the untouched written sets (the one in the real
+    register before the other)."""
     rows = []
     seed = (result.get("by_corpus") or {}).get("seed")
     if seed:
         rows.append(["seed, grouped out-of-fold (real reports)", seed["n"], seed["accuracy"], seed["macro_f1"],
                      seed.get("precision_at_0.9", "—"), seed["alone_accuracy"]])
-    if result.get("realdev"):
-        r = result["realdev"]
-        rows.append([f"real development set ({r['pages']} pages, hash-only; `{r['model']}`)", r["sentences"],
-                     r["in_context"]["accuracy"], r["in_context"]["macro_f1"], r["in_context"]["precision_at_0.9"],
-                     r["alone"]["accuracy"]])
+    for key, title in REAL_PAGE_SETS.items():
+        r = result.get(key)
+        if r:
+            rows.append([f"{title} ({r['pages']} pages, hash-only; `{r['model']}`)", r["sentences"],
+                         r["in_context"]["accuracy"], r["in_context"]["macro_f1"],
+                         f"{r['in_context']['precision_at_0.9']} ({r['in_context']['share_at_0.9']:.0%})", r["alone"]["accuracy"]])
     for name, h in result.get("untouched", {}).items():
         rows.append([f"{UNTOUCHED_NAMES.get(name, name)}; `{h['model']}`", h["sentences"], h["accuracy"], h["macro_f1"],
                      h["confidence"]["high_confidence_precision"], h["alone"]["accuracy"]])

@@ -1,6 +1,7 @@
-"""The real development set: real report pages kept as hashes and labels, never as text.
+"""Sets of real report pages kept as hashes and labels, never as text: the development set
+(``annotations/realdev``) and the untouched real pages (``annotations/realtest``).
 
-A row of ``annotations/realdev/rows.jsonl`` names a page (``url``, the search ``query`` and ``rank``
+A row of a set's ``rows.jsonl`` names a page (``url``, the search ``query`` and ``rank``
 it was found by) and one of its sentences by position (``idx``, counted over the page's sentences
 as :func:`page_sentences` cuts them), ``sha`` (the first 16 hex digits of the SHA-1 of the sentence
 with all whitespace removed), its length ``chars`` and its ``label``. The page text itself is
@@ -25,6 +26,10 @@ from toolkit.segment import Report, segment_text
 from toolkit.textio import read_bytes
 
 ROW_FIELDS = ("url", "query", "rank", "idx", "sha", "chars", "label")
+REAL_PAGE_SETS = {"realdev": "real development set", "realtest": "untouched real pages"}
+"""The project's sets of real pages (folders of ``annotations/`` holding ``rows.jsonl``) and their
+names in reports: the development set, looked at while choosing settings, and the untouched pages,
+scored once per model."""
 _SPACE = re.compile(r"\s+")
 
 
@@ -112,6 +117,14 @@ def _utf8(path: str | Path) -> str:
         raise InputError(f"{path}: not UTF-8 text") from None
 
 
+def read_all_excerpts(paths: Iterable[str | Path]) -> dict[str, str]:
+    """The pages of several excerpts files in one mapping (a URL in two files: the later one)."""
+    out: dict[str, str] = {}
+    for path in paths:
+        out.update(read_excerpts(path))
+    return out
+
+
 def read_excerpts(path: str | Path) -> dict[str, str]:
     """The fetched pages, ``{url: excerpt text}``, as written; a file that is missing, undecodable
     or not such an object is an :class:`~toolkit.errors.InputError` naming it."""
@@ -157,7 +170,7 @@ def unique_problems(problems: Iterable[str]) -> list[str]:
 
 
 def score_pages(model, rows: Sequence[dict], excerpts: Mapping[str, str]) -> dict:
-    """``model`` on the development set: each page of ``excerpts`` tagged as the tagger tags any
+    """``model`` on a set of real pages: each page of ``excerpts`` tagged as the tagger tags any
     input (in context), and each scored sentence by its text alone; accuracy, macro-F1, precision
     and share at confidence >= 0.9, per label and per page, and what could not be matched."""
     cut = {url: page_reports(excerpts[url], url) for url in dict.fromkeys(r["url"] for r in rows) if url in excerpts}

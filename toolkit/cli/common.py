@@ -18,7 +18,6 @@ from toolkit.tokenizer import quiet_jieba_logging
 EXIT_INPUT = 2
 DEFAULT_CORPUS = "annotations/corpus"
 DEFAULT_HELDOUT = "annotations/heldout"
-DEFAULT_REALDEV = "annotations/realdev/rows.jsonl"
 DEFAULT_LABELS = "annotations/labels.jsonl"
 DEFAULT_MODEL = "models/default.npz"
 """The project's files (:class:`toolkit.project.Project`): defaults, under the project's root."""

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from toolkit import evalreport, store
-from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, DEFAULT_REALDEV, STORE_AND_CORPUS,
+from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS,
                                 _command, _corpus_in_project, _err, _in_project, _labelled, _model, _model_file, _name_model,
                                 _number, _optional_project,
                                 _output_file, _Progress)
@@ -111,7 +111,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for h in heldout:
         if not (h / "labels.jsonl").is_file() or not (h / "reports").is_dir():
             raise ToolkitError(f"{h}: an untouched test set needs reports/ and labels.jsonl")
-    realdev = _realdev_inputs(args, project) if args.excerpts else None
+    real_pages, excerpts = _real_page_inputs(args, project) if args.excerpts else ([], {})
     if args.no_cv:
         result: dict = {}
     else:
@@ -120,7 +120,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         reports, examples = _labelled(args.corpus, args.data)
         result = evaluate(examples, weak_labels(reports), folds=args.folds, seed=args.seed, models=models,
                           tokenizers=args.tokenizers, quick=args.quick, progress=_err)
-    if heldout or realdev:
+    if heldout or real_pages:
         from toolkit.evaluation import score_model
 
         choice = _model(args)
@@ -130,14 +130,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             _err(f"scoring {choice.path} on the untouched test set {h}")
             _, test = _labelled([h / "reports"], str(h / "labels.jsonl"), hint=f"; it is in no report of {h / 'reports'}")
             result.setdefault("untouched", {})[h.name] = {"model": name, **score_model(model, test)}
-        if realdev:
-            from toolkit.realdev import score_pages
+        if real_pages:
+            from toolkit.realdev import REAL_PAGE_SETS, score_pages
 
-            _err(f"scoring {choice.path} on the real development set {args.realdev}")
-            scored = score_pages(model, *realdev)
-            for problem in scored["problems"]:
-                _err(problem)
-            result["realdev"] = {"model": name, **{k: scored[k] for k in ("pages", "sentences", "problems", "in_context", "alone")}}
+            for key, path, rows in real_pages:
+                _err(f"scoring {choice.path} on the {REAL_PAGE_SETS[key]} {path}")
+                scored = score_pages(model, rows, excerpts)
+                for problem in scored["problems"]:
+                    _err(problem)
+                result[key] = {"model": name, **{k: scored[k] for k in ("pages", "sentences", "problems", "in_context", "alone")}}
         _name_model(choice)
     if args.no_cv:
         print(evalreport.real_text_markdown(result))
@@ -149,15 +150,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _realdev_inputs(args: argparse.Namespace, project) -> tuple[list[dict], dict[str, str]]:
-    """The development set's rows and the fetched excerpts of its pages, checked."""
-    from toolkit.realdev import read_excerpts, read_rows
+def _real_page_inputs(args: argparse.Namespace, project) -> tuple[list[tuple[str, str, list[dict]]], dict[str, str]]:
+    """``(set, rows file, rows)`` for each set of real pages to score, and the pages of the
+    excerpts files: ``--realdev`` alone when given, else each of the project's sets
+    (:data:`~toolkit.realdev.REAL_PAGE_SETS`) that the excerpts hold pages of. Every file is read
+    and checked before any scoring."""
+    from toolkit.realdev import REAL_PAGE_SETS, read_all_excerpts, read_rows
 
-    if args.realdev is None:
-        if project is None:
-            raise ToolkitError("--excerpts needs --realdev ROWS.jsonl outside an annotation project")
-        args.realdev = str(project.root / DEFAULT_REALDEV)
-    return read_rows(args.realdev), read_excerpts(args.excerpts)
+    excerpts = read_all_excerpts(args.excerpts)
+    if args.realdev is not None:
+        return [("realdev", args.realdev, read_rows(args.realdev))], excerpts
+    if project is None:
+        raise ToolkitError("--excerpts needs --realdev ROWS.jsonl outside an annotation project")
+    sets, unscored = [], []
+    for key in REAL_PAGE_SETS:
+        path = project.annotations / key / "rows.jsonl"
+        if path.is_file():
+            rows = read_rows(path)
+            (sets.append((key, str(path), rows)) if {r["url"] for r in rows} & set(excerpts) else unscored.append(path))
+    if not sets:
+        raise ToolkitError(f"{', '.join(args.excerpts)}: holds no page of the project's real page sets")
+    for path in unscored:
+        _err(f"{path}: none of its pages is in {', '.join(args.excerpts)}; not scored")
+    return sets, excerpts
 
 
 def cmd_evaluate_test(args: argparse.Namespace) -> int:
@@ -254,9 +269,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-corpus", nargs="+", metavar="PATH", help="instead: score a trained model on this labelled "
                    "test set (reports it was not trained on), with --test-data and --model")
     p.add_argument("--test-data", metavar="LABELS.jsonl", help="labels of --test-corpus, in the annotation store's format")
-    p.add_argument("--excerpts", metavar="FILE", help="also score --model on the real development set: FILE is the "
-                   "{url: excerpt} JSON of its pages, fetched at evaluation time and kept outside the repository")
-    p.add_argument("--realdev", metavar="ROWS.jsonl", help=f"the development set's rows (default: the project's {DEFAULT_REALDEV})")
+    p.add_argument("--excerpts", metavar="FILE", nargs="+", help="also score --model on the project's sets of real pages "
+                   "(annotations/realdev, annotations/realtest) whose pages FILE holds: {url: excerpt} JSON, fetched "
+                   "at evaluation time and kept outside the repository; several files are read as one")
+    p.add_argument("--realdev", metavar="ROWS.jsonl", help="score these rows instead of the project's sets of real pages")
     p.add_argument("--segmentation", metavar="DIR", help="instead: score the structure reading (report starts, headings, "
                    "part starts) on hand-checked cases (caseNN.txt + caseNN.json), e.g. annotations/segmentation")
     p.add_argument("--model", help=f"model to score on the untouched test set or --test-corpus (default: $TOOLKIT_MODEL, "
