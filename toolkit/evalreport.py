@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 
 from toolkit.fileio import atomic_write_text
-from toolkit.realdev import REAL_PAGE_SETS
 from toolkit.taxonomy import label_name
 
 
@@ -107,6 +106,8 @@ def real_text_markdown(result: dict) -> str:
     """The figures on real text first: the seed's grouped out-of-fold scores, the real development
     set and the untouched real pages, then the untouched written sets (the one in the real
     register before the other)."""
+    from toolkit.realdev import REAL_PAGE_SETS  # not at import: the CLI, and so every tag run, imports this module
+
     rows = []
     seed = (result.get("by_corpus") or {}).get("seed")
     if seed:

@@ -167,7 +167,10 @@ def _real_page_inputs(args: argparse.Namespace, project) -> tuple[list[tuple[str
         path = project.annotations / key / "rows.jsonl"
         if path.is_file():
             rows = read_rows(path)
-            (sets.append((key, str(path), rows)) if {r["url"] for r in rows} & set(excerpts) else unscored.append(path))
+            if {r["url"] for r in rows} & set(excerpts):
+                sets.append((key, str(path), rows))
+            else:
+                unscored.append(path)
     if not sets:
         raise ToolkitError(f"{', '.join(args.excerpts)}: holds no page of the project's real page sets")
     for path in unscored:
