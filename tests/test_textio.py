@@ -75,6 +75,29 @@ def test_normalize_keeps_chinese_punctuation():
     assert normalize("“工会”、《法》。") == "“工会”、《法》。"
 
 
+def test_normalize_maps_traditional_characters_to_simplified_one_for_one():
+    text = "醫院工會工作總結,以下是小編為大家收集的範文。今後於職工"
+    assert normalize(text) == "医院工会工作总结,以下是小编为大家收集的范文。今后于职工"
+    assert len(normalize(text)) == len(text)
+
+
+def test_simplified_characters_that_look_traditional_are_kept():
+    assert normalize("乾坤、显著、徵稿、夥伴") == "乾坤、显著、徵稿、夥伴"
+
+
+def test_no_text_of_the_project_changes_under_the_traditional_map():
+    """Sentence ids and stored labels hash the normalised text: the map must leave the project's
+    simplified text as it is."""
+    from conftest import ROOT
+
+    from toolkit.textio import _traditional
+
+    mapped = {chr(c) for c in _traditional()}
+    for path in sorted((ROOT / "annotations").rglob("*.txt")) + [ROOT / "toolkit" / "data" / "userdict.txt"]:
+        found = mapped & set(path.read_text(encoding="utf-8"))
+        assert not found, f"{path}: {sorted(found)[:10]}"
+
+
 def test_expand_paths_is_recursive_sorted_and_txt_only(tmp_path):
     (tmp_path / "b").mkdir()
     for name in ("b/2.txt", "a.txt", "b/1.txt", "c.md"):

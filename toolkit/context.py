@@ -46,6 +46,9 @@ _PROBLEMS_TEXT = re.compile(r"^.{0,24}(存在(的|着)?(一些|以下|不少)?(�
 """A paragraph that opens by admitting shortcomings ("工作中还存在一些不足:一是…"): a problems part
 without a heading."""
 _PROBLEMS_EARLIEST = 0.5
+_INLINE_SECTION = re.compile(r"(^|[::])\s*[一二三四五六七八九十]{1,2}、")
+"""A section number run into a sentence ("现总结如下:一、区域工资集体协商工作成效突出。"): on a page
+that lost its line breaks the report's sections start inside its first paragraph."""
 EVIDENCE = ("overview:title", "overview:first-paragraph", "overview:before-heading", "problems:heading", "problems:text",
             "plans:heading", "plans:lead-in", "plans:future", "closing:last-paragraph", "other:heading", "other:page")
 """How a part was found (``part:detector``). Each detector is evidence of a different strength; the
@@ -68,6 +71,8 @@ def sentence_records(report: Report) -> list[dict]:
         first_of.setdefault(s.paragraph, s.index)
     problems_text = {s.paragraph for s in sentences if s.position >= _PROBLEMS_EARLIEST and not s.is_heading
                      and s.index == first_of[s.paragraph] and _PROBLEMS_TEXT.search(s.text)}
+    inline = next((s.index for s in sentences if s.paragraph < opening and s.paragraph not in page
+                   and s.index > 0 and _INLINE_SECTION.search(s.text)), len(sentences))
     top_before = inside = ""
     for i, s in enumerate(sentences):
         top = top_numeral(s.text) if s.is_heading and s.level == 1 else ""
@@ -79,7 +84,8 @@ def sentence_records(report: Report) -> list[dict]:
             inside = top
         if top and not plans_by:
             top_before = top
-        evidence = _evidence(s, plans_by, first_body, opening, closing, page, problems_text, report.title_line)
+        evidence = _evidence(s, plans_by, first_body, opening if s.index < inline else -1, closing, page, problems_text,
+                             report.title_line)
         records.append({
             "id": s.id,
             "report": report.id,
