@@ -411,6 +411,11 @@ def test_a_day_of_annotation(label_studio, ls_corpus, ls_labels, tmp_path, monke
         opened = _open_next(label_studio.url, tokens[first], pid)
         assert [p["model_version"] for p in opened["predictions"]] == [retrained.version]
         assert _health(backend)["predicted_tasks"] > asked
+        # Ctrl+C lets a running retrain finish: let any that Label Studio queued meanwhile end first.
+        deadline = time.monotonic() + 240
+        while (health := _health(backend))["queued"] or health["training"] != "idle":
+            assert time.monotonic() < deadline, health
+            time.sleep(1)
     finally:
         connections.close()
         proc.send_signal(signal.SIGINT)
