@@ -391,6 +391,31 @@ def test_a_page_blurb_about_the_article_is_a_page_line():
     assert not is_junk("全年报送信息56篇")
 
 
+@pytest.mark.parametrize("line", [
+    "下面是我给大家整理的报告范文,欢迎大家阅读分享借鉴,希望对大家能够有所帮助。",
+    "以下是为大家整理的关于2015年园林局工会工作总结的文章,希望大家能够喜欢!",
+    "报告书写有哪些要求呢?",
+    "书写工作总结要用第一人称。即要从本单位、本部门的角度来撰写。",
+    "如果您已付费下载过本站文档,您可以点击这里二次下载。",
+    "- 4、该文档为VIP文档,如果想要下载,成为VIP会员后,下载免费。",
+])
+def test_blurbs_about_writing_and_document_site_notices_are_page_lines(line):
+    from toolkit.segment import is_junk
+
+    assert is_junk(line)
+
+
+@pytest.mark.parametrize("line", [
+    "工会下载整理了劳动法律法规学习资料,发放到各班组。",
+    "我们为大家整理了职工需求清单,逐项推动解决。",
+    "全年撰写工作总结和调研报告12篇。",
+])
+def test_report_sentences_that_share_words_with_blurbs_are_not_page_lines(line):
+    from toolkit.segment import is_junk
+
+    assert not is_junk(line)
+
+
 def test_page_lines_are_found_once_on_the_report():
     report = segment_text("首页 > 工作总结\n某某公司工会2023年工作总结\n一年来,工会在党委领导下开展工作。\n一、组织建设\n新建分会3个。\n上一篇:某某")[0]
     assert report.page_lines is report.page_lines  # computed once, then kept

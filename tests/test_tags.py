@@ -66,7 +66,7 @@ def _check_as_written(texts: list[str], source: str) -> None:
     assert "".join(map(_no_spaces, texts)) == _no_spaces(source)
 
 
-def test_a_report_in_traditional_characters_is_tagged_as_its_simplified_text_and_shown_as_written():
+def test_a_report_in_traditional_characters_or_with_pinyin_is_tagged_as_its_simplified_text_and_shown_as_written():
     model = load_model(default_model_path())
     simplified = "一、关心职工生活\n春节期间走访慰问困难职工36户,发放慰问金5万元。\n二、加强组织建设\n新建基层工会12家,发展会员860人。\n"
     traditional = "一、關心職工生活\n春節期間走訪慰問困難職工36戶,發放慰問金5萬元。\n二、加強組織建設\n新建基層工會12家,發展會員860人。\n"
@@ -74,6 +74,10 @@ def test_a_report_in_traditional_characters_is_tagged_as_its_simplified_text_and
     assert [t.text for t in served] == traditional.split()
     assert [(t.label, round(t.confidence, 9)) for t in served] == [(t.label, round(t.confidence, 9)) for t in plain]
     assert [t.label for t in served] == ["assistance", "assistance", "organization", "organization"]
+    ruby = "一、關(guān)心職工生活\n春節(jié)期間走訪慰問困難職工36戶,發(fā)放慰問金5萬元。\n二、加強(qiáng)組織建設(shè)\n新建基層工會(huì)12家,發(fā)展會員860人。\n"
+    annotated = model.tag(ruby)
+    assert [t.text for t in annotated] == ruby.split()
+    assert [(t.label, round(t.confidence, 9)) for t in annotated] == [(t.label, round(t.confidence, 9)) for t in plain]
 
 
 def test_model_tag_keeps_the_text_as_written():

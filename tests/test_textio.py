@@ -81,21 +81,36 @@ def test_normalize_maps_traditional_characters_to_simplified_one_for_one():
     assert len(normalize(text)) == len(text)
 
 
+def test_normalize_drops_pinyin_in_brackets_after_a_character_and_offsets_point_past_it():
+    from toolkit.textio import written_offsets, written_span
+
+    line = "林業(yè)工會(huì)工作總結(jié)"
+    assert normalize(line) == "林业工会工作总结"
+    assert normalize("工会(一)组织、维权(union)、职代会(2023)") == "工会(一)组织、维权(union)、职代会(2023)"
+    offsets = written_offsets(line)
+    assert [line[i] for i in offsets] == list("林業工會工作總結")
+    assert written_span(line, offsets, 0, 4) == "林業(yè)工會(huì)"  # a character's pinyin goes with it
+
+
 def test_simplified_characters_that_look_traditional_are_kept():
     assert normalize("乾坤、显著、徵稿、夥伴") == "乾坤、显著、徵稿、夥伴"
 
 
-def test_no_text_of_the_project_changes_under_the_traditional_map():
-    """Sentence ids and stored labels hash the normalised text: the map must leave the project's
-    simplified text as it is."""
+def test_no_text_of_the_project_changes_under_the_traditional_map_or_the_pinyin_rule():
+    """Sentence ids and stored labels hash the normalised text: normalisation must leave the
+    project's simplified text as it is."""
     from conftest import ROOT
 
     from toolkit.textio import _traditional
 
+    from toolkit.textio import _PINYIN
+
     mapped = {chr(c) for c in _traditional()}
     for path in sorted((ROOT / "annotations").rglob("*.txt")) + [ROOT / "toolkit" / "data" / "userdict.txt"]:
-        found = mapped & set(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        found = mapped & set(text)
         assert not found, f"{path}: {sorted(found)[:10]}"
+        assert not _PINYIN.search(text), f"{path}: {_PINYIN.search(text)}"
 
 
 def test_expand_paths_is_recursive_sorted_and_txt_only(tmp_path):

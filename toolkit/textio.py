@@ -50,6 +50,11 @@ def _translation_table() -> list:
 _TRANSLATION = _translation_table()
 _LINE_BREAK = re.compile("\r\n|[\r\n\u2028\u2029]")
 _DROPPED = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[)）]")
+"""Pinyin in brackets after each character ("工會(huì)工作總結(jié)"), as some sites serve copied
+reports: a bracketed syllable with a tone mark right after a Chinese character. Real text never
+writes one, and it cuts every word and n-gram in two, so normalisation drops it."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -65,18 +70,19 @@ class Document:
 
 def normalize(text: str) -> str:
     """Map full-width ASCII to half-width, odd spaces to a plain space, traditional characters to
-    simplified ones, and all line ends to ``\\n``. Every character maps to one character (only
-    zero-width ones are dropped), so text as written can always be shown beside it.
+    simplified ones, and all line ends to ``\\n``; drop pinyin in brackets after a character. Every
+    other character maps to one character (only zero-width ones are dropped), so text as written can
+    always be shown beside it (:func:`written_offsets`).
 
     Chinese punctuation outside the full-width ASCII block (。、“”《》) is kept.
 
     >>> normalize("ＡＢＣ，１２３\\u3000好\\r\\n")
     'ABC,123 好\\n'
-    >>> normalize("工會工作總結")
-    '工会工作总结'
+    >>> normalize("工會工作總結"), normalize("工會(huì)工作總結(jié)")
+    ('工会工作总结', '工会工作总结')
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
-    return text.translate(_TRANSLATION)
+    return _PINYIN.sub("", text).translate(_TRANSLATION)
 
 
 def split_lines(text: str) -> list[str]:
@@ -91,15 +97,18 @@ def split_lines(text: str) -> list[str]:
 
 def written_offsets(line: str) -> list[int] | None:
     """Where each character of ``normalize(line)`` stands in ``line`` (one line, no line end), or
-    ``None`` when they stand at the same places (normalisation only drops zero-width characters,
-    every other character maps to one character). Outputs use it to show text as written.
+    ``None`` when they stand at the same places (normalisation only drops zero-width characters and
+    bracketed pinyin, every other character maps to one character). Outputs use it to show text as
+    written.
 
-    >>> written_offsets("工会，好"), written_offsets("工\\u200b会")
-    (None, [0, 2])
+    >>> written_offsets("工会，好"), written_offsets("工\\u200b会"), written_offsets("工會(huì)好")
+    (None, [0, 2], [0, 1, 7])
     """
-    if not _DROPPED.search(line):
+    pinyin = [m.span() for m in _PINYIN.finditer(line)]
+    if not pinyin and not _DROPPED.search(line):
         return None
-    return [i for i, ch in enumerate(line) if not _DROPPED.match(ch)]
+    dropped = {i for start, end in pinyin for i in range(start, end)}
+    return [i for i, ch in enumerate(line) if i not in dropped and not _DROPPED.match(ch)]
 
 
 def written_span(line: str, offsets: list[int] | None, start: int, end: int) -> str:
@@ -107,7 +116,12 @@ def written_span(line: str, offsets: list[int] | None, start: int, end: int) -> 
     :func:`written_offsets`)."""
     if offsets is None:
         return line[start:end]
-    return line[offsets[start]:offsets[end - 1] + 1] if end > start else ""
+    if end <= start:
+        return ""
+    stop = offsets[end - 1] + 1
+    while after := _PINYIN.match(line, stop):  # the last character's pinyin goes with it
+        stop = after.end()
+    return line[offsets[start]:stop]
 
 
 SAMPLE_BYTES = 1 << 16
