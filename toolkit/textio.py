@@ -31,8 +31,7 @@ TRADITIONAL_TABLE = Path(__file__).parent / "data" / "t2s.txt"
 
 def _traditional() -> dict[int, int]:
     """Traditional → simplified, character for character. Many web copies of reports are served in
-    traditional characters (a fifth of the second batch of development pages), while the model and
-    the page and part rules know simplified text only."""
+    traditional characters, while the model and the page and part rules know simplified text only."""
     lines = [line for line in TRADITIONAL_TABLE.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
     return {ord(t): ord(s) for t, s in zip(lines[0], lines[1])}
 
@@ -53,8 +52,8 @@ _DROPPED = re.compile("[" + "".join(map(chr, _ZERO_WIDTH)) + "]")
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 _PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])[(（](?=[a-zü]*[{_TONED}])[a-zü{_TONED}]{{1,7}}[)）]")
 """Pinyin in brackets after each character ("工會(huì)工作總結(jié)"), as some sites serve copied
-reports: a bracketed syllable with a tone mark right after a Chinese character. Real text never
-writes one, and it cuts every word and n-gram in two, so normalisation drops it."""
+reports: a bracketed syllable with a tone mark right after a Chinese character. Reports do not
+write one, and it cuts every word and n-gram in two, so normalisation drops it."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
