@@ -110,10 +110,23 @@ def test_a_part_label_the_text_contradicts_stays_below_the_cap():
     assert np.allclose(cap_contradicted(records, proba, CLASSES, 1.0), proba)
 
 
+def test_a_report_title_line_stays_below_the_title_cap_and_keeps_its_label():
+    from toolkit.calibration import TITLE_CAP, cap_titles
+
+    proba = np.array([[0.96, 0.02, 0.02], [0.96, 0.02, 0.02], [0.5, 0.3, 0.2]])
+    records = [{"evidence": "overview:title"}, {"evidence": ""}, {"evidence": "overview:title"}]
+    out = cap_titles(records, proba, TITLE_CAP)
+    assert out[0, 0] == pytest.approx(TITLE_CAP) and out[0].argmax() == 0
+    assert out[0, 1] == pytest.approx(out[0, 2]) and np.allclose(out.sum(axis=1), 1.0)
+    assert np.allclose(out[1:], proba[1:])  # other lines, and a title already below the cap, are left alone
+    assert np.allclose(cap_titles(records, proba, 1.0), proba)
+
+
 def test_calibration_round_trips_with_its_sequence():
-    cal = Calibration({"plans:heading": 0.5}, 1.2, 0.6, [[0.5, 0.5], [0.2, 0.8]], 0.4, 0.85, [[0.3, 0.9], [0.4, 0.8]])
+    cal = Calibration({"plans:heading": 0.5}, 1.2, 0.6, [[0.5, 0.5], [0.2, 0.8]], 0.4, 0.85, [[0.3, 0.9], [0.4, 0.8]], 0.8)
     assert Calibration.from_dict(cal.to_dict()) == cal
-    assert Calibration.from_dict({"temperature": 2.0}).contradiction_cap == 1.0  # models fitted before the cap
+    old = Calibration.from_dict({"temperature": 2.0})  # models fitted before the caps
+    assert old.contradiction_cap == 1.0 and old.title_cap == 1.0
 
 
 def test_temperature_and_threshold_can_be_fitted_on_real_rows_only():

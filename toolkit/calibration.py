@@ -54,6 +54,7 @@ class Calibration:
     sequence_weight: float = 0.0
     contradiction_cap: float = 1.0
     confidence_map: list[list[float]] = field(default_factory=list)
+    title_cap: float = 1.0
 
     def apply(self, records: Sequence[dict], proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
         """Probabilities with the part evidence and the report's sequence weighed in, then tempered."""
@@ -66,13 +67,13 @@ class Calibration:
         if self.sequence_weight > 0 and self.transitions:
             weighed = smooth_sequences(records, weighed, np.asarray(self.transitions), self.sequence_weight)
         capped = cap_contradicted(records, temper(weighed, self.temperature), classes, self.contradiction_cap)
-        return map_confidence(capped, self.confidence_map)
+        return cap_titles(records, map_confidence(capped, self.confidence_map), self.title_cap)
 
     def to_dict(self) -> dict:
         return {"part_weights": dict(self.part_weights), "temperature": self.temperature,
                 "min_confidence": self.min_confidence, "transitions": [list(map(float, row)) for row in self.transitions],
                 "sequence_weight": self.sequence_weight, "contradiction_cap": self.contradiction_cap,
-                "confidence_map": [list(map(float, row)) for row in self.confidence_map]}
+                "confidence_map": [list(map(float, row)) for row in self.confidence_map], "title_cap": self.title_cap}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Calibration":
@@ -80,7 +81,7 @@ class Calibration:
                    float(data.get("temperature", 1.0)), float(data.get("min_confidence", 0.5)),
                    [[float(x) for x in row] for row in data.get("transitions", [])],
                    float(data.get("sequence_weight", 0.0)), float(data.get("contradiction_cap", 1.0)),
-                   [[float(x) for x in row] for row in data.get("confidence_map", [])])
+                   [[float(x) for x in row] for row in data.get("confidence_map", [])], float(data.get("title_cap", 1.0)))
 
 
 MIN_MAP_ROWS = 100
@@ -145,12 +146,39 @@ def cap_contradicted(records: Sequence[dict], proba: np.ndarray, classes: Sequen
     for k, i in enumerate(rows):
         own = CUE_NAMES.index(parts[best[i]])
         if cues[k, topics].any() and not cues[k, own]:
-            rest = 1.0 - out[i, best[i]]
-            others = out[i].copy()
-            others[best[i]] = 0.0
-            out[i] = others * ((1.0 - cap) / rest) if rest > _EPS else np.full(len(classes), (1.0 - cap) / (len(classes) - 1))
-            out[i, best[i]] = cap
+            _cap_row(out, i, best[i], cap)
     return out
+
+
+TITLE_CAP = 0.8
+"""The highest confidence of a line that the page rules took for the report's own title
+(``overview:title``): of the titles a page stacks above a report (the site's, the collection's,
+the page's, the report's), which one is the report's own is often unclear, to annotators as well,
+so such a line stays below the low-confidence threshold and is flagged for review."""
+
+
+def cap_titles(records: Sequence[dict], proba: np.ndarray, cap: float) -> np.ndarray:
+    """Rows of report title lines (evidence ``overview:title``) whose top probability is above
+    ``cap``: it is set to ``cap`` and the rest shared out as before; the label stays."""
+    if cap >= 1.0 or not len(proba):
+        return proba
+    best = proba.argmax(axis=1)
+    rows = [i for i, r in enumerate(records) if r.get("evidence") == "overview:title" and proba[i, best[i]] > cap]
+    if not rows:
+        return proba
+    out = proba.copy()
+    for i in rows:
+        _cap_row(out, i, best[i], cap)
+    return out
+
+
+def _cap_row(proba: np.ndarray, i: int, top: int, cap: float) -> None:
+    """Row ``i``'s label ``top`` to probability ``cap``, the other labels rescaled to share the rest."""
+    rest = 1.0 - proba[i, top]
+    others = proba[i].copy()
+    others[top] = 0.0
+    proba[i] = others * ((1.0 - cap) / rest) if rest > _EPS else np.full(proba.shape[1], (1.0 - cap) / (proba.shape[1] - 1))
+    proba[i, top] = cap
 
 
 SEQUENCE_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 11))
@@ -322,10 +350,11 @@ def fit_calibration(records: Sequence[dict], proba: np.ndarray, labels: Sequence
     temperature = fit_temperature(weighed[real], y[real])
     capped = cap_contradicted(records, temper(weighed, temperature), classes, CONTRADICTION_CAP)[real]
     confidence_map = fit_confidence_map(capped, y[real]) if map_confidence_on else []
-    final = map_confidence(capped, confidence_map)
+    final = cap_titles([r for r, k in zip(records, real) if k], map_confidence(capped, confidence_map), TITLE_CAP)
     threshold = float(np.quantile(final.max(axis=1), flag_share)) if len(final) and flag_share > 0 else 0.0
     kept = [list(map(float, row)) for row in transitions] if transitions is not None and sequence_weight > 0 else []
-    return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight, CONTRADICTION_CAP, confidence_map)
+    return Calibration(weights, temperature, round(threshold, 4), kept, sequence_weight, CONTRADICTION_CAP, confidence_map,
+                       TITLE_CAP)
 
 
 def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[dict]:
