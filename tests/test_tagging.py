@@ -10,6 +10,7 @@ import pytest
 from test_formats import _Page
 from test_tags import SAMPLE, WRITTEN, _check_as_written
 
+from toolkit.formats import LOW_MARK
 from toolkit.model import load_model
 from toolkit.tagging import default_model_path
 
@@ -71,7 +72,7 @@ def test_every_format_shows_the_text_as_written(tmp_path, capsys, fmt):
         from markdown_it import MarkdownIt
 
         page = _Page.parse(MarkdownIt("commonmark").render(text))
-        texts = [html.unescape(re.sub(r"<code>.*?</code>", "", item)).strip() for item in page.items]
+        texts = [html.unescape(re.sub(r"<code>.*?</code>", "", item)).strip().removeprefix(LOW_MARK).strip() for item in page.items]
         texts = sorted(texts, key=WRITTEN.index)
     else:
         texts = [span["text"] for span in _Page.parse(text).sentences if span["view"] == "as-written"]
