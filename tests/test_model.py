@@ -471,7 +471,7 @@ def test_a_page_of_sample_reports_keeps_its_titles_apart():
                           ("车间工会工作总结 篇1", "overview")]
     from toolkit.calibration import TITLE_CAP
 
-    assert tags[4].confidence <= TITLE_CAP and tags[4].low_confidence  # which title is the report's own is for a person to confirm
+    assert tags[4].confidence <= TITLE_CAP < 0.9  # which of the stacked titles is the report's own is likely, not sure
 
 
 def test_batches_bounded_by_records_and_characters_give_the_same_probabilities(trained):

@@ -150,11 +150,12 @@ def cap_contradicted(records: Sequence[dict], proba: np.ndarray, classes: Sequen
     return out
 
 
-TITLE_CAP = 0.8
+TITLE_CAP = 0.85
 """The highest confidence of a line that the page rules took for the report's own title
-(``overview:title``): of the titles a page stacks above a report (the site's, the collection's,
-the page's, the report's), which one is the report's own is often unclear, to annotators as well,
-so such a line stays below the low-confidence threshold and is flagged for review."""
+(``overview:title``): of the titles a web page stacks above a report (the site's, the collection's,
+the page's, the report's), which one is the report's own is often unclear, to annotators as well.
+Such a line is likely the title, not sure: like a contradicted part label it stays below 0.9
+(whether it is also flagged depends on the fitted low-confidence threshold)."""
 
 
 def cap_titles(records: Sequence[dict], proba: np.ndarray, cap: float) -> np.ndarray:
