@@ -144,3 +144,16 @@ def test_structure_block_holds_no_relative_position():
     assert m.shape == (len(records), len(STRUCTURE_NAMES))
     assert m[:, STRUCTURE_NAMES.index("is_heading")].tolist() == [1.0, 0.0, 1.0, 0.0]
     assert not any(name.startswith("pos_") for name in STRUCTURE_NAMES)
+
+
+def test_a_section_number_run_into_the_opening_ends_the_overview_there():
+    """On a page that lost its line breaks the first section starts inside the opening paragraph:
+    from that sentence on, the overview evidence no longer speaks for the label."""
+    text = ("20xx年,镇总工会在市总工会的领导下,围绕中心工作开展工作。其具体工作简要汇报如下:一、区域工资集体协商工作成效突出。"
+            "我镇成立了区域工资集体协商工作领导小组。\n"
+            "二、基层工会规范化建设\n新建基层工会12家。\n")
+    evidence = [(r["text"], r["evidence"]) for r in sentence_records(segment_text(text)[0])]
+    assert evidence[0] == ("20xx年,镇总工会在市总工会的领导下,围绕中心工作开展工作。", "overview:first-paragraph")
+    assert [e for _, e in evidence[1:3]] == ["", ""]
+    plain = sentence_records(segment_text("20xx年,镇总工会在市总工会的领导下开展工作。现将工作总结如下。\n一、组织建设\n新建基层工会12家。\n")[0])
+    assert [r["evidence"] for r in plain[:2]] == ["overview:first-paragraph"] * 2  # an opening without a run-in number keeps it
