@@ -122,6 +122,19 @@ def test_a_report_title_line_stays_below_the_title_cap_and_keeps_its_label():
     assert np.allclose(cap_titles(records, proba, 1.0), proba)
 
 
+def test_a_line_naming_a_report_stays_below_the_title_cap_whatever_its_evidence():
+    from toolkit.calibration import TITLE_CAP, cap_titles
+
+    proba = np.array([[0.02, 0.02, 0.96], [0.96, 0.02, 0.02], [0.96, 0.02, 0.02]])
+    records = [{"evidence": "other:page", "text": "人民医院工会年度工作总结"},  # the site's heading or the report's title
+               {"evidence": "", "text": "工会汇报材料"},
+               {"evidence": "other:page", "text": "人民医院工会工作总结(精选6篇)"}]  # a collection's title is the page's
+    out = cap_titles(records, proba, TITLE_CAP)
+    assert out[0, 2] == pytest.approx(TITLE_CAP) and out[0].argmax() == 2
+    assert out[1, 0] == pytest.approx(TITLE_CAP) and out[1].argmax() == 0
+    assert np.allclose(out[2], proba[2])
+
+
 def test_calibration_round_trips_with_its_sequence():
     cal = Calibration({"plans:heading": 0.5}, 1.2, 0.6, [[0.5, 0.5], [0.2, 0.8]], 0.4, 0.85, [[0.3, 0.9], [0.4, 0.8]], 0.8)
     assert Calibration.from_dict(cal.to_dict()) == cal

@@ -495,3 +495,20 @@ def test_a_report_without_end_is_yielded_in_bounded_pieces_as_cut_report_would_c
     assert drawn < total / 2 and sum(map(len, first)) <= MAX_REPORT  # yielded long before the input ends
     pieces = [first] + [piece for report in reports for piece in cut_report(report)]
     assert pieces == list(cut_report([paragraph] * total))
+
+
+@pytest.mark.parametrize("line", ["人民医院工会年度工作总结", "工会汇报材料", "林业工会工作总结范文", "2021年工会春节送温暖活动总结",
+                                  "篇一:工会困难职工脱困解困工作总结汇报", "3.工会2021年工作总结和2022年工作思路(三)"])
+def test_a_line_that_names_a_report(line):
+    from toolkit.segment import names_a_report
+
+    assert names_a_report(line)
+
+
+@pytest.mark.parametrize("line", ["区教育工会总结12篇", "工会工作总结(实用5篇)", "当前位置:首页>工作总结>工会工作总结",
+                                  "现将本年度工会工作总结如下:", "年终召开总结表彰大会,表彰先进个人12名。",
+                                  "认真总结经验,查找不足", "一、组织建设", "2023年工会工作计划"])
+def test_a_line_that_does_not_name_a_report(line):
+    from toolkit.segment import names_a_report
+
+    assert not names_a_report(line)

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from toolkit.segment import names_a_report
 from toolkit.taxonomy import TOPICS
 
 WEIGHT_GRID = tuple(round(w, 2) for w in np.linspace(0.0, 1.0, 21))
@@ -151,20 +152,23 @@ def cap_contradicted(records: Sequence[dict], proba: np.ndarray, classes: Sequen
 
 
 TITLE_CAP = 0.85
-"""The highest confidence of a line that the page rules took for the report's own title
-(``overview:title``): of the titles a web page stacks above a report (the site's, the collection's,
-the page's, the report's), which one is the report's own is often unclear, to annotators as well.
-Such a line is likely the title, not sure: like a contradicted part label it stays below 0.9
-(whether it is also flagged depends on the fitted low-confidence threshold)."""
+"""The highest confidence of a line that may be the report's own title: one the page rules took for
+it (``overview:title``), or any line that names a report (:func:`toolkit.segment.names_a_report`).
+Of the titles a web page stacks above a report (the site's, the collection's, the page's, the
+report's), which one is the report's own is often unclear, to annotators as well (they agreed on 12
+of 21 such lines in the development set), so such a line is likely ``overview`` or ``other``, not
+sure of either: like a contradicted part label it stays below 0.9 (whether it is also flagged
+depends on the fitted low-confidence threshold)."""
 
 
 def cap_titles(records: Sequence[dict], proba: np.ndarray, cap: float) -> np.ndarray:
-    """Rows of report title lines (evidence ``overview:title``) whose top probability is above
-    ``cap``: it is set to ``cap`` and the rest shared out as before; the label stays."""
+    """Rows of lines that may be the report's title (see :data:`TITLE_CAP`) whose top probability
+    is above ``cap``: it is set to ``cap`` and the rest shared out as before; the label stays."""
     if cap >= 1.0 or not len(proba):
         return proba
     best = proba.argmax(axis=1)
-    rows = [i for i, r in enumerate(records) if r.get("evidence") == "overview:title" and proba[i, best[i]] > cap]
+    sure = np.flatnonzero(proba[np.arange(len(proba)), best] > cap)
+    rows = [i for i in sure if records[i].get("evidence") == "overview:title" or names_a_report(records[i].get("text", ""))]
     if not rows:
         return proba
     out = proba.copy()

@@ -387,6 +387,15 @@ one of them ("第1篇 区工会2023年工作总结", "区工会2023年工作总�
 _CLAUSE_BREAK = re.compile(r"[,;]")
 
 
+def names_a_report(line: str) -> bool:
+    """A short line that names a report and is not page furniture ("人民医院工会年度工作总结",
+    "工会汇报材料", "林业工会工作总结范文"). A page often prints such a line more than once (the site's
+    heading, the page's, the report's own), and which copy is the report's title is a guess."""
+    return (len(line) <= 40 and not _has_terminal_stop(line) and not _CLAUSE_BREAK.search(line)
+            and not LEAD_IN.search(line) and bool(_NAMES_REPORT.search(line)) and not _COLLECTION.search(line)
+            and not is_junk(line))
+
+
 def _is_text(paragraph: str) -> bool:
     """A paragraph of a report's text rather than its front matter (a title, a byline): a
     numbered heading, a sentence, or a line too long or too divided to be a title."""
