@@ -472,6 +472,8 @@ def test_a_page_of_sample_reports_keeps_its_titles_apart():
     from toolkit.calibration import TITLE_CAP
 
     assert tags[4].confidence <= TITLE_CAP < 0.9  # which of the stacked titles is the report's own is likely, not sure
+    assert tags[0].confidence <= TITLE_CAP and tags[3].confidence <= TITLE_CAP  # so are its copies, the page's
+    assert tags[1].confidence >= 0.9  # a collection's title is the page's, sure
 
 
 def test_batches_bounded_by_records_and_characters_give_the_same_probabilities(trained):
