@@ -68,6 +68,16 @@ def test_score_pages_scores_in_context_and_alone():
     for key in ("in_context", "alone"):
         assert 0.5 <= result[key]["accuracy"] <= 1.0
         assert result[key]["share_at_0.9"] <= 1.0
+        assert result[key]["accuracy_interval"] is None  # one page: nothing to resample
+
+
+def test_score_pages_gives_page_resampled_intervals():
+    second = URL + "?p=2"
+    rows = _rows() + [{**r, "url": second} for r in _rows()]
+    result = score_pages(load_model(), rows, {URL: PAGE, second: PAGE})
+    figures = result["in_context"]
+    assert result["pages"] == 2
+    assert figures["accuracy_interval"] == [figures["accuracy"], figures["accuracy"]]  # the two pages are alike
 
 
 def test_evaluate_command_on_excerpts(tmp_path, capsys):

@@ -382,6 +382,10 @@ def reliability(confidence: Sequence[float], correct: Sequence[bool], bins: int 
     return out + [{"ece": round(float(ece), 4)}]
 
 
+HIGH_CONFIDENCE = 0.9
+"""The confidence at and above which a prediction counts as sure in every report of precision."""
+
+
 def confidence_report(confidence: Sequence[float], correct: Sequence[bool], flagged: Sequence[bool]) -> dict:
     """What a user of the confidences can rely on: the precision of the predictions made with
     confidence >= 0.9 (and their share), the share of sentences flagged ``low_confidence`` and the
@@ -389,7 +393,7 @@ def confidence_report(confidence: Sequence[float], correct: Sequence[bool], flag
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=bool)
     flagged = np.asarray(flagged, dtype=bool)
-    high = confidence >= 0.9
+    high = confidence >= HIGH_CONFIDENCE
     errors = ~correct
     return {
         "n": int(len(confidence)),

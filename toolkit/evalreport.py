@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.fileio import atomic_write_text
@@ -111,22 +112,33 @@ def real_text_markdown(result: dict) -> str:
     rows = []
     seed = (result.get("by_corpus") or {}).get("seed")
     if seed:
-        rows.append(["seed, grouped out-of-fold (real reports)", seed["n"], seed["accuracy"], seed["macro_f1"],
-                     seed.get("precision_at_0.9", "—"), seed["alone_accuracy"]])
+        rows.append(["seed, grouped out-of-fold (real reports)", seed["n"],
+                     _with_interval(seed["accuracy"], seed.get("accuracy_interval")), seed["macro_f1"],
+                     _with_interval(seed.get("precision_at_0.9", "—"), seed.get("precision_at_0.9_interval")),
+                     seed["alone_accuracy"]])
     for key, title in REAL_PAGE_SETS.items():
         r = result.get(key)
         if r:
+            c = r["in_context"]
             rows.append([f"{title} ({r['pages']} pages, hash-only; `{r['model']}`)", r["sentences"],
-                         r["in_context"]["accuracy"], r["in_context"]["macro_f1"],
-                         f"{r['in_context']['precision_at_0.9']} ({r['in_context']['share_at_0.9']:.0%})", r["alone"]["accuracy"]])
+                         _with_interval(c["accuracy"], c.get("accuracy_interval")), c["macro_f1"],
+                         _with_interval(f"{c['precision_at_0.9']} ({c['share_at_0.9']:.0%})", c.get("precision_at_0.9_interval")),
+                         r["alone"]["accuracy"]])
     for name, h in result.get("untouched", {}).items():
         rows.append([f"{UNTOUCHED_NAMES.get(name, name)}; `{h['model']}`", h["sentences"], h["accuracy"], h["macro_f1"],
                      h["confidence"]["high_confidence_precision"], h["alone"]["accuracy"]])
     if not rows:
         return ""
+    note = ("In square brackets: the 95 % interval when whole reports (seed) or whole pages are resampled "
+            "(`toolkit.intervals`): a page's sentences share its layout and writer, and errors come in runs.")
     return "\n".join(["## Real text first", "",
                       *_table(["set", "sentences", "accuracy in context", "macro-F1", "precision at confidence >= 0.9",
-                               "accuracy, sentences alone"], rows), ""])
+                               "accuracy, sentences alone"], rows), "", note, ""])
+
+
+def _with_interval(value, interval: Sequence[float] | None) -> str:
+    """``value`` followed by its interval in brackets, where there is one."""
+    return f"{value} [{interval[0]:.3f}–{interval[1]:.3f}]" if interval else f"{value}"
 
 
 def heldout_markdown(h: dict, name: str = "heldout") -> list[str]:

@@ -19,9 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.calibration import confidence_report
+from toolkit.calibration import HIGH_CONFIDENCE, confidence_report
 from toolkit.context import alone_record, sentence_records
 from toolkit.errors import InputError, json_problem
+from toolkit.intervals import figure_interval
 from toolkit.segment import Report, segment_text
 from toolkit.textio import read_bytes
 
@@ -192,17 +193,20 @@ def score_pages(model, rows: Sequence[dict], excerpts: Mapping[str, str]) -> dic
             alone_conf.append(by_alone_conf[k])
             pages.append(url)
     return {"pages": len(wanted), "sentences": len(gold), "problems": unique_problems(problems),
-            "in_context": _figures(gold, pred, conf), "alone": _figures(gold, alone, alone_conf),
+            "in_context": _figures(gold, pred, conf, pages), "alone": _figures(gold, alone, alone_conf, pages),
             "gold": gold, "predicted": pred, "confidence": conf, "page_of": pages}
 
 
-def _figures(gold: Sequence[str], pred: Sequence[str], conf: Sequence[float]) -> dict:
+def _figures(gold: Sequence[str], pred: Sequence[str], conf: Sequence[float], pages: Sequence[str]) -> dict:
     """Accuracy, macro-F1 (:func:`toolkit.selection.macro_f1`) and the precision and share of the
-    predictions at confidence >= 0.9 (:func:`toolkit.calibration.confidence_report`)."""
+    predictions at confidence >= 0.9 (:func:`toolkit.calibration.confidence_report`); the 95 %
+    intervals of accuracy and precision when whole pages are resampled (:mod:`toolkit.intervals`)."""
     from toolkit.selection import macro_f1  # scikit-learn: only when scoring
 
     ok = [g == p for g, p in zip(gold, pred)]
     confident = confidence_report(conf, ok, [False] * len(ok))
     return {"accuracy": round(sum(ok) / max(len(ok), 1), 4), "macro_f1": round(macro_f1(gold, pred), 4) if gold else 0.0,
             "precision_at_0.9": confident["high_confidence_precision"],
-            "share_at_0.9": confident["high_confidence_share"] or 0.0}
+            "share_at_0.9": confident["high_confidence_share"] or 0.0,
+            "accuracy_interval": figure_interval(ok, [True] * len(ok), pages),
+            "precision_at_0.9_interval": figure_interval(ok, [c >= HIGH_CONFIDENCE for c in conf], pages)}

@@ -26,10 +26,11 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.model_selection import cross_validate as sklearn_cross_validate
 from sklearn.utils.validation import check_is_fitted
 
-from toolkit.calibration import confidence_report, reliability
+from toolkit.calibration import HIGH_CONFIDENCE, confidence_report, reliability
 from toolkit.context import alone_record
 from toolkit.estimator import SectionClassifier
 from toolkit.examples import Examples
+from toolkit.intervals import figure_interval
 from toolkit.params import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
 
@@ -115,15 +116,25 @@ class CVResult:
                         self.chosen, pick(self.flagged), pick(self.alone_pred), pick(self.alone_confidence),
                         pick(self.alone_flagged), pick(self.corpora))
 
-    def by_corpus(self) -> dict[str, dict]:
-        """Scores of each corpus's sentences (``seed``, ``written``…), in context and alone."""
+    def by_corpus(self, groups: Sequence[str] | None = None) -> dict[str, dict]:
+        """Scores of each corpus's sentences (``seed``, ``written``…), in context and alone; with
+        ``groups`` (each sentence's report), the 95 % intervals of accuracy and of precision at
+        confidence >= 0.9 when whole reports are resampled (:func:`toolkit.intervals.group_interval`)."""
         out = {}
         for corpus in sorted(set(self.corpora)):
-            part = self.where([c == corpus for c in self.corpora])
+            keep = [c == corpus for c in self.corpora]
+            part = self.where(keep)
             alone = part.alone()
             confident = part.confidence_report()
             out[corpus or "unlisted"] = {**part.scores(), "alone_accuracy": alone.scores()["accuracy"] if alone else None,
                                          "precision_at_0.9": confident["high_confidence_precision"]}
+            if groups is not None:
+                ok = [t == p for t, p in zip(part.y_true, part.y_pred)]
+                reports = [g for g, k in zip(groups, keep) if k]
+                sure = [c >= HIGH_CONFIDENCE for c in part.confidence]
+                out[corpus or "unlisted"].update({
+                    "accuracy_interval": figure_interval(ok, [True] * len(ok), reports),
+                    "precision_at_0.9_interval": figure_interval(ok, sure, reports)})
         return out
 
     def confidence_report(self) -> dict:
