@@ -137,7 +137,7 @@ def real_text_markdown(result: dict) -> str:
 
 
 def _with_interval(value, interval: Sequence[float] | None) -> str:
-    """``value`` followed by its interval in brackets, where there is one."""
+    """``value`` followed by its interval in square brackets, where there is one."""
     return f"{value} [{interval[0]:.3f}–{interval[1]:.3f}]" if interval else f"{value}"
 
 
