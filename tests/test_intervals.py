@@ -1,6 +1,6 @@
 import pytest
 
-from toolkit.intervals import figure_interval, group_interval
+from toolkit.intervals import figure_intervals, group_interval
 
 
 def test_errors_on_one_page_move_the_figure_more_than_the_same_errors_spread_out():
@@ -19,7 +19,8 @@ def test_precision_counts_only_the_counted_rows():
     counted = [True, True, False, False] * 10
     groups = [i // 4 for i in range(40)]
     assert group_interval(hits, counted, groups) == (0.5, 0.5)
-    assert figure_interval(hits, counted, groups) == [0.5, 0.5]
+    confidence = [0.95 if c else 0.5 for c in counted]
+    assert figure_intervals(hits, confidence, groups)["precision_at_0.9_interval"] == [0.5, 0.5]
 
 
 def test_the_interval_is_reproducible_and_widens_with_the_level():
@@ -34,7 +35,8 @@ def test_the_interval_is_reproducible_and_widens_with_the_level():
 def test_no_interval_without_counted_rows_or_with_one_page():
     assert group_interval([True, False], [False, False], ["a", "b"]) is None
     assert group_interval([True, False], [True, True], ["a", "a"]) is None
-    assert figure_interval([True, False], [True, True], ["a", "a"]) is None
+    assert figure_intervals([True, False], [0.95, 0.95], ["a", "a"]) == {"accuracy_interval": None,
+                                                                        "precision_at_0.9_interval": None}
 
 
 @pytest.mark.parametrize("kwargs, message", [({"level": 1.0}, "level"), ({"n_resamples": 0}, "n_resamples")])

@@ -19,6 +19,8 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from toolkit.calibration import HIGH_CONFIDENCE
+
 N_RESAMPLES = 2000
 LEVEL = 0.95
 
@@ -51,7 +53,11 @@ def group_interval(hits: Sequence[bool], counted: Sequence[bool], groups: Sequen
     return float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1.0 - tail))
 
 
-def figure_interval(hits: Sequence[bool], counted: Sequence[bool], groups: Sequence[Hashable]) -> list[float] | None:
-    """:func:`group_interval` at its defaults as a report stores it: ``[low, high]`` to 4 digits."""
-    interval = group_interval(hits, counted, groups)
-    return [round(v, 4) for v in interval] if interval else None
+def figure_intervals(correct: Sequence[bool], confidence: Sequence[float], groups: Sequence[Hashable]) -> dict:
+    """The intervals a report stores beside a set's figures (``[low, high]`` to 4 digits, or
+    ``None``): of accuracy, and of precision at confidence >= :data:`~toolkit.calibration.HIGH_CONFIDENCE`."""
+    def rounded(interval: tuple[float, float] | None) -> list[float] | None:
+        return [round(v, 4) for v in interval] if interval else None
+
+    return {"accuracy_interval": rounded(group_interval(correct, [True] * len(correct), groups)),
+            "precision_at_0.9_interval": rounded(group_interval(correct, [c >= HIGH_CONFIDENCE for c in confidence], groups))}

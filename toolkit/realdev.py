@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.calibration import HIGH_CONFIDENCE, confidence_report
+from toolkit.calibration import confidence_report
 from toolkit.context import alone_record, sentence_records
 from toolkit.errors import InputError, json_problem
-from toolkit.intervals import figure_interval
+from toolkit.intervals import figure_intervals
 from toolkit.segment import Report, segment_text
 from toolkit.textio import read_bytes
 
@@ -207,6 +207,4 @@ def _figures(gold: Sequence[str], pred: Sequence[str], conf: Sequence[float], pa
     confident = confidence_report(conf, ok, [False] * len(ok))
     return {"accuracy": round(sum(ok) / max(len(ok), 1), 4), "macro_f1": round(macro_f1(gold, pred), 4) if gold else 0.0,
             "precision_at_0.9": confident["high_confidence_precision"],
-            "share_at_0.9": confident["high_confidence_share"] or 0.0,
-            "accuracy_interval": figure_interval(ok, [True] * len(ok), pages),
-            "precision_at_0.9_interval": figure_interval(ok, [c >= HIGH_CONFIDENCE for c in conf], pages)}
+            "share_at_0.9": confident["high_confidence_share"] or 0.0, **figure_intervals(ok, conf, pages)}

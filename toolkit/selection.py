@@ -26,11 +26,11 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.model_selection import cross_validate as sklearn_cross_validate
 from sklearn.utils.validation import check_is_fitted
 
-from toolkit.calibration import HIGH_CONFIDENCE, confidence_report, reliability
+from toolkit.calibration import confidence_report, reliability
 from toolkit.context import alone_record
 from toolkit.estimator import SectionClassifier
 from toolkit.examples import Examples
-from toolkit.intervals import figure_interval
+from toolkit.intervals import figure_intervals
 from toolkit.params import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
 
@@ -130,11 +130,7 @@ class CVResult:
                                          "precision_at_0.9": confident["high_confidence_precision"]}
             if groups is not None:
                 ok = [t == p for t, p in zip(part.y_true, part.y_pred)]
-                reports = [g for g, k in zip(groups, keep) if k]
-                sure = [c >= HIGH_CONFIDENCE for c in part.confidence]
-                out[corpus or "unlisted"].update({
-                    "accuracy_interval": figure_interval(ok, [True] * len(ok), reports),
-                    "precision_at_0.9_interval": figure_interval(ok, sure, reports)})
+                out[corpus or "unlisted"].update(figure_intervals(ok, part.confidence, [g for g, k in zip(groups, keep) if k]))
         return out
 
     def confidence_report(self) -> dict:
