@@ -236,9 +236,9 @@ class Backend:
         """Block until queued training has finished (for tests and shutdown); ``False`` on timeout."""
         return self._training.wait_idle(timeout)
 
-    def close(self) -> None:
-        """Stop the training worker after the current run."""
-        self._training.close()
+    def close(self, timeout: float = 300.0) -> bool:
+        """Stop the training worker after the current run (see :meth:`~toolkit.labelstudio.worker.TrainingWorker.close`)."""
+        return self._training.close(timeout)
 
 
 GET_ROUTES: dict[str, str] = {"/": "health", "/health": "health", "/versions": "versions", "/metrics": "metrics"}

@@ -145,7 +145,16 @@ class TrainingWorker:
             time.sleep(0.05)
         return False
 
-    def close(self) -> None:
-        """Stop after the current run."""
+    def close(self, timeout: float = 300.0) -> bool:
+        """Stop after the current run, waiting up to ``timeout`` seconds for it; ``False`` when it was
+        still running and is left behind. The model file is replaced atomically, so it is whole
+        either way: the old model, or the new one if the run got that far."""
         self._jobs.put(None)
-        self._thread.join(timeout=300)
+        if self.pending:
+            log.warning("stopping after the running retrain (waiting up to %.0f s; Ctrl+C again stops now and keeps "
+                        "the model file as it is)", timeout)
+        self._thread.join(timeout=timeout)
+        if self._thread.is_alive():
+            log.warning("stopped without the running retrain; the model file is left as it was")
+            return False
+        return True
