@@ -157,3 +157,19 @@ def test_a_section_number_run_into_the_opening_ends_the_overview_there():
     assert [e for _, e in evidence[1:3]] == ["", ""]
     plain = sentence_records(segment_text("20xx年,镇总工会在市总工会的领导下开展工作。现将工作总结如下。\n一、组织建设\n新建基层工会12家。\n")[0])
     assert [r["evidence"] for r in plain[:2]] == ["overview:first-paragraph"] * 2  # an opening without a run-in number keeps it
+
+
+def test_a_run_on_page_blurb_is_a_page_line_and_the_opening_after_it_is_the_overview():
+    blurb = "工会总结范本【导读】网友为您整理的范本,仅供参考。"
+    opening = "20xx年,机关工会在党组领导下,围绕中心工作开展了以下工作。"
+    report = segment_text(blurb + opening + "新建工会小组3个,发展会员40人。" * 20 + "\n一、组织建设\n新建分会3个。")[0]
+    records = sentence_records(report)
+    assert records[0]["evidence"] == "other:page"
+    assert records[1]["text"] == opening and records[1]["evidence"] == "overview:first-paragraph"
+
+
+def test_the_reports_own_title_is_not_its_first_paragraph_nor_its_first_heading():
+    report = segment_text("首页 > 范文\n机关工会工作总结范文\n20xx年,机关工会在党组领导下开展了以下工作。\n"
+                          "一、组织建设\n新建分会3个。\n二、文体活动\n举办运动会。")[0]
+    records = sentence_records(report)
+    assert [r["evidence"] for r in records[:3]] == ["other:page", "overview:title", "overview:first-paragraph"]

@@ -247,6 +247,20 @@ def test_lost_line_breaks_are_restored_before_heading_numbers_without_changing_s
     assert restore_breaks("短行。二、帮扶。") == ["短行。二、帮扶。"]
 
 
+def test_a_run_on_page_blurb_is_cut_off_as_its_own_paragraph_without_changing_sentences():
+    from toolkit.segment import blurb_end, restore_breaks, split_sentences
+
+    blurb = "机关工会总结范本(精编2篇)【导读】网友为您整理的范本,以供您参考。又到写总结的时候了。以下是小编整理的总结。"
+    text = "20xx年,机关工会在党组领导下开展工作。" + "新建工会小组3个,发展会员40人。" * 20
+    parts = restore_breaks(blurb + text)
+    assert parts == [blurb, text]
+    assert [s for p in parts for s in split_sentences(p)] == split_sentences(blurb + text)
+    assert blurb_end(text) == 0
+    assert blurb_end("以下是小编整理的总结。" + "开展工作。" * 100) == len("以下是小编整理的总结。")
+    late = "开展工作。" * 100 + "以下是小编整理的总结。"  # beyond the opening window: the report's own text
+    assert restore_breaks(late) == [late]
+
+
 def test_sentences_keep_their_text_as_written_beside_the_normalised_text():
     from toolkit.textio import normalize
 
@@ -398,6 +412,12 @@ def test_a_page_blurb_about_the_article_is_a_page_line():
     "书写工作总结要用第一人称。即要从本单位、本部门的角度来撰写。",
     "如果您已付费下载过本站文档,您可以点击这里二次下载。",
     "- 4、该文档为VIP文档,如果想要下载,成为VIP会员后,下载免费。",
+    "版权声明在先,版权说明:本文由网友投稿上传,如有侵权请联系删除",
+    "您好,欢迎访问范本资料站。",
+    "本篇是某单位工会的年度工作总结,仅供参考。",
+    "【导读】网友为您收集的工会总结范本,以供您学习参考之用。",
+    "搜索",
+    "文档简介",
 ])
 def test_blurbs_about_writing_and_document_site_notices_are_page_lines(line):
     from toolkit.segment import is_junk
@@ -409,6 +429,8 @@ def test_blurbs_about_writing_and_document_site_notices_are_page_lines(line):
     "工会下载整理了劳动法律法规学习资料,发放到各班组。",
     "我们为大家整理了职工需求清单,逐项推动解决。",
     "全年撰写工作总结和调研报告12篇。",
+    "欢迎来到工会之家的新会员接受了入会教育。",
+    "搜索职工需求,建立帮扶台账。",
 ])
 def test_report_sentences_that_share_words_with_blurbs_are_not_page_lines(line):
     from toolkit.segment import is_junk

@@ -63,9 +63,10 @@ def sentence_records(report: Report) -> list[dict]:
     plans_by = ""
     closing = closing_paragraph(report)
     page = report.page_lines
-    body = [s.paragraph for s in sentences if s.paragraph not in page]
+    title = report.title_line
+    body = [s.paragraph for s in sentences if s.paragraph not in page and s.paragraph != title]
     first_body = body[0] if body else -1
-    opening = next((s.paragraph for s in sentences if s.is_heading and s.paragraph not in page), -1)
+    opening = next((s.paragraph for s in sentences if s.is_heading and s.paragraph not in page and s.paragraph != title), -1)
     first_of: dict[int, int] = {}
     for s in sentences:
         first_of.setdefault(s.paragraph, s.index)
@@ -85,7 +86,7 @@ def sentence_records(report: Report) -> list[dict]:
         if top and not plans_by:
             top_before = top
         evidence = _evidence(s, plans_by, first_body, opening if s.index < inline else -1, closing, page, problems_text,
-                             report.title_line)
+                             title)
         records.append({
             "id": s.id,
             "report": report.id,

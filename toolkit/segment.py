@@ -91,8 +91,8 @@ _JUNK = re.compile(
     r"(范文|文库|文档|文秘|资料|公文|写作)(网|大全|频道)|网\s*[-_|]|[-_|]\s*\S{0,12}(网|频道)$|(版权所有|Copyright|ICP备)|"
     r"[(( ](精选|优秀|通用|热门|实用|优质|最新|经典|推荐)?([\d一二三四五六七八九十]{1,2}|多)篇[))]|^\S{1,12}网$|"
     r"(总结|范文|报告|思路|计划|材料|大全|汇编)\S{0,4}\d{1,2}篇$|^(以下|下面)是?小编|小编(为大家|精心)?(整理|收集|编辑)|欢迎(阅读|参考|借鉴)|^您(的|现在的)?(当前)?位置|人气[::]|"
-    r"^(摘要|关键词)[::]?$")
-"""Lines that belong to the page, not the report: site navigation, publishing data, page numbers."""
+    r"^(摘要|关键词)[::]?$|^(搜索|登录|注册|文档简介|文档介绍|全文阅读|立即下载|下载文档)$")
+"""Lines that belong to the page, not the report: site navigation and buttons, publishing data, page numbers."""
 _SEPARATOR = re.compile(rf"^(篇|范文|例文|第)\s*([{_NUM_CN}]{{1,3}}|\d{{1,2}})\s*(篇)?[::]?$")
 """"篇2", "范文三", "第二篇": a page of sample reports announces the next one."""
 _REPORT_TITLE = re.compile(r"(工作总结|工作报告|工作汇报|工作回顾|述职报告)(\(.{0,12}\))?$")
@@ -343,11 +343,13 @@ _BLURB = re.compile(r"小编|^总结是|^本文(是|为|主要|介绍|回顾|收
                     r"(总结|报告)(要|该|应该)?(怎么|如何)写|(书写|撰写|写作)[^。]{0,6}(总结|报告)[^。]{0,4}(要用|要求|有哪些)|(总结|报告)在?(写作|书写)(时|有哪些)|"
                     r"(以下|下面)(是|为)[^。]{0,16}(为|给)(大家|你|您)[^。]{0,10}(整理|收集|搜集|带来|准备|推荐|分享|精选)|"
                     r"原创力文档|VIP(文档|会员)|付费(下载|前)|二次下载|(下载|上传)(本|该)?文档|本站(所有|不对|不保证|规则)|侵犯(著作权|商业秘密)|"
-                    r"不支持退款|如有疑问请联系|写作神器")
+                    r"不支持退款|如有疑问请联系|写作神器|版权说明|由用户(提供并)?上传|收益归属|举报或认领|欢迎(来到|访问)[^。,]{0,12}(网|站)|"
+                    r"网友为(您|你|大家)|【导读|仅供(大家|您)?参考|以供[^。]{0,6}参考|希望对(您|你|大家)有所帮助")
 """A site's blurb about the article or about writing summaries ("本文是一篇…的工作总结,主要包括…",
-"总结是…的书面材料…以下是小编整理的…", "下面是我给大家整理的报告范文", "报告书写有哪些要求呢?"), or
-a document site's notices ("本站不对文档的完整性…", "成为VIP后…", "下载后,不支持退款"), whatever
-its length."""
+"总结是…的书面材料…以下是小编整理的…", "下面是我给大家整理的报告范文", "报告书写有哪些要求呢?",
+"…仅供参考", "【导读引言】网友为您整理收集的…"), a site's greeting ("您好,欢迎来到…网。"), or a
+document site's notices ("本站不对文档的完整性…", "成为VIP后…", "下载后,不支持退款", "版权说明:本文档由
+用户提供并上传…"), whatever its length."""
 
 
 def is_junk(line: str) -> bool:
@@ -580,18 +582,40 @@ _RUN_ON = 400
 
 
 def restore_breaks(line: str) -> list[str]:
-    """A long line that has lost its line breaks, cut back into paragraphs before each heading number
-    that follows a full stop ("…完成。二、加强组织建设…"). The cuts fall where sentences end anyway, so
-    every sentence keeps its text (and id). Two such numbers at least: one alone may be a list inside
-    a paragraph.
+    """A line that has lost its line breaks, cut back into paragraphs: after the page's blurb it opens
+    with (:func:`blurb_end`), and, in a long line, before each heading number that follows a full
+    stop ("…完成。二、加强组织建设…"). The cuts fall where sentences end anyway, so every sentence
+    keeps its text (and id). Two such numbers at least: one alone may be a list inside a paragraph.
 
     >>> restore_breaks("一、组织。" + "新建工会。" * 80 + "二、帮扶。慰问职工。三、文体。举办比赛。")[-2:]
     ['二、帮扶。慰问职工。', '三、文体。举办比赛。']
+    >>> restore_breaks("以下是小编整理的总结。一年来," + "新建工会。" * 80)[0]
+    '以下是小编整理的总结。'
     """
-    if len(line) < _RUN_ON:
-        return [line]
-    parts = [p.strip() for p in _INLINE_HEADING.split(line)]
-    return [p for p in parts if p] if len(parts) > 2 else [line]
+    cut = blurb_end(line) if len(line) >= _RUN_ON or is_junk(line) else 0
+    head, rest = ([line[:cut].strip()], line[cut:].strip()) if 0 < cut < len(line) else ([], line)
+    if len(rest) < _RUN_ON:
+        return head + [rest]
+    parts = [p.strip() for p in _INLINE_HEADING.split(rest)]
+    return head + ([p for p in parts if p] if len(parts) > 2 else [rest])
+
+
+def blurb_end(line: str) -> int:
+    """Where the page's blurb that a line opens with ends: after the last of the sentences ending
+    within its first :data:`_JUNK_MAX` characters that is a blurb (:data:`_BLURB`), 0 when none
+    is. A page that lost its line breaks runs its blurb into the report ("…精编多篇优质文档,以供您
+    学习参考!时光在流逝…以下是小编精心整理的…。一年来,我校工会…"); the sentences between two
+    blurb sentences are the page's too."""
+    window = line[:_JUNK_MAX]
+    sentences = _raw_sentences(window)
+    if len(window) < len(line):
+        sentences = sentences[:-1]  # the last one may go on past the window
+    end = cursor = 0
+    for sentence in sentences:
+        cursor = window.find(sentence, cursor) + len(sentence)
+        if _BLURB.search(sentence):
+            end = cursor
+    return end
 
 
 def report_starts(paragraphs: Sequence[str], min_paragraphs: int = 3) -> list[int]:
