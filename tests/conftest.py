@@ -17,6 +17,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a command a test stops with SIGINT, as Ctrl+C does: a runner that starts
+    the tests in the background (``nohup … &``) passes SIGINT on ignored, and Python then installs
+    no KeyboardInterrupt for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
 """The seed corpus: small fixtures come from it."""
 CORPUS_DIR = ROOT / "annotations" / "corpus"

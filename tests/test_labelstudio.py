@@ -247,13 +247,13 @@ def _start_backend(project: Path, label_studio, log: Path):
     import sys
     import urllib.request
 
-    from conftest import free_port
+    from conftest import free_port, interruptible
 
     port = free_port()
     env = {**os.environ, **label_studio.env()}
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "toolkit", "serve", "--port", str(port)], cwd=project, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, preexec_fn=interruptible)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

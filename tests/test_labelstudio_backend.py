@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import interruptible
 from toolkit import store
 from toolkit.cli import main
 from toolkit.corpus import load_reports
@@ -283,7 +284,7 @@ def test_serve_command_runs_and_stops_on_interrupt(tmp_path, ls_corpus, store_co
     proc = subprocess.Popen(
         [sys.executable, "-m", "toolkit", "serve", "--port", "0", "--corpus", str(ls_corpus), "--data",
          str(store_copy), "--model", str(tmp_path / "model.npz")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, preexec_fn=interruptible)
     try:
         line, before = "", []
         deadline = time.monotonic() + 60
