@@ -351,7 +351,7 @@ def test_no_sentence_paragraph_or_report_of_the_data_is_long_enough_to_be_cut(al
 SNIPPETS = ("一、", "(二)", "3、", "(4)", "第一部分", "第二,", "一是", ";二是", "篇2", "首页 > 范文 > 总结",
             "发布时间:2023-01-01", "- 3 -", "工会2023年工作总结", "20xx年,公司工会在党委领导下,", "一年来,",
             "各位代表:", "总之,", "存在的问题", "下步打算", "“", "”", "《", "》", "。", "!", "?", ";", ",", ":",
-            "\n", "\n\n", " ", "\u3000", "\r\n", "\t", "ＡＢ,", "1.5万")
+            "\n", "\n\n", " ", "\u3000", "\r\n", "\t", "ＡＢ,", "1.5万", "工會總結", "工會(huì)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -370,17 +370,25 @@ def report_like_text(draw) -> str:
 @given(report_like_text())
 def test_segmentation_keeps_every_chinese_character_once_in_order(text):
     """Either a one-line ToolkitError, or sentences that together hold every Chinese character of
-    the input exactly once, in order."""
+    the input exactly once, in order: as written, and normalised (traditional characters read as
+    simplified ones, "剗" as "刬")."""
     import toolkit
     from toolkit.errors import ToolkitError
+    from toolkit.textio import normalize
 
     try:
         reports = toolkit.segment(text)
     except ToolkitError as exc:
         assert "\n" not in str(exc)
         return
-    found = "".join(_CJK.findall("".join(s.text for r in reports for s in r.sentences)))
-    assert found == "".join(_CJK.findall(text))
+    sentences = [s for r in reports for s in r.sentences]
+    assert "".join(_CJK.findall("".join(s.as_written or s.text for s in sentences))) == "".join(_CJK.findall(text))
+    assert "".join(_CJK.findall("".join(s.text for s in sentences))) == "".join(_CJK.findall(normalize(text)))
+
+
+def test_a_traditional_character_is_kept_as_written_and_read_as_simplified():
+    (sentence,) = segment_text("剗")[0].sentences
+    assert (sentence.as_written or sentence.text, sentence.text) == ("剗", "刬")
 
 
 def test_a_closing_vow_under_leadership_does_not_begin_a_report():
