@@ -17,13 +17,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def interruptible() -> None:
-    """``preexec_fn`` for a command a test stops with SIGINT, as Ctrl+C does: a runner that starts
-    the tests in the background (``nohup … &``) passes SIGINT on ignored, and Python then installs
-    no KeyboardInterrupt for it."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 CORPUS = ROOT / "annotations" / "corpus" / "reports.txt"
 """The seed corpus: small fixtures come from it."""
 CORPUS_DIR = ROOT / "annotations" / "corpus"
@@ -116,6 +109,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a command a test stops with SIGINT, as Ctrl+C does: a runner that starts
+    the tests in the background (``nohup … &``) passes SIGINT on ignored, and Python then installs
+    no KeyboardInterrupt for it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _label_studio_bin() -> tuple[Path | None, str]:
