@@ -426,11 +426,38 @@ def test_a_page_blurb_about_the_article_is_a_page_line():
     "【导读】网友为您收集的工会总结范本,以供您学习参考之用。",
     "搜索",
     "文档简介",
+    "《某某工会工作总结.doc》由会员分享,可在线阅读,更多相关《某某工会工作总结.doc(8页珍藏版)》请在某某文库上搜索。",
 ])
 def test_blurbs_about_writing_and_document_site_notices_are_page_lines(line):
     from toolkit.segment import is_junk
 
     assert is_junk(line)
+
+
+@pytest.mark.parametrize("line", [
+    '<image>data:image/png;base64,iVBORw0KGgo=" alt="资源得分" title="</image>',
+    "<img src=\"logo.png\">",
+    "</p>",
+    "/p>",
+    "<br/>",
+    "???",
+    "？？？",
+])
+def test_markup_left_by_a_pages_extraction_is_a_page_line(line):
+    from toolkit.segment import is_junk
+
+    assert is_junk(line)
+
+
+@pytest.mark.parametrize("line", [
+    "<p>一年来,工会在党委领导下开展工作。",
+    "全年开展活动12次?",
+    "二、职工之家建设<br>",
+])
+def test_report_text_around_markup_is_not_a_page_line(line):
+    from toolkit.segment import is_junk
+
+    assert not is_junk(line)
 
 
 @pytest.mark.parametrize("line", [

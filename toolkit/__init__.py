@@ -11,7 +11,7 @@
 ['一、帮扶。', '慰问职工20户。']
 """
 
-__version__ = "0.7.0"
+__version__ = "0.7.1"
 
 from toolkit.model import SectionModel, load_model  # noqa: E402
 from toolkit.samples import sample_corpus, sample_report, sample_report_path  # noqa: E402

@@ -344,12 +344,17 @@ _BLURB = re.compile(r"小编|^总结是|^本文(是|为|主要|介绍|回顾|收
                     r"(以下|下面)(是|为)[^。]{0,16}(为|给)(大家|你|您)[^。]{0,10}(整理|收集|搜集|带来|准备|推荐|分享|精选)|"
                     r"原创力文档|VIP(文档|会员)|付费(下载|前)|二次下载|(下载|上传)(本|该)?文档|本站(所有|不对|不保证|规则)|侵犯(著作权|商业秘密)|"
                     r"不支持退款|如有疑问请联系|写作神器|版权说明|由用户(提供并)?上传|收益归属|举报或认领|欢迎(来到|访问)[^。,]{0,12}(网|站)|"
-                    r"网友为(您|你|大家)|【导读|仅供(大家|您)?参考|以供[^。]{0,6}参考|希望对(您|你|大家)有所帮助")
+                    r"网友为(您|你|大家)|【导读|仅供(大家|您)?参考|以供[^。]{0,6}参考|希望对(您|你|大家)有所帮助|由会员分享|可在线阅读|"
+                    r"分享文档赚钱")
 """A site's blurb about the article or about writing summaries ("本文是一篇…的工作总结,主要包括…",
 "总结是…的书面材料…以下是小编整理的…", "下面是我给大家整理的报告范文", "报告书写有哪些要求呢?",
 "…仅供参考", "【导读引言】网友为您整理收集的…"), a site's greeting ("您好,欢迎来到…网。"), or a
 document site's notices ("本站不对文档的完整性…", "成为VIP后…", "下载后,不支持退款", "版权说明:本文档由
-用户提供并上传…"), whatever its length."""
+用户提供并上传…", "《….doc》由会员分享,可在线阅读…"), whatever its length."""
+_MARKUP = re.compile(r"^\s*(<(image|img|svg)\b|data:image/)|^\s*(</?(p|br|div|span)\b[^>]*>|/?p>)\s*$|^[\s?\uff1f\ufffd]+$",
+                     re.IGNORECASE)
+"""What a page's extraction left of its markup, not text: an inline image ("<image>data:image/…"), a
+stray tag ("/p>"), or a line of only question marks where an encoding was lost ("???")."""
 
 
 def is_junk(line: str) -> bool:
@@ -370,7 +375,8 @@ _JUNK_MAX = 400
 
 @functools.lru_cache(maxsize=4096)
 def _short_junk(line: str) -> bool:
-    return (len(line) <= 60 and bool(_JUNK.search(line) or _SEPARATOR.match(line))) or bool(_BLURB.search(line))
+    return ((len(line) <= 60 and bool(_JUNK.search(line) or _SEPARATOR.match(line))) or bool(_BLURB.search(line))
+            or bool(_MARKUP.match(line)))
 
 
 def is_report_title(line: str) -> bool:
