@@ -466,6 +466,8 @@ def test_report_text_around_markup_is_not_a_page_line(line):
     "全年撰写工作总结和调研报告12篇。",
     "欢迎来到工会之家的新会员接受了入会教育。",
     "搜索职工需求,建立帮扶台账。",
+    "职工书屋开通了电子阅览室,职工可在线阅读各类图书。",
+    "读书月活动中,由会员分享读书心得,交流学习体会。",
 ])
 def test_report_sentences_that_share_words_with_blurbs_are_not_page_lines(line):
     from toolkit.segment import is_junk
