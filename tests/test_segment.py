@@ -434,30 +434,22 @@ def test_blurbs_about_writing_and_document_site_notices_are_page_lines(line):
     assert is_junk(line)
 
 
-@pytest.mark.parametrize("line", [
-    '<image>data:image/png;base64,iVBORw0KGgo=" alt="资源得分" title="</image>',
-    "<img src=\"logo.png\">",
-    "</p>",
-    "/p>",
-    "<br/>",
-    "???",
-    "？？？",
+@pytest.mark.parametrize("line, page_line", [
+    ('<image>data:image/png;base64,iVBORw0KGgo=" alt="资源得分" title="</image>', True),
+    ("<img src=\"logo.png\">", True),
+    ("</p>", True),
+    ("/p>", True),
+    ("<br/>", True),
+    ("???", True),
+    ("？？？", True),
+    ("<p>一年来,工会在党委领导下开展工作。", False),
+    ("全年开展活动12次?", False),
+    ("二、职工之家建设<br>", False),
 ])
-def test_markup_left_by_a_pages_extraction_is_a_page_line(line):
+def test_markup_left_by_a_pages_extraction_is_a_page_line_and_text_around_it_is_not(line, page_line):
     from toolkit.segment import is_junk
 
-    assert is_junk(line)
-
-
-@pytest.mark.parametrize("line", [
-    "<p>一年来,工会在党委领导下开展工作。",
-    "全年开展活动12次?",
-    "二、职工之家建设<br>",
-])
-def test_report_text_around_markup_is_not_a_page_line(line):
-    from toolkit.segment import is_junk
-
-    assert not is_junk(line)
+    assert is_junk(line) is page_line
 
 
 @pytest.mark.parametrize("line", [
