@@ -1,9 +1,13 @@
 import json
+import sys
+from pathlib import Path
 
 import pytest
 
+import toolkit
+
 from toolkit.errors import AnnotationError, ToolkitError
-from toolkit.training import data_hash, fit, labelled_examples, load_params, train_from_store
+from toolkit.training import command_line, data_hash, fit, labelled_examples, load_params, train_from_store
 
 
 def test_duplicated_reports_count_once(corpus_reports, gold_labels):
@@ -15,6 +19,16 @@ def test_duplicated_reports_count_once(corpus_reports, gold_labels):
 
 def test_data_hash_changes_with_labels():
     assert data_hash({"s1": "women"}) == data_hash({"s1": "women"}) != data_hash({"s1": "safety"})
+
+
+@pytest.mark.parametrize("program, recorded", [
+    ("/usr/local/bin/toolkit", "toolkit train --folds 5"),
+    (str(Path(toolkit.__file__).with_name("__main__.py")), "toolkit train --folds 5"),  # python -m toolkit
+    ("/usr/bin/pytest", ""),
+])
+def test_the_card_records_the_toolkit_command_however_it_was_started(monkeypatch, program, recorded):
+    monkeypatch.setattr(sys, "argv", [program, "train", "--folds", "5"])
+    assert command_line() == recorded
 
 
 def test_load_params(tmp_path):

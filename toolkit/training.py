@@ -106,8 +106,19 @@ def make_card(model: SectionModel, examples: Examples, labels: Mapping[str, str]
         "seed": model.card.get("seed", 0),
         "library_versions": library_versions(),
         "cross_validation": dict(cv or {}),
-        "trained_with": " ".join(["toolkit", *sys.argv[1:]]) if sys.argv and sys.argv[0].endswith("toolkit") else "",
+        "trained_with": command_line(),
     }
+
+
+def command_line() -> str:
+    """The toolkit command this process runs ("toolkit train --folds 5"), for the model card: started
+    as ``toolkit`` or as ``python -m toolkit`` (whose ``sys.argv[0]`` is the package's ``__main__.py``);
+    "" when another program trains."""
+    program = sys.argv[0] if sys.argv else ""
+    main = Path(__file__).with_name("__main__.py")
+    if program.endswith("toolkit") or (program and Path(program).resolve() == main.resolve()):
+        return " ".join(["toolkit", *sys.argv[1:]])
+    return ""
 
 
 def train_from_store(
