@@ -1,5 +1,6 @@
 import argparse
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,8 @@ def test_train_then_tag_every_format(small_store, tmp_path, capsys):
     assert main(["train", "--data", str(labels), "--corpus", str(corpus), "--out", str(model), "--folds", "3"]) == 0
     card = json.loads(model.with_suffix(".json").read_text(encoding="utf-8"))
     assert card["cross_validation"]["folds"] == 3 and card["model_sha256"]
+    assert card["trained_with"] == shlex.join(["toolkit", "train", "--data", str(labels), "--corpus", str(corpus),
+                                               "--out", str(model), "--folds", "3"])
     capsys.readouterr()
     for fmt in ("jsonl", "json", "csv", "md", "html"):
         out = tmp_path / f"out.{fmt}"

@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import platform
-import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -88,8 +87,10 @@ def fit(examples: Examples, params: Mapping | None = None, *, seed: int = 0) -> 
     return estimator.fit(examples.records, examples.labels, groups=examples.groups).model_
 
 
-def make_card(model: SectionModel, examples: Examples, labels: Mapping[str, str], cv: Mapping | None) -> dict:
-    """The model card: labels, taxonomy, data hash and size, parameters, versions, CV scores."""
+def make_card(model: SectionModel, examples: Examples, labels: Mapping[str, str], cv: Mapping | None,
+              command: str = "") -> dict:
+    """The model card: labels, taxonomy, data hash and size, parameters, versions, CV scores, and the
+    command that trained it (``command``, "" when a program other than the CLI trains)."""
     digest = data_hash(labels)
     return {
         "model_version": f"{__version__}+{digest[:10]}",
@@ -106,19 +107,9 @@ def make_card(model: SectionModel, examples: Examples, labels: Mapping[str, str]
         "seed": model.card.get("seed", 0),
         "library_versions": library_versions(),
         "cross_validation": dict(cv or {}),
-        "trained_with": command_line(),
+        "trained_with": command,
     }
 
-
-def command_line() -> str:
-    """The toolkit command this process runs ("toolkit train --folds 5"), for the model card: started
-    as ``toolkit`` or as ``python -m toolkit`` (whose ``sys.argv[0]`` is the package's ``__main__.py``);
-    "" when another program trains."""
-    program = sys.argv[0] if sys.argv else ""
-    main = Path(__file__).with_name("__main__.py")
-    if program.endswith("toolkit") or (program and Path(program).resolve() == main.resolve()):
-        return " ".join(["toolkit", *sys.argv[1:]])
-    return ""
 
 
 def train_from_store(
@@ -129,8 +120,10 @@ def train_from_store(
     folds: int = 5,
     seed: int = 0,
     progress: Progress | None = None,
+    command: str = "",
 ) -> SectionModel:
-    """Load corpus and labels, cross-validate (grouped) for the card, fit on everything."""
+    """Load corpus and labels, cross-validate (grouped) for the card, fit on everything; ``command``
+    is recorded in the card as what trained it."""
     say = progress or (lambda message: None)
     say("reading corpus and labels")
     _, examples, labels = load_examples(corpus_paths, labels_path)
@@ -141,5 +134,5 @@ def train_from_store(
         cv = cross_validate(examples, params, folds=folds, seed=seed).summary()
     say(f"fitting on {len(examples)} sentences")
     model = fit(examples, params, seed=seed)
-    model.card = make_card(model, examples, labels, cv)
+    model.card = make_card(model, examples, labels, cv, command)
     return model

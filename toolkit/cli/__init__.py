@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import sys
 import threading
@@ -83,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, or a bad argument (already reported in one line)
         return int(stop.code or 0)
+    args.command_line = shlex.join(["toolkit", *(sys.argv[1:] if argv is None else argv)])
     _quiet_jieba()
     shown, warnings.showwarning = warnings.showwarning, _show_warning  # a warning is one line too
     in_main = threading.current_thread() is threading.main_thread()

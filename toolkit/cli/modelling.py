@@ -84,7 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     _in_project(args)
     _in_project(args, "out", "model")
     params = load_params(args.config)
-    model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err)
+    model = train_from_store(args.data, args.corpus, params, folds=args.folds, seed=args.seed, progress=_err,
+                             command=args.command_line)
     card = save_model(model, args.out)
     cv = card["cross_validation"]
     _err(f"wrote {args.out} ({card['model_bytes'] / 1e6:.2f} MB) and its card; "
