@@ -99,6 +99,16 @@ def test_tag_default_model_from_stdin(monkeypatch, capsys):
     rows = [json.loads(line) for line in out.splitlines()]
     assert len(rows) == 3 and rows[1]["label"] == "safety"
     assert "outside models/" not in err
+    assert {r["source"] for r in rows} == {"<stdin>"}
+
+
+def test_sentences_from_stdin_name_their_source_as_reports_do(monkeypatch, capsys):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO("三八节期间组织女职工开展健康讲座。\n".encode())))
+    assert main(["tag", "--sentences", "-"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["source"] for r in rows] == ["<stdin>"] and rows[0]["label"] == "women"
 
 
 def test_tag_errors_are_one_line(tmp_path, one_line_error):

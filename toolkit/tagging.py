@@ -86,7 +86,8 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
         tmp = temporary_beside(target)
         out = open(tmp or target, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
     if sentences:
-        stream = (tag_sentences(model, list(iter_lines(p, as_written=True)), source=p, min_confidence=min_confidence)
+        stream = (tag_sentences(model, list(iter_lines(p, as_written=True)), source="<stdin>" if p == "-" else p,
+                                 min_confidence=min_confidence)
                   for p in expand_paths(paths))
     elif parallel:
         stream = tag_parallel(ref, paths, jobs=jobs, backend=backend, scheduler=scheduler,
