@@ -22,7 +22,7 @@ from toolkit.model import default_model_path, load_model
 from toolkit.parallel import default_backend, shared_model, tag_parallel
 from toolkit.tags import (BATCH_SENTENCES, DEFAULT_MIN_CONFIDENCE, FIELDS, Tagged, assemble, iter_reports, report_batches,
                           tag_paths, tag_report, tag_reports, tag_sentences)
-from toolkit.textio import expand_paths, iter_lines
+from toolkit.textio import expand_paths, iter_lines, source_name
 
 __all__ = ["TagRun", "tag_files", "default_model_path",
            # re-exported: the pieces a run is made of
@@ -86,7 +86,7 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
         tmp = temporary_beside(target)
         out = open(tmp or target, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
     if sentences:
-        stream = (tag_sentences(model, list(iter_lines(p, as_written=True)), source="<stdin>" if p == "-" else p,
+        stream = (tag_sentences(model, list(iter_lines(p, as_written=True)), source=source_name(p),
                                  min_confidence=min_confidence)
                   for p in expand_paths(paths))
     elif parallel:

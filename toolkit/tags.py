@@ -15,7 +15,7 @@ from toolkit.context import alone_record, sentence_records
 from toolkit.segment import MAX_SENTENCE, Report, ReportIds, text_id
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import label_name
-from toolkit.textio import expand_paths, iter_lines, normalize
+from toolkit.textio import expand_paths, iter_lines, normalize, source_name
 
 if TYPE_CHECKING:
     from toolkit.model import SectionModel
@@ -128,7 +128,7 @@ def iter_reports(paths: Iterable[str | os.PathLike], *, sentences: bool = True) 
     inputs; ``sentences=False`` leaves cutting them into sentences to the caller (a worker process)."""
     ids = ReportIds()
     for path in expand_paths(paths):
-        yield from segment_reports(iter_lines(path, as_written=True), "<stdin>" if path == "-" else path,
+        yield from segment_reports(iter_lines(path, as_written=True), source_name(path),
                                    sentences=sentences, ids=ids)
 
 

@@ -219,6 +219,11 @@ def detect_encoding(sample: bytes, name: str, *, complete: bool = True) -> str:
     return _decode_start(sample, name, complete=complete)[0]
 
 
+def source_name(path: str | os.PathLike) -> str:
+    """How outputs and errors name an input: its path, or ``<stdin>`` for ``-``."""
+    return "<stdin>" if str(path) == "-" else str(path)
+
+
 def _open_binary(path: str | os.PathLike):
     if str(path) == "-":
         return contextlib.nullcontext(sys.stdin.buffer)
@@ -239,7 +244,7 @@ def iter_lines(path: str | os.PathLike, *, as_written: bool = False) -> Iterator
     :class:`InputError` naming its offset. ``as_written``: the lines as decoded, not normalised
     (cut at the same places, see :func:`split_lines`), for outputs that show the text as written.
     A line of over :data:`MAX_LINE` characters comes in pieces (:func:`cut_line`)."""
-    name = "<stdin>" if str(path) == "-" else str(path)
+    name = source_name(path)
     with _open_binary(path) as handle:
         data = handle.read(SAMPLE_BYTES)
         encoding = detect_encoding(data, name, complete=len(data) < SAMPLE_BYTES)
@@ -303,7 +308,7 @@ def read_bytes(path: str | os.PathLike) -> bytes:
 
 def read_document(path: str | os.PathLike) -> Document:
     """Read, decode and normalise one file (``-`` for stdin)."""
-    name = "<stdin>" if str(path) == "-" else str(path)
+    name = source_name(path)
     text, encoding = decode(read_bytes(path), name)
     return Document(name=name, text=normalize(text), encoding=encoding)
 

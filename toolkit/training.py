@@ -111,7 +111,6 @@ def make_card(model: SectionModel, examples: Examples, labels: Mapping[str, str]
     }
 
 
-
 def train_from_store(
     labels_path: str | os.PathLike,
     corpus_paths: Sequence[str | os.PathLike],
