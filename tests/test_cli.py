@@ -368,3 +368,16 @@ def test_a_full_disk_behind_stdout_is_one_line_and_exit_2():
                               text=True, timeout=120)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("toolkit: error: ") and "No space left" in done.stderr
+
+
+def test_output_to_a_link_to_stdout_lands_where_stdout_goes_and_the_link_stays(tmp_path):
+    sample = str(ROOT / "examples" / "sample_report.txt")
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    with open(tmp_path / "x.jsonl", "w") as redirected:
+        done = subprocess.run([sys.executable, "-m", "toolkit", "tag", sample, "--output", str(stdout)],
+                              stdout=redirected, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert stdout.is_symlink()
+    rows = [json.loads(line) for line in (tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) > 10 and rows[0]["source"] == sample

@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from toolkit.errors import LockError
-from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked, temporary_beside
+from toolkit.fileio import atomic_write_bytes, atomic_write_text, locked, replaced_file, temporary_beside
 
 
 def test_atomic_write_makes_the_folder_and_replaces_the_file(tmp_path):
@@ -33,6 +33,25 @@ def test_a_device_is_written_in_place(tmp_path):
     assert temporary_beside(os.devnull) is None
     beside = temporary_beside(tmp_path / "x.txt")
     assert beside.parent == tmp_path and beside.name.startswith(".x.txt.") and beside.is_file()
+
+
+def test_a_link_to_an_open_stream_is_written_in_place_and_stays_a_link(tmp_path):
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    also = tmp_path / "also"
+    also.symlink_to(stdout)
+    assert replaced_file("/dev/stdout") is None and replaced_file(stdout) is None and replaced_file(also) is None
+
+
+def test_a_link_to_a_file_replaces_the_file_and_keeps_the_link(tmp_path):
+    real = tmp_path / "data" / "labels.jsonl"
+    real.parent.mkdir()
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "labels.jsonl"
+    link.symlink_to("data/labels.jsonl")
+    atomic_write_text(link, "new\n")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
+    assert sorted(p.name for p in real.parent.iterdir()) == ["labels.jsonl"]
 
 
 def test_the_lock_excludes_a_second_holder_until_released(tmp_path, monkeypatch):

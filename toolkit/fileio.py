@@ -28,14 +28,36 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def temporary_beside(path: str | os.PathLike) -> Path | None:
-    """A new empty temporary file in ``path``'s folder to write and then rename over ``path``; ``None``
-    when ``path`` exists and is not a regular file (a device such as ``/dev/stdout``, a pipe): that is
-    written in place, never replaced."""
-    path = Path(path)
-    if path.exists() and not path.is_file():
+_STREAMS = ("/dev/", "/proc/")
+"""Where names of devices and open streams live (``/dev/stdout``, ``/proc/self/fd/1``)."""
+
+
+def replaced_file(path: str | os.PathLike) -> Path | None:
+    """The file an atomic write to ``path`` replaces: ``path`` itself, or, for a symbolic link, the
+    file it points to (the link stays a link); ``None`` when ``path`` names a device, a pipe or an
+    open stream (``/dev/stdout``, a link to ``/proc/self/fd/1``): that is written in place, never
+    replaced, so output sent to ``/dev/stdout`` lands where stdout goes."""
+    hop = Path(path)
+    for _ in range(40):  # the kernel's own limit on links followed
+        if str(hop).startswith(_STREAMS):
+            return None
+        if not hop.is_symlink():
+            break
+        link = Path(os.readlink(hop))
+        hop = link if link.is_absolute() else hop.parent / link
+    if hop.exists() and not hop.is_file():
         return None
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    return Path(os.path.realpath(hop))
+
+
+def temporary_beside(path: str | os.PathLike) -> Path | None:
+    """A new empty temporary file beside the file a write to ``path`` replaces
+    (:func:`replaced_file`), to write and then rename over it; ``None`` when ``path`` is written in
+    place (a device such as ``/dev/stdout``, a pipe)."""
+    target = replaced_file(path)
+    if target is None:
+        return None
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())
     return Path(tmp)
@@ -48,6 +70,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temporary_beside(path)
+    target = replaced_file(path)
     try:
         with open(tmp or path, "wb") as handle:
             handle.write(data)
@@ -55,7 +78,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             if tmp:
                 os.fsync(handle.fileno())
         if tmp:
-            os.replace(tmp, path)
+            os.replace(tmp, target)
     except BaseException as exc:
         if tmp:
             tmp.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from toolkit.errors import ToolkitError
-from toolkit.fileio import temporary_beside
+from toolkit.fileio import replaced_file, temporary_beside
 from toolkit.formats import (FORMATS, LOW_MARK, TITLE_MAX, Formatted, Writer, coverage, html_page_end, html_page_start,
                              html_report, input_order, is_reordered, jsonl_line, markdown, md_escape, render,
                              report_title, restructure)
@@ -104,7 +104,7 @@ def tag_files(paths: Sequence[str | os.PathLike], out: TextIO, *, model_path: st
         if output:
             out.close()
             if tmp:
-                os.replace(tmp, output)
+                os.replace(tmp, replaced_file(output))
     except BaseException as exc:
         if output:
             _close_quietly(out)
