@@ -255,10 +255,34 @@ def test_rollback_puts_back_the_model_a_retrain_replaced(ls_model, tmp_path, cap
 def test_weak_label_never_writes_into_the_store(small_store, one_line_error):
     corpus, labels = small_store
     before = labels.read_bytes()
-    for out in (labels, labels.with_name("history.jsonl")):
-        assert main(["weak-label", str(corpus), "--data", str(labels), "--out", str(out)]) == 2
-        assert "weak labels never go there" in one_line_error()
+    assert main(["weak-label", str(corpus), "--data", str(labels), "--out", str(labels)]) == 2
+    assert "names a file this command reads" in one_line_error()
+    assert main(["weak-label", str(corpus), "--data", str(labels), "--out", str(labels.with_name("history.jsonl"))]) == 2
+    assert "weak labels never go there" in one_line_error()
     assert labels.read_bytes() == before and not labels.with_name("history.jsonl").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["tag", "{report}", "--output", "{store}"],
+    ["tag", "{report}", "--output", "{report}"],
+    ["tag", "--sentences", "{report}", "--output", "{corpus}"],
+    ["audit", "--out", "{store}"],
+    ["suggest", "{report}", "--out", "{history}"],
+    ["ls", "export-tasks", "{report}", "--out", "{corpus}"],
+    ["agreement", "{export}", "--out", "{export}"],
+])
+def test_an_output_never_replaces_what_the_command_reads_or_a_project_file(argv, tmp_path, monkeypatch, one_line_error):
+    files = {"store": tmp_path / "annotations" / "labels.jsonl", "history": tmp_path / "annotations" / "history.jsonl",
+             "corpus": tmp_path / "annotations" / "corpus" / "reports.txt", "report": tmp_path / "r.txt",
+             "export": tmp_path / "export.json"}
+    files["corpus"].parent.mkdir(parents=True)
+    for name, path in files.items():
+        path.write_text("一、加强组织建设。新发展会员45人。\n" if path.suffix == ".txt" else "[]\n", encoding="utf-8")
+    before = {name: path.read_bytes() for name, path in files.items()}
+    monkeypatch.chdir(tmp_path)
+    assert main([str(files[a[1:-1]]) if a[1:-1] in files else a for a in argv]) == 2
+    assert "write elsewhere" in one_line_error()
+    assert {name: path.read_bytes() for name, path in files.items()} == before
 
 
 # --- every subcommand with bad arguments ------------------------------------------------------

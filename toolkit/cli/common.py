@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from toolkit.errors import ToolkitError
 from toolkit.examples import load_examples
 from toolkit.fileio import atomic_write_text
 from toolkit.project import ModelChoice, choose_model, find_project, optional_project
@@ -118,6 +119,33 @@ def _output_file(text: str) -> str:
     if not path.parent.is_dir():
         raise argparse.ArgumentTypeError(f"{text}: its folder {path.parent} does not exist")
     return text
+
+
+OUTPUTS = ("out", "output")
+"""The options that name a file (or folder) a command writes."""
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output that would replace what the command reads (an input file, ``--data``,
+    ``--model``…) or an existing file of the project's ``annotations/`` folder (the store, its
+    history, the corpus, the test sets): those are written only by the commands that own them,
+    under their lock. Checked before any work."""
+    project = None
+    for option in OUTPUTS:
+        given = getattr(args, option, None)
+        if not isinstance(given, str) or given == "-":
+            continue
+        target = Path(given).resolve()
+        for name, value in vars(args).items():
+            if name in OUTPUTS:
+                continue
+            for read in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
+                if isinstance(read, str) and read != "-" and Path(read).is_file() and Path(read).resolve() == target:
+                    raise ToolkitError(f"{given}: --{option} names a file this command reads; write elsewhere")
+        project = project or _optional_project(args)
+        if project is not None and target.is_file() and target.is_relative_to(project.annotations.resolve()):
+            raise ToolkitError(f"{given}: --{option} would replace a file of the annotation project "
+                               f"({project.annotations}/); write elsewhere")
 
 
 def _err(message: str) -> None:
