@@ -290,7 +290,7 @@ def test_an_output_never_replaces_what_the_command_reads_or_a_project_file(argv,
 INPUTS = {"paths", "export", "data", "labels", "model", "config", "corpus", "test_corpus", "test_data", "segmentation",
           "heldout", "excerpts", "realdev"}
 """Destinations of arguments that name files or folders to read."""
-RANGED = ("--min-confidence", "--jobs", "--n", "--top", "--folds")
+RANGED = ("--min-confidence", "--jobs", "--n", "--top", "--folds", "--seed")
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
@@ -317,6 +317,7 @@ def _bad_arguments():
             flag = action.option_strings[0] if action.option_strings else None
             if action.type in (int, float) or hasattr(action.type, "low"):
                 yield [*prefix, flag, "many"]
+                yield [*prefix, flag, "nan"]
                 low, high = getattr(action.type, "low", None), getattr(action.type, "high", None)
                 if low is not None:
                     yield [*prefix, flag, str(low - 1)]
@@ -344,6 +345,8 @@ def test_the_walk_reaches_every_command_and_range_checks_the_counts():
     confidence = [a.type for a in checked if "--min-confidence" in a.option_strings]
     assert all((t.low, t.high) == (0.0, 1.0) for t in confidence)
     assert all(a.type.low >= 1 for a in checked if set(a.option_strings) & {"--jobs", "--n"})
+    assert all((a.type.low, a.type.high) == (0, 2**32 - 1) for a in checked if "--seed" in a.option_strings)
+    assert all(a.type.high is not None for a in checked if "--jobs" in a.option_strings)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -405,3 +408,23 @@ def test_output_to_a_link_to_stdout_lands_where_stdout_goes_and_the_link_stays(t
     assert stdout.is_symlink()
     rows = [json.loads(line) for line in (tmp_path / "x.jsonl").read_text(encoding="utf-8").splitlines()]
     assert len(rows) > 10 and rows[0]["source"] == sample
+
+
+@pytest.mark.parametrize("command", [["train", "--out", "{tmp}/models/m.npz"], ["evaluate", "--quick", "--heldout", "none",
+                                                                               "--out", "{tmp}/reports"]])
+def test_more_folds_than_report_groups_is_an_error_and_writes_nothing(command, small_store, tmp_path, capsys):
+    corpus, labels = small_store  # seven report groups
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in command]
+    assert main([*argv, "--data", str(labels), "--corpus", str(corpus), "--folds", "8"]) == 2
+    *progress, error = capsys.readouterr().err.splitlines()
+    assert error == "toolkit: error: 7 report groups cannot make 8 grouped folds; use 7 folds or fewer"
+    assert not any("Traceback" in line for line in progress)
+    assert not (tmp_path / "models").exists() and not (tmp_path / "reports").exists()
+
+
+def test_the_dask_backend_without_dask_installed_is_one_line(monkeypatch, tmp_path, one_line_error):
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)  # what `import dask.distributed` meets without the extra
+    out = tmp_path / "out.jsonl"
+    assert main(["tag", str(ROOT / "examples" / "sample_report.txt"), "--backend", "dask", "--output", str(out)]) == 2
+    assert "pip install 'toolkit[dask]'" in one_line_error()
+    assert list(tmp_path.iterdir()) == []

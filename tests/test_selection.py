@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from toolkit.errors import FoldsError
 from toolkit.estimator import SectionClassifier
 from toolkit.evaluation import confident_errors
 from toolkit.selection import (TunedSectionClassifier, cross_validate, group_folds, learning_curve, macro_f1,
@@ -36,8 +37,9 @@ def test_near_duplicate_reports_share_a_fold(corpus_reports, examples):
 
 
 def test_too_few_groups_is_an_error(examples):
-    with pytest.raises(ValueError, match="cannot make"):
+    with pytest.raises(FoldsError, match="cannot make 5 grouped folds; use 2 folds or fewer"):
         group_folds(examples.groups[:5], 5)
+    assert issubclass(FoldsError, ValueError)  # a library caller's except ValueError still holds
 
 
 @pytest.mark.slow

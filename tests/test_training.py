@@ -33,6 +33,13 @@ def test_load_params(tmp_path):
         load_params(path)
     with pytest.raises(ToolkitError, match="not found"):
         load_params(tmp_path / "none.json")
+    for bad, problem in (({"C": -1}, "C=-1: expected a positive number"), ({"C": float("nan")}, "C=nan"),
+                         ({"char_ngrams": 5}, "char_ngrams=5: expected (min_n, max_n)"),
+                         ({"tokenizer": "nope"}, "tokenizer='nope': expected one of")):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ToolkitError) as caught:
+            load_params(path)  # before any work, naming the file
+        assert str(caught.value).startswith(f"{path}: {problem}")
 
 
 def test_fit_refuses_empty_and_single_label(corpus_reports, gold_labels):

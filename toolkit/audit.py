@@ -70,9 +70,6 @@ def out_of_fold_proba(examples: Examples, params: Mapping | None = None, *, fold
     column = {c: k for k, c in enumerate(classes)}
     proba = np.zeros((len(examples), len(classes)))
     seen = np.zeros((len(examples), len(classes)), dtype=bool)
-    n_groups = len(set(examples.groups))
-    if n_groups < folds:
-        raise ToolkitError(f"{n_groups} report groups cannot make {folds} grouped folds; use --folds {max(n_groups, 2)} or fewer")
     for k, (train, test) in enumerate(group_folds(examples.groups, folds)):
         say(f"fold {k + 1}/{folds}: fitting on {len(train)} sentences")
         model = fit(examples.subset(train), params, seed=seed)

@@ -13,6 +13,10 @@ class AnnotationError(ToolkitError):
     """An annotation file or Label Studio export is malformed or inconsistent."""
 
 
+class FoldsError(AnnotationError, ValueError):
+    """The data have fewer report groups than the cross-validation folds asked for."""
+
+
 class LockError(ToolkitError):
     """Another writer holds a file's lock (the annotation store, a model) longer than the timeout."""
 

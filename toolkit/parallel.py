@@ -232,8 +232,11 @@ def _dask(ref: ModelRef, tasks: Iterable[list], jobs: int, scheduler: str | None
           timeout: float):
     """Results of :func:`predict_batch` in order from the workers of a Dask cluster, with at most
     two batches per worker thread in flight."""
-    from dask.distributed import Client
-    from distributed.client import FutureCancelledError
+    try:
+        from dask.distributed import Client
+        from distributed.client import FutureCancelledError
+    except ImportError:
+        raise ToolkitError("the dask backend needs Dask and its distributed scheduler: pip install 'toolkit[dask]'") from None
 
     where = f"the Dask cluster at {scheduler}" if scheduler else "the local Dask cluster"
     try:

@@ -30,6 +30,7 @@ from toolkit.calibration import confidence_report, reliability
 from toolkit.context import alone_record
 from toolkit.estimator import SectionClassifier
 from toolkit.examples import Examples
+from toolkit.errors import FoldsError
 from toolkit.intervals import figure_intervals
 from toolkit.params import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
@@ -52,11 +53,11 @@ MACRO_F1 = make_scorer(f1_score, average="macro", zero_division=0)
 
 
 def group_folds(groups: Sequence, folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``GroupKFold`` train and test indices over ``groups``, with a one-line error when there are
-    too few groups."""
+    """``GroupKFold`` train and test indices over ``groups``; a :class:`~toolkit.errors.FoldsError`
+    (one line) when there are too few groups."""
     n_groups = len(set(groups))
     if n_groups < folds:
-        raise ValueError(f"{n_groups} report groups cannot make {folds} folds")
+        raise FoldsError(f"{n_groups} report groups cannot make {folds} grouped folds; use {max(n_groups, 2)} folds or fewer")
     return list(GroupKFold(n_splits=folds).split(np.zeros(len(groups)), groups=np.asarray(groups)))
 
 

@@ -49,7 +49,8 @@ def library_versions() -> dict[str, str]:
 
 
 def load_params(path: str | os.PathLike | None) -> dict:
-    """Training parameters: :data:`DEFAULT_PARAMS` updated from a JSON config file."""
+    """Training parameters: :data:`DEFAULT_PARAMS` updated from a JSON config file, names and values
+    validated (one line naming the file when one is wrong)."""
     if path is None:
         return dict(DEFAULT_PARAMS)
     try:
@@ -61,9 +62,11 @@ def load_params(path: str | os.PathLike | None) -> dict:
     if not isinstance(raw, dict):
         raise ToolkitError(f"{path}: config must be a JSON object")
     try:
-        return _check_params(raw)
-    except ValueError as exc:
+        params = _check_params(raw)
+        SectionClassifier(**params)._params()  # values too, before any work: "C": -1 fails here, not after a fit
+    except (TypeError, ValueError) as exc:
         raise ToolkitError(f"{path}: {exc}") from None
+    return params
 
 
 def _check_params(params: Mapping | None) -> dict:
@@ -128,7 +131,7 @@ def train_from_store(
     _, examples, labels = load_examples(corpus_paths, labels_path)
     params = _check_params(params)
     cv = {}
-    if folds > 1 and len(set(examples.groups)) >= folds:
+    if folds > 1:
         say(f"cross-validating over {len(set(examples.groups))} report groups ({folds} folds)")
         cv = cross_validate(examples, params, folds=folds, seed=seed).summary()
     say(f"fitting on {len(examples)} sentences")

@@ -57,6 +57,8 @@ def _number(kind: type, low: float | None = None, high: float | None = None):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if kind is int else ' number'}") from None
+        if value != value:  # NaN compares false with every bound
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number")
         if (low is not None and value < low) or (high is not None and value > high):
             bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
             raise argparse.ArgumentTypeError(f"{text} is out of range ({bounds})")
@@ -64,6 +66,10 @@ def _number(kind: type, low: float | None = None, high: float | None = None):
 
     parse.low, parse.high = low, high  # type: ignore[attr-defined]
     return parse
+
+
+SEED = _number(int, 0, 2**32 - 1)
+"""An argparse type for a random seed: NumPy's and scikit-learn's range."""
 
 
 def _project(args: argparse.Namespace):

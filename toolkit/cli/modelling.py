@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from toolkit import evalreport, store
-from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS,
+from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, SEED, STORE_AND_CORPUS,
                                 _command, _corpus_in_project, _err, _in_project, _labelled, _model, _model_file, _name_model,
                                 _number, _optional_project,
                                 _output_file, _Progress)
@@ -249,14 +249,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=_model_file, help=f"model file, ending in .npz, its folder made if missing (default: the project's {DEFAULT_MODEL})")
     p.add_argument("--config", help="JSON file of parameters (see toolkit.params.DEFAULT_PARAMS)")
     p.add_argument("--folds", type=_number(int, 0), default=5, help="grouped CV folds for the card's scores (0 or 1 to skip)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.set_defaults(func=cmd_train)
 
     p = _command(sub, "evaluate", "Grouped K-fold evaluation: model comparison, ablation, learning curve, plots.",
                  "toolkit evaluate --folds 5 --out reports",
                  parents=[STORE_AND_CORPUS])
     p.add_argument("--folds", type=_number(int, 2), default=5)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--models", default="cnb,logreg", help="learned models to compare (baselines always run; svm too)")
     p.add_argument("--tokenizers", action="store_true", help="also compare the tokenizer backends installed")
     p.add_argument("--heldout", metavar="DIR", nargs="+",
@@ -297,7 +297,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="mark sentences below this as low confidence (default: the threshold fitted with the model)")
     p.add_argument("--sentences", action="store_true",
                    help="each input line is one sentence, classified by its text alone (no report around it)")
-    p.add_argument("--jobs", type=_number(int, 1), default=1, help="worker processes; output is identical to --jobs 1")
+    p.add_argument("--jobs", type=_number(int, 1, 1024), default=1, help="worker processes; output is identical to --jobs 1")
     p.add_argument("--backend", choices=("fork", "loky", "dask"), default=None,
                    help="fork (default where available): workers inherit the loaded model; loky: joblib's fresh "
                         "workers; dask: run on a Dask cluster (pip install 'toolkit[dask]')")

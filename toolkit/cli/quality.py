@@ -12,7 +12,7 @@ import json
 from toolkit import active, audit, store
 from toolkit.active import DEFAULT_N, DIVERSITY_THRESHOLD, STRATEGIES, SimulationSettings, simulate, write_report
 from toolkit.audit import DEFAULT_TOP, FORMATS, RANKINGS
-from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, STORE_AND_CORPUS, _command,
+from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, SEED, STORE_AND_CORPUS, _command,
                                 _corpus_in_project, _emit, _err, _in_project, _labelled, _model, _name_model, _number, _optional_project, _project,
                                 _output_file)
 from toolkit.corpus import load_reports, read_additions
@@ -129,7 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", "--labels", dest="labels",
                    help=f"annotation store: its sentences are never suggested (default: the project's {DEFAULT_LABELS}, if any)")
     p.add_argument("--model", help=f"model file (default: $TOOLKIT_MODEL, else the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random strategy")
+    p.add_argument("--seed", type=SEED, default=0, help="seed of the random strategy")
     p.add_argument("--out", type=_output_file, help="write the tasks here (default stdout unless --push)")
     p.add_argument("--push", action="store_true", help="import the tasks into the Label Studio project (as 'toolkit ls push')")
     p.add_argument("--title", help=f"project title for --push (default {DEFAULT_TITLE!r}; with --by report {REPORT_TITLE!r})")
@@ -147,7 +147,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=_output_file, help="output file (default stdout)")
     p.add_argument("--ranking", choices=RANKINGS, default="self_confidence")
     p.add_argument("--folds", type=_number(int, 2), default=5, help="grouped folds for the out-of-fold probabilities")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--config", help="JSON file of model parameters (see toolkit.params.DEFAULT_PARAMS)")
     p.set_defaults(func=cmd_audit)
 
