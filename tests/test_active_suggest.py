@@ -93,6 +93,7 @@ def test_suggestion_tasks_are_export_tasks_in_rank_order(model):
 
 def test_cli_suggest_writes_tasks_and_refuses_bad_input(tmp_path, capsys):
     labels = tmp_path / "labels.jsonl"
+    labels.touch()  # a store with no labels yet
     out = tmp_path / "next.json"
     assert main(["suggest", str(SAMPLE), "--n", "4", "--strategy", "margin", "--data", str(labels), "--out", str(out)]) == 0
     tasks = json.loads(out.read_text(encoding="utf-8"))

@@ -376,13 +376,15 @@ def test_every_command_refuses_bad_arguments_in_one_line(argv, tmp_path, monkeyp
     pytest.param(["tag", "{sample}", "--output", "/dev/full"], marks=pytest.mark.slow),
     pytest.param(["tag", "{sample}", "--format", "md", "--output", "/dev/full"], marks=pytest.mark.slow),
     ["ls", "export-tasks", "{sample}", "--weak-rules", "--out", "/dev/full"],
-    ["weak-label", "{sample}", "--data", "{missing}", "--out", "/dev/full"],
+    ["weak-label", "{sample}", "--data", "{empty}", "--out", "/dev/full"],
 ])
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="/dev/full is Linux's")
 def test_a_full_disk_is_one_line(argv, tmp_path, capsys):
     """Every write to /dev/full fails with ENOSPC, as on a full disk."""
     sample = str(ROOT / "examples" / "sample_report.txt")
-    argv = [sample if a == "{sample}" else str(tmp_path / "missing") if a == "{missing}" else a for a in argv]
+    empty = tmp_path / "labels.jsonl"
+    empty.touch()  # a store with no labels yet
+    argv = [sample if a == "{sample}" else str(empty) if a == "{empty}" else a for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("toolkit: error: /dev/full: ") and "No space left" in err, err
@@ -427,4 +429,15 @@ def test_the_dask_backend_without_dask_installed_is_one_line(monkeypatch, tmp_pa
     out = tmp_path / "out.jsonl"
     assert main(["tag", str(ROOT / "examples" / "sample_report.txt"), "--backend", "dask", "--output", str(out)]) == 2
     assert "pip install 'toolkit[dask]'" in one_line_error()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["stats"], ["register"], ["weak-label"], ["suggest", "r.txt"], ["train"], ["audit"],
+                                  ["evaluate", "--quick"]])
+def test_a_store_named_but_missing_is_one_line_not_an_empty_store(argv, tmp_path, monkeypatch, one_line_error):
+    monkeypatch.chdir(tmp_path)
+    assert main([*argv, "--data", "labelz.jsonl"]) == 2
+    assert one_line_error() == "toolkit: error: labelz.jsonl: no such file (--data)\n"
+    assert main(["evaluate", "--test-corpus", "r.txt", "--test-data", "missing.jsonl"]) == 2
+    assert one_line_error() == "toolkit: error: missing.jsonl: no such file (--test-data)\n"
     assert list(tmp_path.iterdir()) == []

@@ -52,10 +52,11 @@ def test_none_found_or_a_wrong_one_named_is_one_line_saying_what_is_missing(proj
     assert optional_project() is None
 
 
-@pytest.mark.parametrize("argv", [["stats"], ["train"], ["audit"], ["weak-label", "--data", "x.jsonl"],
+@pytest.mark.parametrize("argv", [["stats"], ["train"], ["audit"], ["weak-label", "--data", "../x.jsonl"],
                                   ["evaluate"], ["ls", "import", "export.json"], ["ls", "pull"], ["serve"]])
 def test_commands_that_need_a_project_say_so_in_one_line_outside_one(project, monkeypatch, argv, one_line_error):
     monkeypatch.chdir(project.parent / "outside")
+    (project.parent / "x.jsonl").touch()  # a store named on the command line exists; the corpus still needs a project
     assert main(argv) == 2
     assert "no annotation project in" in one_line_error()
     assert list((project.parent / "outside").iterdir()) == []

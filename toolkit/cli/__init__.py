@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 from toolkit import __version__
 from toolkit.cli import labelstudio, modelling, quality, segment
-from toolkit.cli.common import EXIT_INPUT, _err, _Parser, _quiet_jieba, check_outputs
+from toolkit.cli.common import EXIT_INPUT, _err, _Parser, _quiet_jieba, check_inputs, check_outputs
 from toolkit.errors import ToolkitError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -90,6 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     term = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
+        check_inputs(args)
         check_outputs(args)
         code = args.func(args)
         try:

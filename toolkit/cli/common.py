@@ -127,6 +127,21 @@ def _output_file(text: str) -> str:
     return text
 
 
+STORES_READ = ("data", "test_data")
+"""The options that name an annotation store a command reads (``ls import``'s and ``ls pull``'s
+``--data``, which may start a store, is ``labels``)."""
+
+
+def check_inputs(args: argparse.Namespace) -> None:
+    """A store named on the command line must exist: a mistyped ``--data`` would otherwise read as
+    a store with no labels and give figures about nothing."""
+    for option in STORES_READ:
+        given = getattr(args, option, None)
+        if isinstance(given, str) and not Path(given).is_file():
+            problem = "is a folder, not an annotation store" if Path(given).is_dir() else "no such file"
+            raise ToolkitError(f"{given}: {problem} (--{option.replace('_', '-')})")
+
+
 OUTPUTS = ("out", "output")
 """The options that name a file (or folder) a command writes."""
 

@@ -23,7 +23,7 @@ TASKS = argparse.ArgumentParser(add_help=False)
 """What ``ls export-tasks`` and ``ls push`` share: the reports, the sentences to leave out, the predictor."""
 TASKS.add_argument("paths", nargs="*", metavar="PATH", help=f"report files or directories (default: the project's {DEFAULT_CORPUS})")
 TASKS.add_argument("--only-unlabelled", action="store_true", help="leave out sentences already in --data")
-TASKS.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
+TASKS.add_argument("--data", "--labels", dest="data", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
 _which = TASKS.add_mutually_exclusive_group()
 _which.add_argument("--model", help=f"model for pre-annotations (default: the project's {DEFAULT_MODEL} if it exists, else the shipped model)")
 _which.add_argument("--weak-rules", action="store_true", help="pre-annotate with the weak rules even if a model exists")
@@ -44,8 +44,8 @@ def _ls_tasks(args: argparse.Namespace) -> tuple[list[dict], str, ModelChoice | 
     choice = None if args.weak_rules else _model(args)
     predictor = labelstudio.load_predictor(choice.path if choice else None)
     if args.only_unlabelled:
-        _in_project(args, "labels")
-    labels = args.labels if args.only_unlabelled else None
+        _in_project(args)
+    labels = args.data if args.only_unlabelled else None
     return labelstudio.export_tasks(args.paths, predictor, labels_path=labels, by=args.by), predictor.version, choice
 
 

@@ -24,15 +24,15 @@ from toolkit.model import load_model
 def cmd_suggest(args: argparse.Namespace) -> int:
     _corpus_in_project(args, "paths")
     project = _optional_project(args)
-    if args.labels is None and project is not None:
-        args.labels = str(project.labels)
+    if args.data is None and project is not None:
+        args.data = str(project.labels)
     choice = _model(args)
     model = load_model(choice.path)
     reports = load_reports(args.paths)
     if args.by == "report":
         return _suggest_reports(args, project, choice, model, reports)
     args.n = args.n or DEFAULT_N
-    suggestions = active.suggest(reports, model, store.load(args.labels).keys() if args.labels else (), n=args.n, strategy=args.strategy,
+    suggestions = active.suggest(reports, model, store.load(args.data).keys() if args.data else (), n=args.n, strategy=args.strategy,
                                  seed=args.seed, threshold=args.diversity)
     tasks = active.suggestion_tasks(reports, suggestions, model.version)
     if args.out or not args.push:
@@ -50,7 +50,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
 
 
 def _suggest_reports(args: argparse.Namespace, project, choice, model, reports) -> int:
-    labelled = store.load(args.labels).keys() if args.labels else ()
+    labelled = store.load(args.data).keys() if args.data else ()
     suggestions = active.suggest_reports(reports, model, labelled, n=args.n or active.DEFAULT_REPORTS,
                                          strategy=args.strategy, seed=args.seed)
     tasks = active.report_suggestion_tasks(reports, suggestions, model)
@@ -126,7 +126,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="uncertainty: lowest top probability; margin: closest top two; entropy; random (default uncertainty)")
     p.add_argument("--diversity", type=_number(float, 0.0, 1.0), default=DIVERSITY_THRESHOLD, metavar="COSINE",
                    help=f"skip a sentence this similar to one already chosen (character shingles; default {DIVERSITY_THRESHOLD}, 1 = off)")
-    p.add_argument("--data", "--labels", dest="labels",
+    p.add_argument("--data", "--labels", dest="data",
                    help=f"annotation store: its sentences are never suggested (default: the project's {DEFAULT_LABELS}, if any)")
     p.add_argument("--model", help=f"model file (default: $TOOLKIT_MODEL, else the project's {DEFAULT_MODEL} where it exists, else the shipped model)")
     p.add_argument("--seed", type=SEED, default=0, help="seed of the random strategy")
