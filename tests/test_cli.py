@@ -303,7 +303,7 @@ def _commands(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
 
 
 COMMANDS = list(_commands(build_parser()))
-MISSING, FOLDER, NO_FOLDER = "{missing}", "{folder}", "{no-folder}"
+MISSING, FOLDER, NO_FOLDER, FILE = "{missing}", "{folder}", "{no-folder}", "{file}"
 
 
 def _bad_arguments():
@@ -326,6 +326,8 @@ def _bad_arguments():
             if getattr(action.type, "__name__", "") == "_output_file":
                 yield [*prefix, flag, NO_FOLDER]
                 yield [*prefix, flag, FOLDER]
+            if getattr(action.type, "__name__", "") == "_output_folder":
+                yield [*prefix, flag, FILE]
             if action.dest in INPUTS:
                 inputs += [flag, MISSING] if flag else [MISSING]
         if inputs:
@@ -364,7 +366,7 @@ def test_every_command_refuses_bad_arguments_in_one_line(argv, tmp_path, monkeyp
     (tmp_path / "folder" / "kept.txt").write_text("已有内容。\n", encoding="utf-8")
     before = _snapshot(tmp_path)
     places = {MISSING: str(tmp_path / "missing.txt"), FOLDER: str(tmp_path / "folder"),
-              NO_FOLDER: str(tmp_path / "no" / "such" / "out.txt")}
+              NO_FOLDER: str(tmp_path / "no" / "such" / "out.txt"), FILE: str(tmp_path / "folder" / "kept.txt")}
     assert main([places.get(a, a) for a in argv]) == 2
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and err.startswith("toolkit: error: "), err

@@ -154,6 +154,13 @@ def test_malformed_exports_fail_with_one_line(tmp_path, content, message, one_li
     assert str(path) in err and message in err
 
 
+def test_a_store_in_a_folder_that_does_not_exist_is_refused_before_any_work(tmp_path, one_line_error):
+    store = tmp_path / "nodir" / "labels.jsonl"
+    assert main(["ls", "import", str(EXPORT_IDS), "--data", str(store)]) == 2
+    assert f"{store}: its folder {store.parent} does not exist" in one_line_error()
+    assert not store.parent.exists()
+
+
 def test_empty_export_changes_nothing(tmp_path, ls_labels, capsys):
     path = tmp_path / "export.json"
     path.write_text("[]\n", encoding="utf-8")

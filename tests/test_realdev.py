@@ -124,6 +124,13 @@ def test_evaluate_command_with_bad_excerpts_is_one_line(tmp_path, one_line_error
     bad.write_text('["not", "an", "object"]', encoding="utf-8")
     assert main(["evaluate", "--no-cv", "--heldout", "none", "--realdev", str(rows), "--excerpts", str(bad)]) == 2
     assert "expected a JSON object" in one_line_error()
+    assert main(["evaluate", "--no-cv", "--heldout", "none", "--realdev", str(rows)]) == 2  # nothing to score it on
+    assert f"{rows}: --realdev scores pages fetched into --excerpts FILE" in one_line_error()
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({_rows()[0]["url"]: "一、加强组织建设。"}), encoding="utf-8")
+    rows.write_text("\n", encoding="utf-8")
+    assert main(["evaluate", "--no-cv", "--heldout", "none", "--realdev", str(rows), "--excerpts", str(good)]) == 2
+    assert f"{rows}: holds no rows" in one_line_error()
 
 
 @pytest.mark.parametrize("name", ["realdev", "realtest"])

@@ -92,7 +92,7 @@ def excluded_reason(url: str, excerpt: str, pages: set[str], sentences: set[str]
 
 
 def read_rows(path: str | Path) -> list[dict]:
-    """The rows of a development set file, checked for their fields; a file that is missing,
+    """The rows of a development set file, checked for their fields; a file that is missing, empty,
     undecodable or malformed is an :class:`~toolkit.errors.InputError` naming it."""
     rows = []
     for n, line in enumerate(_utf8(path).splitlines(), 1):
@@ -106,6 +106,8 @@ def read_rows(path: str | Path) -> list[dict]:
         if missing:
             raise InputError(f"{path}: line {n} lacks {', '.join(missing)}")
         rows.append(row)
+    if not rows:
+        raise InputError(f"{path}: holds no rows")
     return rows
 
 

@@ -169,6 +169,13 @@ def check_outputs(args: argparse.Namespace) -> None:
                                f"({project.annotations}/); write elsewhere")
 
 
+def _output_folder(text: str) -> str:
+    """An argparse type for a folder to write reports into (made if missing): not a file."""
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file; give a folder for the reports")
+    return text
+
+
 def _err(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -221,4 +228,5 @@ STORE_AND_CORPUS.add_argument("--corpus", nargs="+", help=f"reports (default: th
 
 LABELS = _parent()
 """``--data``/``--labels``: the annotation store Label Studio's annotations go to."""
-LABELS.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
+LABELS.add_argument("--data", "--labels", dest="labels", type=_output_file,
+                    help=f"annotation store (default: the project's {DEFAULT_LABELS})")

@@ -171,7 +171,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                  "  toolkit ls pull --by report        # the report project", parents=[BY])
     p.add_argument("--title", help=f"project title (default {DEFAULT_TITLE!r}; with --by report {REPORT_TITLE!r})")
     p.add_argument("--project", type=_number(int, 1), help="project id (instead of --title)")
-    p.add_argument("--data", "--labels", dest="labels", help=f"annotation store (default: the project's {DEFAULT_LABELS})")
+    p.add_argument("--data", "--labels", dest="labels", type=_output_file,
+                   help=f"annotation store (default: the project's {DEFAULT_LABELS})")
     p.add_argument("--save-export", type=_output_file, metavar="FILE", help="also keep the raw export here")
     p.set_defaults(func=cmd_ls_pull)
 

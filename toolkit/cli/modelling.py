@@ -15,7 +15,7 @@ from toolkit import evalreport, store
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_HELDOUT, DEFAULT_LABELS, DEFAULT_MODEL, SEED, STORE_AND_CORPUS,
                                 _command, _corpus_in_project, _err, _in_project, _labelled, _model, _model_file, _name_model,
                                 _number, _optional_project,
-                                _output_file, _Progress)
+                                _output_file, _output_folder, _Progress)
 from toolkit.cli.quality import cmd_evaluate_active
 from toolkit.corpus import load_labels, load_manifests, load_reports
 from toolkit.errors import ToolkitError
@@ -112,6 +112,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for h in heldout:
         if not (h / "labels.jsonl").is_file() or not (h / "reports").is_dir():
             raise ToolkitError(f"{h}: an untouched test set needs reports/ and labels.jsonl")
+    if args.realdev is not None and not args.excerpts:
+        raise ToolkitError(f"{args.realdev}: --realdev scores pages fetched into --excerpts FILE; give it too")
     real_pages, excerpts = _real_page_inputs(args, project) if args.excerpts else ([], {})
     if args.no_cv:
         result: dict = {}
@@ -266,7 +268,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "without the model comparison, the ablation or the learning curve")
     p.add_argument("--no-cv", action="store_true", help="skip the cross-validation: score --model on the untouched "
                    "sets and, with --excerpts, the real development set, and print the table")
-    p.add_argument("--out", default="reports", metavar="DIR", help="directory for evaluation.md/.json and PNG plots")
+    p.add_argument("--out", type=_output_folder, default="reports", metavar="DIR",
+                   help="directory for evaluation.md/.json and PNG plots")
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
     p.add_argument("--active-seeds", type=_number(int, 1), metavar="N", help="runs of the simulation, one per seed (default 8)")
