@@ -138,6 +138,11 @@ def test_a_label_of_a_missing_report_says_how_to_add_it(tmp_path, monkeypatch, c
     err = one_line_error()
     assert f"labels.jsonl:1: id {sentence.id} is not a sentence of the corpus" in err
     assert sentence.text[:20] in err and "'toolkit ls push REPORT.txt'" in err and "annotations/corpus/new/" in err
+    one_file = tmp_path / "one.txt"
+    one_file.write_text("一、加强组织建设。新发展会员45人。\n", encoding="utf-8")
+    assert main(["stats", "--corpus", str(one_file)]) == 2  # a corpus file has no folder to push into
+    err = one_line_error()
+    assert "ls push" not in err and f"it is in no report of {one_file}: add the report file that holds it by listing it after --corpus" in err
     add_to_corpus([BATCH / "jiedao.txt"], "annotations/corpus")
     assert main(["stats"]) == 0
     assert "rights" in capsys.readouterr().out

@@ -304,6 +304,14 @@ def test_serve_command_runs_and_stops_on_interrupt(tmp_path, ls_corpus, store_co
     assert f"model {shipped_model_path()} (the shipped model; version " in "".join(before)
 
 
+def test_serve_refuses_a_malformed_store_before_it_serves(tmp_path, ls_corpus, one_line_error):
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"id": "s1", "label": "nonsense"}\n', encoding="utf-8")
+    assert main(["serve", "--port", "0", "--corpus", str(ls_corpus), "--data", str(bad),
+                 "--model", str(tmp_path / "model.npz")]) == 2
+    assert str(bad) in one_line_error()
+
+
 def test_serve_help_has_an_example():
     out = subprocess.run([sys.executable, "-m", "toolkit", "serve", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "example:" in out.stdout and "127.0.0.1" in out.stdout

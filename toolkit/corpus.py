@@ -221,9 +221,10 @@ def add_to_corpus(paths: Iterable[str | os.PathLike], corpus_dir: str | os.PathL
 def missing_report_hint(corpus_paths: Sequence[str | os.PathLike]) -> str:
     """How to fix a label whose sentence is in no report of ``corpus_paths``."""
     where = " ".join(map(str, corpus_paths))
-    return (f"; it is in no report of {where}: add the report file that holds it with "
-            f"'toolkit ls push REPORT.txt' (copies it into {Path(str(corpus_paths[0])) / NEW_FOLDER}/) "
-            f"or list that file after --corpus")
+    folder = next((Path(str(p)) for p in corpus_paths if Path(str(p)).is_dir()), None)
+    push = (f"with 'toolkit ls push REPORT.txt' (copies it into {folder / NEW_FOLDER}/) or "
+            if folder is not None else "")
+    return f"; it is in no report of {where}: add the report file that holds it {push}by listing it after --corpus"
 
 
 def load_labels(labels_path: str | os.PathLike, reports: Iterable[Report],

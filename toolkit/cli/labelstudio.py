@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from toolkit import labelstudio
+from toolkit import labelstudio, store
 from toolkit.cli.common import (DEFAULT_CORPUS, DEFAULT_LABELS, DEFAULT_MODEL, LABELS, _command, _corpus_in_project, _err,
                                 _in_project, _model, _model_file, _name_model, _number, _optional_project, _output_file,
                                 _project, _quiet_jieba)
@@ -106,6 +106,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _quiet_jieba()
     _corpus_in_project(args)
     _in_project(args, "labels")
+    store.load(args.labels)  # a malformed store is reported now, not at the first retrain
     given = args.model
     _in_project(args, "model", "model")
     serving = _model(args, given if given and Path(given).is_file() else "")
