@@ -89,7 +89,7 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         for key in ("C", "alpha", "context_weight", "cue_weight", "real_weight"):
             if isinstance(p[key], bool) or not isinstance(p[key], (int, float)) or not p[key] > 0:
                 raise ValueError(f"{key}={p[key]!r}: expected a positive number")
-        if not isinstance(p["context"], (list, tuple)) or not set(p["context"]) <= set(CONTEXT_BLOCKS):
+        if not isinstance(p["context"], (list, tuple, set, frozenset)) or not set(p["context"]) <= set(CONTEXT_BLOCKS):
             raise ValueError(f"context={p['context']!r}: expected a subset of {CONTEXT_BLOCKS}")
         for key in ("char_ngrams", "word_ngrams"):
             pair = p[key]
@@ -102,7 +102,7 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"inner_folds={p['inner_folds']!r}: expected an integer >= 2")
         if not isinstance(p["flag_share"], (int, float)) or not 0.0 <= p["flag_share"] < 1.0:
             raise ValueError(f"flag_share={p['flag_share']!r}: expected a number in [0, 1)")
-        if not isinstance(p["calibrate_on"], (list, tuple)) or not all(isinstance(c, str) for c in p["calibrate_on"]):
+        if not isinstance(p["calibrate_on"], (list, tuple, set, frozenset)) or not all(isinstance(c, str) for c in p["calibrate_on"]):
             raise ValueError(f"calibrate_on={p['calibrate_on']!r}: expected a list of corpus names")
         for key in ("context", "char_ngrams", "word_ngrams", "calibrate_on"):
             p[key] = list(p[key])

@@ -34,9 +34,10 @@ _STREAMS = ("/dev/", "/proc/")
 
 def replaced_file(path: str | os.PathLike) -> Path | None:
     """The file an atomic write to ``path`` replaces: ``path`` itself, or, for a symbolic link, the
-    file it points to (the link stays a link); ``None`` when ``path`` names a device, a pipe or an
-    open stream (``/dev/stdout``, a link to ``/proc/self/fd/1``): that is written in place, never
-    replaced, so output sent to ``/dev/stdout`` lands where stdout goes."""
+    file it points to (the link stays a link); ``None`` when ``path`` names a device, a pipe, an
+    open stream or anything else under ``/dev`` or ``/proc`` (``/dev/stdout``, a link to
+    ``/proc/self/fd/1``): that is written in place, never replaced, so output sent to
+    ``/dev/stdout`` lands where stdout goes."""
     hop = Path(path)
     for _ in range(40):  # the kernel's own limit on links followed
         if str(hop).startswith(_STREAMS):
@@ -69,8 +70,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     naming ``path`` and leaves the old file and no temporary one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_beside(path)
     target = replaced_file(path)
+    tmp = temporary_beside(target) if target is not None else None
     try:
         with open(tmp or path, "wb") as handle:
             handle.write(data)

@@ -28,9 +28,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from toolkit.calibration import confidence_report, reliability
 from toolkit.context import alone_record
+from toolkit.errors import FoldsError
 from toolkit.estimator import SectionClassifier
 from toolkit.examples import Examples
-from toolkit.errors import FoldsError
 from toolkit.intervals import figure_intervals
 from toolkit.params import DEFAULT_PARAMS
 from toolkit.taxonomy import SLUGS
