@@ -60,7 +60,8 @@ def test_unknown_parameters_are_refused_by_name():
 @pytest.mark.parametrize("param, value", [("classifier", "svn"), ("C", 0), ("C", "30"), ("alpha", -1.0),
                                           ("context", ["headings"]), ("context", "heading"),
                                           ("char_ngrams", (2, 1)), ("word_ngrams", (1,)), ("tokenizer", "pkuseg"),
-                                          ("inner_folds", 1), ("flag_share", 1.0)])
+                                          ("inner_folds", 1), ("flag_share", 1.0), ("calibrate", "no"), ("alone", "no"),
+                                          ("sequence", None), ("seed", -1), ("seed", "x"), ("char_ngrams", 5)])
 def test_invalid_values_are_refused_in_fit_not_in_the_constructor(examples, param, value):
     clf = SectionClassifier(**{param: value})
     assert clf.get_params()[param] == value
@@ -133,3 +134,19 @@ def test_cross_val_predict_with_group_k_fold(examples):
                                   examples.labels, groups=examples.groups, cv=GroupKFold(n_splits=3))
     assert len(predicted) == len(examples) and set(predicted) <= set(examples.labels)
     assert np.mean(predicted == np.array(examples.labels)) > 0.6
+
+
+def test_labels_must_be_section_slugs(examples):
+    with pytest.raises(ValueError, match="not section slugs: 'bar', 'foo'"):
+        SectionClassifier(**FAST).fit(examples.records[:4], ["foo", "bar", "foo", "bar"])
+    with pytest.raises(ValueError, match="not section slugs: 0, 1"):
+        SectionClassifier(**FAST).fit(examples.records[:4], [0, 1, 0, 1])  # integer-encoded labels
+
+
+@pytest.mark.parametrize("X, what", [(["组织学习。"], "X\\[0\\] is str"), ([{"text": "组织学习。"}], "a dict without"),
+                                     ([{}], "a dict without")])
+def test_what_is_not_a_sentence_record_is_refused_saying_what_x_must_be(fitted, examples, X, what):
+    with pytest.raises(TypeError, match=f"{what}.*X must be sentence records"):
+        fitted.predict(X)
+    with pytest.raises(TypeError, match="X must be sentence records"):
+        SectionClassifier(**FAST).fit([*X, *examples.records[:3]], examples.labels[:4])

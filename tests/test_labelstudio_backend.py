@@ -246,7 +246,8 @@ def test_a_retrain_keeps_the_model_it_replaces_for_a_rollback(tmp_path, ls_corpu
 
 
 def test_failed_training_keeps_the_old_model(tmp_path, ls_corpus):
-    labels = tmp_path / "labels.jsonl"  # an empty store: nothing to train on
+    labels = tmp_path / "labels.jsonl"
+    labels.touch()  # an empty store: nothing to train on
     server = start(Backend(BackendOptions((str(ls_corpus),), labels, tmp_path / "model.npz")))
     try:
         assert call(server, "POST", "/webhook", {"action": "START_TRAINING", "project": {"id": 1}})[0] == 201

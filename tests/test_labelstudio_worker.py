@@ -13,6 +13,7 @@ from toolkit.model import load_model
 
 def test_a_failed_run_installs_nothing_and_reports_why(two_reports: Path, tmp_path: Path):
     installed = []
+    (tmp_path / "labels.jsonl").touch()  # an empty store: nothing to train on
     options = BackendOptions((str(two_reports),), tmp_path / "labels.jsonl", tmp_path / "models" / "m.npz")
     worker = TrainingWorker(options, lambda predictor, reports: installed.append(predictor))
     try:

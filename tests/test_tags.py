@@ -117,3 +117,16 @@ def test_a_long_report_not_yet_cut_counts_at_least_its_length_over_the_longest_s
     assert [len(b) for b in report_batches(long, size=20)] == [2, 2]
     short = [Report(id=f"r{i}", paragraphs=["一。", "二。", "三。"]) for i in range(4)]
     assert [len(b) for b in report_batches(short, size=6)] == [2, 2]
+
+
+@pytest.mark.parametrize("call, given, error, message", [
+    ("tag_sentences", "三八节期间组织女职工开展健康讲座。", TypeError, "a list of sentences, not one str"),
+    ("tag_sentences", ["组织学习。", None], TypeError, "sentence 1 must be a str, not NoneType"),
+    ("tag_sentences", ["组织学习。", b"abc"], TypeError, "sentence 1 must be a str, not bytes"),
+    ("tag", b"\xe4\xb8\x80", TypeError, "text must be a str, not bytes"),
+    ("tag", None, TypeError, "text must be a str, not NoneType"),
+    ("tag", "一、加强\ud800组织建设。", ValueError, "lone surrogate at position 4"),
+])
+def test_what_is_not_text_is_refused_saying_what_was_expected(call, given, error, message):
+    with pytest.raises(error, match=message):
+        getattr(load_model(default_model_path()), call)(given)

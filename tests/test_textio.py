@@ -119,6 +119,8 @@ def test_expand_paths_is_recursive_sorted_and_txt_only(tmp_path):
         (tmp_path / name).write_text(SAMPLE, encoding="utf-8")
     found = expand_paths([tmp_path])
     assert [p[len(str(tmp_path)) + 1 :] for p in found] == ["a.txt", "b/1.txt", "b/2.txt"]
+    assert expand_paths(tmp_path) == expand_paths(str(tmp_path)) == found  # one path alone, not its characters
+    assert expand_paths(tmp_path / "a.txt") == [str(tmp_path / "a.txt")]
 
 
 def test_missing_path_fails():

@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from toolkit.errors import AnnotationError, ToolkitError
+from toolkit.errors import AnnotationError, InputError, ToolkitError
+from toolkit.examples import load_examples
 from toolkit.training import data_hash, fit, labelled_examples, load_params, make_card, train_from_store
 
 
@@ -67,3 +68,11 @@ def test_fit_refuses_unknown_parameters(corpus_reports, gold_labels):
     examples = labelled_examples(corpus_reports[:3], gold_labels)
     with pytest.raises(ValueError, match="unknown parameter"):
         fit(examples, {"classifer": "cnb"})
+
+
+def test_load_examples_takes_one_corpus_path_and_refuses_a_missing_labels_file(small_store, tmp_path):
+    corpus, labels = small_store
+    reports, examples, _ = load_examples(corpus, labels)  # one path, as a list of one
+    assert len(reports) == 10 and len(examples) > 100
+    with pytest.raises(InputError, match="labelz.jsonl: no such labels file"):
+        load_examples([corpus], tmp_path / "labelz.jsonl")

@@ -32,6 +32,7 @@ from toolkit.features import CONTEXT_BLOCKS
 from toolkit.model import SectionModel
 from toolkit.params import DEFAULT_PARAMS
 from toolkit.pipeline import CLASSIFIERS, build_pipeline
+from toolkit.taxonomy import SLUGS
 from toolkit.tokenizer import TOKENIZER_BACKENDS
 
 _D = DEFAULT_PARAMS
@@ -104,6 +105,11 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"flag_share={p['flag_share']!r}: expected a number in [0, 1)")
         if not isinstance(p["calibrate_on"], (list, tuple, set, frozenset)) or not all(isinstance(c, str) for c in p["calibrate_on"]):
             raise ValueError(f"calibrate_on={p['calibrate_on']!r}: expected a list of corpus names")
+        for key in ("part_rule", "calibrate", "alone", "sequence", "confidence_map"):
+            if not isinstance(p[key], (bool, np.bool_)):
+                raise ValueError(f"{key}={p[key]!r}: expected True or False")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or not 0 <= self.seed < 2**32:
+            raise ValueError(f"seed={self.seed!r}: expected an integer from 0 to 2**32 - 1")
         for key in ("context", "char_ngrams", "word_ngrams", "calibrate_on"):
             p[key] = list(p[key])
         return p
@@ -112,9 +118,13 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         """Fit on records ``X`` and section slugs ``y``; ``groups`` keep units apart in the
         calibration folds."""
         params = self._params()
-        records, labels = list(X), [str(label) for label in y]
+        records, labels = _records(X), list(y)
         if len(records) != len(labels):
             raise ValueError(f"X has {len(records)} records but y has {len(labels)} labels")
+        unknown = sorted({repr(label) for label in labels if not isinstance(label, str) or label not in SLUGS})
+        if unknown:
+            raise ValueError(f"y holds labels that are not section slugs: {', '.join(unknown[:5])}; "
+                             f"expected among {', '.join(SLUGS)}")
         if len(set(labels)) < 2:
             raise ValueError(f"fitting needs at least two different labels, got {sorted(set(labels))}")
         groups = np.arange(len(labels)) if groups is None else np.asarray(groups)
@@ -166,7 +176,7 @@ class SectionClassifier(ClassifierMixin, BaseEstimator):
         """Calibrated probabilities with the report's parts weighed in; columns in ``classes_`` order.
         Records made by :func:`toolkit.context.alone_record` go to the text-only model."""
         check_is_fitted(self, "model_")
-        return self.model_.predict_proba(list(X))
+        return self.model_.predict_proba(_records(X))
 
     def predict(self, X: Sequence[dict]) -> np.ndarray:
         """The most probable section of each record."""
@@ -197,3 +207,20 @@ def _columns(proba: np.ndarray, have: Sequence[str], want: Sequence[str]) -> np.
     for j, c in enumerate(have):
         out[:, list(want).index(c)] = proba[:, j]
     return out
+
+
+_RECORD_KEYS = frozenset(alone_record("").keys()) - {"alone"}
+"""The fields every sentence record has (an alone record has these and its ``alone`` flag)."""
+
+
+def _records(X: Sequence[dict]) -> list[dict]:
+    """``X`` as a list, each item checked to be a sentence record: a plain string or a dict without
+    a record's fields gets a ``TypeError`` saying what ``X`` must be, not a ``KeyError`` from inside
+    the features."""
+    records = list(X)
+    for i, record in enumerate(records):
+        if not isinstance(record, dict) or not _RECORD_KEYS <= record.keys():
+            what = f"a dict without {sorted(_RECORD_KEYS - record.keys())}" if isinstance(record, dict) else type(record).__name__
+            raise TypeError(f"X[{i}] is {what}: X must be sentence records (toolkit.context.sentence_records "
+                            "for a report's sentences, toolkit.context.alone_record for a sentence alone)")
+    return records

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from toolkit.context import sentence_records
 from toolkit.corpus import load_labels, load_manifests, load_reports, source_key
+from toolkit.errors import InputError
 from toolkit.segment import Report
 
 Progress = Callable[[str], None]
@@ -80,7 +82,13 @@ def load_examples(corpus_paths: Sequence[str | os.PathLike], labels_path: str | 
                   hint: str | None = None) -> tuple[list[Report], Examples, dict[str, str]]:
     """The corpus's reports, their labelled examples (split groups from the corpus manifests) and
     the labels of the store at ``labels_path``; a label of a sentence that no report holds is a
-    one-line error saying how to add its report (``hint``: what to say instead)."""
+    one-line error saying how to add its report (``hint``: what to say instead). One corpus path
+    alone is a list of one; a labels file that does not exist is an :class:`InputError`, not an
+    empty store (a mistyped path would otherwise train or score on nothing)."""
+    if isinstance(corpus_paths, (str, os.PathLike)):
+        corpus_paths = [corpus_paths]
+    if not Path(labels_path).is_file():
+        raise InputError(f"{labels_path}: no such labels file")
     reports = load_reports(corpus_paths)
     labels = {k: a.label for k, a in load_labels(labels_path, reports, corpus_paths, hint).items()}
     return reports, labelled_examples(reports, labels, load_manifests(corpus_paths)), labels

@@ -207,7 +207,7 @@ class SectionModel:
     def tag_sentences(self, sentences: Sequence[str]) -> list[Tagged]:
         """Sentences without their report, each classified by its text alone (see
         :func:`toolkit.tags.tag_sentences`)."""
-        return tag_sentences(self, list(sentences))
+        return tag_sentences(self, sentences)
 
     def min_confidences(self, records: Sequence[dict]) -> list[float]:
         """The low-confidence threshold that applies to each record (in context or alone)."""

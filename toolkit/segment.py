@@ -776,8 +776,20 @@ def segment_documents(texts: Iterable[tuple[str, str]], *, group: bool = True) -
 
 def segment_text(text: str, source: str = "", *, group: bool = True) -> list[Report]:
     """Split text (as written or normalised) into segmented reports (sentences filled in, groups
-    assigned)."""
-    return segment_documents([(source, text)], group=group)
+    assigned). ``text`` must be a ``str`` (decode bytes first: :func:`toolkit.textio.decode`)."""
+    return segment_documents([(source, checked_text(text))], group=group)
+
+
+def checked_text(text: str, what: str = "text") -> str:
+    """``text`` itself, or a ``TypeError`` when it is not a ``str`` and a ``ValueError`` when it holds
+    a lone surrogate (what a bad decoding leaves), which no sentence id can hash."""
+    if not isinstance(text, str):
+        raise TypeError(f"{what} must be a str, not {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"{what} is not valid Unicode: a lone surrogate at position {exc.start}") from None
+    return text
 
 
 def iter_sentences(reports: Iterable[Report]) -> Iterator[Sentence]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from toolkit.context import alone_record, sentence_records
-from toolkit.segment import MAX_SENTENCE, Report, ReportIds, text_id
+from toolkit.segment import MAX_SENTENCE, Report, ReportIds, checked_text, text_id
 from toolkit.segment import iter_reports as segment_reports
 from toolkit.taxonomy import label_name
 from toolkit.textio import expand_paths, iter_lines, normalize, source_name
@@ -106,6 +106,9 @@ def tag_sentences(model: SectionModel, texts: Sequence[str], *, source: str = ""
     no heading, neighbours or position speak for them (:func:`toolkit.context.alone_record`).
     ``index`` is the sentence's place in ``texts``; empty lines are skipped. The model reads each
     sentence normalised; ``Tagged.text`` is the sentence as given, stripped."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("texts must be a list of sentences, not one str (model.tag reads a report's text)")
+    texts = [checked_text(t, f"sentence {i}") for i, t in enumerate(texts)]
     kept = [(i, normalize(t).strip(), t.strip()) for i, t in enumerate(texts)]
     kept = [k for k in kept if k[1]]
     records = [alone_record(t, id=text_id(t)) for _, t, _ in kept]

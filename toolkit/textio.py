@@ -314,7 +314,10 @@ def read_document(path: str | os.PathLike) -> Document:
 
 
 def expand_paths(paths: Iterable[str | os.PathLike]) -> list[str]:
-    """Expand directories recursively to their ``*.txt`` files, sorted; keep files and ``-`` as given."""
+    """Expand directories recursively to their ``*.txt`` files, sorted; keep files and ``-`` as given.
+    One path alone (a ``str`` or a ``Path``) is read as a list of one, not as its characters."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     out: list[str] = []
     for path in paths:
         if str(path) == "-":
