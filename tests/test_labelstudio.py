@@ -139,6 +139,7 @@ def test_wrong_key_and_foreign_project_are_one_line_errors(label_studio, two_rep
     assert main(["ls", "push", str(two_reports), "--title", unique_title("dead"), "--weak-rules", "--ml-backend", dead]) == 2
     err = one_line_error()
     assert f"while connecting ML backend {dead}: " in err and label_studio.token not in err
+    assert err.startswith("toolkit: error: ") and " task(s) imported into project " in err  # what was done, then what failed
 
 
 @pytest.mark.labelstudio

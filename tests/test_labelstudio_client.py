@@ -28,6 +28,46 @@ def test_settings_from_env_or_config_file_never_show_the_key(tmp_path):
     assert Settings("http://u:pw@host:8080/x", "k").safe_url == "http://host:8080/x"
 
 
+
+@pytest.mark.parametrize("env, message", [
+    ({"LABEL_STUDIO_URL": "127.0.0.1:8080"}, "URL (LABEL_STUDIO_URL) must start with http:// or https://"),
+    ({"LABEL_STUDIO_API_KEY": "bad key ü"}, "API key (LABEL_STUDIO_API_KEY) is not a token"),
+])
+def test_a_url_without_scheme_or_a_key_that_is_no_token_is_said_plainly(env, message):
+    with pytest.raises(LabelStudioError) as info:
+        load_settings({"LABEL_STUDIO_URL": "http://127.0.0.1:8080", "LABEL_STUDIO_API_KEY": "abc123", **env})
+    assert message in str(info.value) and "bad key" not in str(info.value)
+    assert load_settings({"LABEL_STUDIO_URL": " http://h:8080/ ", "LABEL_STUDIO_API_KEY": " abc123\n"}).api_key == "abc123"
+
+
+def test_a_key_in_the_config_file_must_be_a_string(tmp_path):
+    config = tmp_path / "ls.json"
+    config.write_text(json.dumps({"url": "http://127.0.0.1:8080", "api_key": ["file-secret"]}), encoding="utf-8")
+    with pytest.raises(LabelStudioError, match=f'API key \\("api_key" in {config}\\) is not a token') as info:
+        load_settings({"TOOLKIT_LS_CONFIG": str(config)})
+    assert "file-secret" not in str(info.value)
+
+
+@pytest.mark.parametrize("status, body, said", [
+    (403, {"detail": "URL resolves to a reserved network address (block: 127.0.0.0/8)"},
+     "answered HTTP 403 while connecting: URL resolves to a reserved network address"),
+    (403, {"detail": "Authentication credentials were not provided."}, "refused the API key (HTTP 403)"),
+    (401, {"detail": "Invalid token."}, "refused the API key (HTTP 401)"),
+    (404, "<!DOCTYPE html><html><script>function handleThemeColor() {}</script></html>",
+     "answered HTTP 404 while connecting: a web page, not an answer of Label Studio's API"),
+])
+def test_what_label_studio_answered_is_said_without_the_key_or_a_page_of_script(status, body, said):
+    from label_studio_sdk.core.api_error import ApiError
+
+    from toolkit.labelstudio.client import talking_to
+
+    settings = Settings("http://127.0.0.1:8080", "secret-key-1")
+    with pytest.raises(LabelStudioError) as info:
+        with talking_to(settings, "connecting"):
+            raise ApiError(status_code=status, body=body)
+    assert said in str(info.value) and "secret-key-1" not in str(info.value) and "handleThemeColor" not in str(info.value)
+
+
 def test_server_down_is_one_line_without_the_key(tmp_path, monkeypatch, one_line_error):
     from conftest import free_port
 

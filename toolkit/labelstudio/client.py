@@ -89,8 +89,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise LabelStudioError(f"no Label Studio URL: set LABEL_STUDIO_URL or \"url\" in {path}")
     if not key:
         raise LabelStudioError(f"no Label Studio API key: set LABEL_STUDIO_API_KEY or \"api_key\" in {path}")
+    url_from = "LABEL_STUDIO_URL" if env.get("LABEL_STUDIO_URL") else f"\"url\" in {path}"
+    key_from = "LABEL_STUDIO_API_KEY" if env.get("LABEL_STUDIO_API_KEY") else f"\"api_key\" in {path}"
+    if not isinstance(url, str) or not re.match(r"https?://[^/\s]", url.strip()):
+        raise LabelStudioError(f"the Label Studio URL ({url_from}) must start with http:// or https://, "
+                               "as in http://127.0.0.1:8080")
+    if not isinstance(key, str) or not key.strip().isascii() or not key.strip().isprintable() or " " in key.strip():
+        raise LabelStudioError(f"the Label Studio API key ({key_from}) is not a token: it must be one string "
+                               "without spaces, as Label Studio's account page shows it")
     origin = "environment" if env.get("LABEL_STUDIO_URL") and env.get("LABEL_STUDIO_API_KEY") else str(path)
-    return Settings(str(url).rstrip("/"), str(key), origin)
+    return Settings(url.strip().rstrip("/"), key.strip(), origin)
 
 
 def optional_settings(env: Mapping[str, str] | None = None) -> Settings | None:
@@ -108,8 +116,16 @@ def _detail(body: Any, key: str) -> str:
         if isinstance(errors, dict):
             errors = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in errors.items())
         body = errors or body.get("detail") or body.get("message") or body
+    if isinstance(body, str) and _HTML.search(body):
+        return ": a web page, not an answer of Label Studio's API (is the URL the server's address, with no path?)"
     text = " ".join(re.sub(r"<[^>]*>", "", str(body)).split())[:240] if body else ""
     return f": {text.replace(key, '***')}" if text else ""
+
+
+_HTML = re.compile(r"<(!doctype|html|head|body|script)\b", re.IGNORECASE)
+"""An answer that is a web page (a wrong path or a proxy's page), whose script would fill the line."""
+_KEY_REFUSED = re.compile(r"credential|token|authenticat|api key", re.IGNORECASE)
+"""What Label Studio says when a 403 is about the key, not about what was asked."""
 
 
 @contextmanager
@@ -122,11 +138,11 @@ def talking_to(settings: Settings, doing: str) -> Iterator[None]:
     try:
         yield
     except ApiError as exc:
-        if exc.status_code in (401, 403):
+        detail = _detail(exc.body, settings.api_key)
+        if exc.status_code == 401 or (exc.status_code == 403 and (not detail or _KEY_REFUSED.search(detail))):
             raise LabelStudioError(f"Label Studio at {url} refused the API key (HTTP {exc.status_code}) while {doing}; "
                                    "check LABEL_STUDIO_API_KEY (and LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN on the server)") from None
-        raise LabelStudioError(f"Label Studio at {url} answered HTTP {exc.status_code} while {doing}"
-                               f"{_detail(exc.body, settings.api_key)}") from None
+        raise LabelStudioError(f"Label Studio at {url} answered HTTP {exc.status_code} while {doing}{detail}") from None
     except httpx.TimeoutException:
         raise LabelStudioError(f"Label Studio at {url} did not answer in time while {doing}") from None
     except httpx.HTTPError as exc:
@@ -360,7 +376,13 @@ def push(
             if additions is not None and (report.imported or report.already_there or not new):
                 report.added = additions.write()
         if ml_backend:
-            report.ml_backend = connect_ml_backend(client, settings, project.id, ml_backend, ml_auth)
+            try:
+                report.ml_backend = connect_ml_backend(client, settings, project.id, ml_backend, ml_auth)
+            except LabelStudioError as exc:  # the tasks and the corpus files are in; say so, not only what failed
+                done = f"{report.imported} task(s) imported into project {project.id}"
+                if report.added:
+                    done += f" and {len(report.added)} report file(s) added to the corpus"
+                raise LabelStudioError(f"{done}, then: {exc}") from None
     return report
 
 
