@@ -107,7 +107,8 @@ def tag_sentences(model: SectionModel, texts: Sequence[str], *, source: str = ""
     ``index`` is the sentence's place in ``texts``; empty lines are skipped. The model reads each
     sentence normalised; ``Tagged.text`` is the sentence as given, stripped."""
     if isinstance(texts, (str, bytes)):
-        raise TypeError("texts must be a list of sentences, not one str (model.tag reads a report's text)")
+        raise TypeError(f"texts must be a list of sentences, not one {type(texts).__name__} "
+                        "(model.tag reads a report's text)")
     texts = [checked_text(t, f"sentence {i}") for i, t in enumerate(texts)]
     kept = [(i, normalize(t).strip(), t.strip()) for i, t in enumerate(texts)]
     kept = [k for k in kept if k[1]]
