@@ -198,8 +198,8 @@ def test_export_without_several_annotators_is_refused(tmp_path, one_line_error):
         task["annotations"] = task["annotations"][:1]
     path = tmp_path / "single.json"
     path.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-    with pytest.raises(AnnotationError, match="no task is labelled by two or more annotators"):
-        export_agreement(path)
+    with pytest.raises(AnnotationError, match=rf"no sentence is labelled by two or more annotators \({len(tasks)} labelled sentences"):
+        export_agreement(path)  # sentence tasks: one sentence each
     assert main(["agreement", str(path)]) == 2
     assert str(path) in one_line_error()
 

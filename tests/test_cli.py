@@ -270,6 +270,8 @@ def test_weak_label_never_writes_into_the_store(small_store, one_line_error):
     ["suggest", "{report}", "--out", "{history}"],
     ["ls", "export-tasks", "{report}", "--out", "{corpus}"],
     ["agreement", "{export}", "--out", "{export}"],
+    ["ls", "pull", "--save-export", "{store}"],
+    ["ls", "pull", "--data", "{export}", "--save-export", "{export}"],
 ])
 def test_an_output_never_replaces_what_the_command_reads_or_a_project_file(argv, tmp_path, monkeypatch, one_line_error):
     files = {"store": tmp_path / "annotations" / "labels.jsonl", "history": tmp_path / "annotations" / "history.jsonl",

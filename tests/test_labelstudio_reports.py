@@ -251,3 +251,32 @@ def test_suggest_by_report_ranks_reports_by_their_least_sure_sentences(two_repor
                           for report in load_reports([two_reports]) for r in sentence_records(report)})
     assert main(["suggest", str(two_reports), "--by", "report", "--data", str(labelled), "--out", str(out)]) == 0
     assert "nothing to suggest" in capsys.readouterr().err and json.loads(out.read_text(encoding="utf-8")) == []
+
+
+def test_a_sentence_printed_twice_in_a_report_takes_the_correction_made_on_either_copy(tmp_path, shipped, capsys,
+                                                                                       monkeypatch):
+    report = tmp_path / "annotations" / "corpus" / "dup.txt"
+    report.parent.mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    report.write_text("某区环卫处工会2025年工作总结\n一、帮扶工作\n春节前走访慰问困难职工20户。\n开展金秋助学活动。\n"
+                      "二、文体活动\n春节前走访慰问困难职工20户。\n举办职工乒乓球比赛。\n", encoding="utf-8")
+    task = build_report_tasks(load_reports([report]), shipped)[0]
+    sentences = task["data"]["sentences"]
+    texts = [s["text"] for s in sentences]
+    first, second = [i for i, t in enumerate(texts) if t == "春节前走访慰问困难职工20户。"]
+    pre = task["predictions"][0]["result"]
+    assert sentences[first]["guess"] != "culture"
+    corrected = [_annotation(1, pre + [run_region(second, second, texts, "culture")])]  # the second copy only
+    torn = [_annotation(2, pre + [run_region(first, first, texts, "women"), run_region(second, second, texts, "culture")])]
+    for annotations, expected in ((corrected, "culture"), (torn, None)):
+        path = tmp_path / "export.json"
+        path.write_text(json.dumps([_report_task(1, task["data"], annotations, task["predictions"][0])], ensure_ascii=False),
+                        encoding="utf-8")
+        labels = tmp_path / "annotations" / "labels.jsonl"
+        labels.unlink(missing_ok=True)
+        assert main(["ls", "import", str(path), "--data", str(labels), "--project", "7"]) == 0
+        stored = store.load(labels).get(sentences[first]["id"])
+        if expected:
+            assert stored.label == expected
+        else:  # two new labels on the two copies: the annotator's own contradiction, listed, not imported
+            assert stored is None and "culture/women" in capsys.readouterr().out

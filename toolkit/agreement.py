@@ -194,7 +194,7 @@ def export_agreement(path: str | os.PathLike, users: Mapping[int, str] | None = 
     multi = {sid: by for sid, by in ratings.items() if len(by) >= 2}
     if not multi:
         annotators = sorted({a for by in ratings.values() for a in by})
-        raise AnnotationError(f"{path}: no task is labelled by two or more annotators ({len(ratings)} labelled tasks, "
+        raise AnnotationError(f"{path}: no sentence is labelled by two or more annotators ({len(ratings)} labelled sentences, "
                               f"annotators: {', '.join(annotators) or 'none'}); agreement needs overlapping annotations")
     labels = [s for s in SLUGS if any(s in by.values() for by in multi.values())]
     annotators = sorted({a for by in multi.values() for a in by})

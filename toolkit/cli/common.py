@@ -127,6 +127,11 @@ def _output_file(text: str) -> str:
     return text
 
 
+def flag(dest: str) -> str:
+    """The command-line option of an argparse ``dest`` ("save_export" → "save-export")."""
+    return dest.replace("_", "-")
+
+
 STORES_READ = ("data", "test_data")
 """The options that name an annotation store a command reads (``ls import``'s and ``ls pull``'s
 ``--data``, which may start a store, is ``labels``)."""
@@ -139,10 +144,10 @@ def check_inputs(args: argparse.Namespace) -> None:
         given = getattr(args, option, None)
         if isinstance(given, str) and not Path(given).is_file():
             problem = "is a folder, not an annotation store" if Path(given).is_dir() else "no such file"
-            raise ToolkitError(f"{given}: {problem} (--{option.replace('_', '-')})")
+            raise ToolkitError(f"{given}: {problem} (--{flag(option)})")
 
 
-OUTPUTS = ("out", "output")
+OUTPUTS = ("out", "output", "save_export")
 """The options that name a file (or folder) a command writes."""
 
 
@@ -162,10 +167,10 @@ def check_outputs(args: argparse.Namespace) -> None:
                 continue
             for read in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
                 if isinstance(read, str) and read != "-" and Path(read).is_file() and Path(read).resolve() == target:
-                    raise ToolkitError(f"{given}: --{option} names a file this command reads; write elsewhere")
+                    raise ToolkitError(f"{given}: --{flag(option)} names a file this command reads; write elsewhere")
         project = project or _optional_project(args)
         if project is not None and target.is_file() and target.is_relative_to(project.annotations.resolve()):
-            raise ToolkitError(f"{given}: --{option} would replace a file of the annotation project "
+            raise ToolkitError(f"{given}: --{flag(option)} would replace a file of the annotation project "
                                f"({project.annotations}/); write elsewhere")
 
 

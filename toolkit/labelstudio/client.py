@@ -427,13 +427,15 @@ def pull(
 ) -> ImportReport:
     """Export the project's annotations and merge them into the store as :func:`import_export`
     does; sentence tasks, report tasks or both. ``corpus_ids``: the sentence ids of the corpus, so
-    that a label on a report sentence that is no longer in it is listed and not imported."""
+    that a label on a report sentence that is no longer in it is listed and not imported.
+    ``save_export``: also keep the raw export there, once the store has taken it."""
     with connect(settings) as client:
         project = get_project(client, settings, title=title, project_id=project_id)
         raw = download_export(client, settings, project.id)
         users = user_emails(client, settings)
-    if save_export is not None:
-        atomic_write_bytes(save_export, raw)
     where = f"project {project.id} at {settings.safe_url}"
-    return import_tasks(parse_export(raw, where), labels_path, where=where, users=users, project=project.id,
-                        corpus_ids=corpus_ids)
+    report = import_tasks(parse_export(raw, where), labels_path, where=where, users=users, project=project.id,
+                          corpus_ids=corpus_ids)
+    if save_export is not None:  # once the store took it: a refused pull writes nothing
+        atomic_write_bytes(save_export, raw)
+    return report

@@ -191,6 +191,9 @@ def _collect_report(task: dict, annotations: list, where: str, by_id: dict[str, 
             entry.gone = True
         entries.append(entry)
     prelabels = prelabels_of(task, texts, where)
+    positions: dict[str, list[int]] = {}  # a sentence printed twice in a report is one sentence: read its copies together
+    for i, entry in enumerate(entries):
+        positions.setdefault(entry.id, []).append(i)
     for annotation in annotations:
         if not isinstance(annotation, dict):
             raise AnnotationError(f"{where} annotation: not an object")
@@ -206,15 +209,17 @@ def _collect_report(task: dict, annotations: list, where: str, by_id: dict[str, 
             continue
         reading = sentence_labels(regions, prelabels)
         updated = str(annotation.get("updated_at") or annotation.get("created_at") or "")
-        done: set[str] = set()
-        for i, entry in enumerate(entries):
-            if entry.id in done:
-                continue
-            done.add(entry.id)
-            if i in reading.labels:
-                entry.votes.append(Vote(who, reading.labels[i], bool(annotation.get("ground_truth")), updated))
-            elif i in reading.contradictions:
-                entry.contradicted.append(f"{who} ({'/'.join(reading.contradictions[i])})")
+        for sid, where_in_report in positions.items():
+            entry = entries[where_in_report[0]]
+            labels = {reading.labels[i] for i in where_in_report if i in reading.labels}
+            clash = sorted({label for i in where_in_report for label in reading.contradictions.get(i, ())})
+            if len(labels) > 1 and not clash:  # copies of one sentence read differently: the correction, as for overlapping regions
+                new = labels - set().union(*(prelabels[i] for i in where_in_report))
+                labels, clash = (new, []) if len(new) == 1 else (set(), sorted(labels))
+            if clash:
+                entry.contradicted.append(f"{who} ({'/'.join(clash)})")
+            elif labels:
+                entry.votes.append(Vote(who, labels.pop(), bool(annotation.get("ground_truth")), updated))
             else:
                 entry.empty.append(who)
 
