@@ -268,9 +268,9 @@ def test_a_sentence_printed_twice_in_a_report_takes_the_correction_made_on_eithe
     assert sentences[first]["guess"] != "culture"
     corrected = [_annotation(1, pre + [run_region(second, second, texts, "culture")])]  # the second copy only
     torn = [_annotation(2, pre + [run_region(first, first, texts, "women"), run_region(second, second, texts, "culture")])]
-    for annotations, expected in ((corrected, "culture"), (torn, None)):
+    for given, expected in ((corrected, "culture"), (torn, None)):
         path = tmp_path / "export.json"
-        path.write_text(json.dumps([_report_task(1, task["data"], annotations, task["predictions"][0])], ensure_ascii=False),
+        path.write_text(json.dumps([_report_task(1, task["data"], given, task["predictions"][0])], ensure_ascii=False),
                         encoding="utf-8")
         labels = tmp_path / "annotations" / "labels.jsonl"
         labels.unlink(missing_ok=True)
