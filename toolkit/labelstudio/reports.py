@@ -20,7 +20,8 @@ that differs from the sentence's pre-label wins: the annotator put a new region 
 pre-labelled one without deleting it. Two or more such labels are the annotator contradicting
 themself: that sentence has no label from them and the reason is kept. A sentence whose
 pre-labelled region the annotator left as it was counts as confirmed by them; one with no region
-has no label from them.
+has no label from them. A sentence printed twice in a report is one sentence: the exports reader
+reads its copies together by the same rule.
 """
 
 from __future__ import annotations
