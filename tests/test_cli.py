@@ -445,3 +445,10 @@ def test_a_store_named_but_missing_is_one_line_not_an_empty_store(argv, tmp_path
     assert main(["evaluate", "--test-corpus", "r.txt", "--test-data", "missing.jsonl"]) == 2
     assert one_line_error() == "toolkit: error: missing.jsonl: no such file (--test-data)\n"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", [["--no-cv"], ["--segmentation", str(ROOT / "annotations" / "segmentation")]])
+def test_evaluate_that_only_prints_refuses_out_instead_of_ignoring_it(mode, tmp_path, one_line_error):
+    assert main(["evaluate", *mode, "--out", str(tmp_path / "reports")]) == 2
+    assert f"evaluate {mode[0]} prints its figures and writes no reports" in one_line_error()
+    assert not (tmp_path / "reports").exists()

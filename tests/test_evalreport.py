@@ -26,3 +26,10 @@ def test_a_figure_without_an_interval_is_printed_alone():
     del result["by_corpus"]["seed"]["accuracy_interval"]
     seed = next(line for line in real_text_markdown(result).splitlines() if line.startswith("| seed"))
     assert "| 0.9089 |" in seed
+
+
+def test_no_note_on_square_brackets_where_no_figure_has_an_interval():
+    untouched = {"model": "default.npz", "sentences": 510, "accuracy": 0.96, "macro_f1": 0.95,
+                 "confidence": {"high_confidence_precision": 0.99}, "alone": {"accuracy": 0.94}}
+    text = real_text_markdown({"untouched": {"heldout2": untouched}})
+    assert "| 0.96 |" in text and "[" not in text and "In square brackets" not in text

@@ -129,11 +129,12 @@ def real_text_markdown(result: dict) -> str:
                      h["confidence"]["high_confidence_precision"], h["alone"]["accuracy"]])
     if not rows:
         return ""
-    note = ("In square brackets: the 95 % interval when whole reports (seed) or whole pages are resampled "
-            "(`toolkit.intervals`): a page's sentences share its layout and writer, and errors come in runs.")
+    bracketed = any("[" in str(cell) for row in rows for cell in row)
+    note = ["In square brackets: the 95 % interval when whole reports (seed) or whole pages are resampled "
+            "(`toolkit.intervals`): a page's sentences share its layout and writer, and errors come in runs.", ""]
     return "\n".join(["## Real text first", "",
                       *_table(["set", "sentences", "accuracy in context", "macro-F1", "precision at confidence >= 0.9",
-                               "accuracy, sentences alone"], rows), "", note, ""])
+                               "accuracy, sentences alone"], rows), "", *(note if bracketed else [])])
 
 
 def _with_interval(value, interval: Sequence[float] | None) -> str:

@@ -93,7 +93,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_REPORTS = "reports"
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    printed_only = next((f"--{m.replace('_', '-')}" for m in ("test_corpus", "segmentation", "no_cv") if getattr(args, m)), None)
+    if printed_only and not args.active and args.out is not None:
+        raise ToolkitError(f"--out: evaluate {printed_only} prints its figures and writes no reports; leave --out off")
+    args.out = args.out or DEFAULT_REPORTS
     if args.active:
         return cmd_evaluate_active(args)
     if args.test_corpus:
@@ -268,8 +275,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "without the model comparison, the ablation or the learning curve")
     p.add_argument("--no-cv", action="store_true", help="skip the cross-validation: score --model on the untouched "
                    "sets and, with --excerpts, the real development set, and print the table")
-    p.add_argument("--out", type=_output_folder, default="reports", metavar="DIR",
-                   help="directory for evaluation.md/.json and PNG plots")
+    p.add_argument("--out", type=_output_folder, metavar="DIR",
+                   help=f"directory for evaluation.md/.json and PNG plots (default {DEFAULT_REPORTS}; not with --no-cv, "
+                        "--test-corpus or --segmentation, which print their figures)")
     p.add_argument("--active", action="store_true", help="instead: the active-learning simulation (shipped model "
                    "settings, 3-4 minutes; --folds sets the hold-out) -> active_learning.md/.json/.png in --out")
     p.add_argument("--active-seeds", type=_number(int, 1), metavar="N", help="runs of the simulation, one per seed (default 8)")
