@@ -258,7 +258,7 @@ def test_weak_label_never_writes_into_the_store(small_store, one_line_error):
     assert main(["weak-label", str(corpus), "--data", str(labels), "--out", str(labels)]) == 2
     assert "names a file this command reads" in one_line_error()
     assert main(["weak-label", str(corpus), "--data", str(labels), "--out", str(labels.with_name("history.jsonl"))]) == 2
-    assert "weak labels never go there" in one_line_error()
+    assert "names the history of an annotation store" in one_line_error()
     assert labels.read_bytes() == before and not labels.with_name("history.jsonl").exists()
 
 
@@ -452,3 +452,15 @@ def test_evaluate_that_only_prints_refuses_out_instead_of_ignoring_it(mode, tmp_
     assert main(["evaluate", *mode, "--out", str(tmp_path / "reports")]) == 2
     assert f"evaluate {mode[0]} prints its figures and writes no reports" in one_line_error()
     assert not (tmp_path / "reports").exists()
+
+
+def test_an_output_never_names_the_projects_store_history_even_before_it_exists(tmp_path, monkeypatch, one_line_error):
+    (tmp_path / "annotations").mkdir()
+    (tmp_path / "annotations" / "labels.jsonl").touch()
+    (tmp_path / "r.txt").write_text("一、加强组织建设。新发展会员45人。\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for argv in (["weak-label", "r.txt"], ["tag", "r.txt"]):
+        out_option = "--out" if argv[0] == "weak-label" else "--output"
+        assert main([*argv, out_option, "annotations/history.jsonl"]) == 2
+        assert "names the history of an annotation store" in one_line_error()
+    assert not (tmp_path / "annotations" / "history.jsonl").exists()

@@ -14,6 +14,7 @@ from toolkit.errors import ToolkitError
 from toolkit.examples import load_examples
 from toolkit.fileio import atomic_write_text
 from toolkit.project import ModelChoice, choose_model, find_project, optional_project
+from toolkit.store import history_path
 from toolkit.tokenizer import quiet_jieba_logging
 
 EXIT_INPUT = 2
@@ -153,9 +154,9 @@ OUTPUTS = ("out", "output", "save_export")
 
 def check_outputs(args: argparse.Namespace) -> None:
     """Refuse an output that would replace what the command reads (an input file, ``--data``,
-    ``--model``…) or an existing file of the project's ``annotations/`` folder (the store, its
-    history, the corpus, the test sets): those are written only by the commands that own them,
-    under their lock. Checked before any work."""
+    ``--model``…), the history of a store it reads (which may not exist yet), or an existing file of
+    the project's ``annotations/`` folder (the store, its history, the corpus, the test sets): those
+    are written only by the commands that own them, under their lock. Checked before any work."""
     project = None
     for option in OUTPUTS:
         given = getattr(args, option, None)
@@ -168,7 +169,12 @@ def check_outputs(args: argparse.Namespace) -> None:
             for read in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
                 if isinstance(read, str) and read != "-" and Path(read).is_file() and Path(read).resolve() == target:
                     raise ToolkitError(f"{given}: --{flag(option)} names a file this command reads; write elsewhere")
+        stores = [getattr(args, name) for name in (*STORES_READ, "labels") if isinstance(getattr(args, name, None), str)]
         project = project or _optional_project(args)
+        if project is not None:
+            stores.append(str(project.labels))
+        if target in {history_path(store).resolve() for store in stores}:  # a history may not exist yet
+            raise ToolkitError(f"{given}: --{flag(option)} names the history of an annotation store; write elsewhere")
         if project is not None and target.is_file() and target.is_relative_to(project.annotations.resolve()):
             raise ToolkitError(f"{given}: --{flag(option)} would replace a file of the annotation project "
                                f"({project.annotations}/); write elsewhere")

@@ -32,8 +32,6 @@ def cmd_weak_label(args: argparse.Namespace) -> int:
     _corpus_in_project(args, "paths")
     if args.data is None and (project := _optional_project(args)) is not None:
         args.data = str(project.labels)
-    if args.out and args.data and Path(args.out).resolve() in (Path(args.data).resolve(), store.history_path(args.data).resolve()):
-        raise ToolkitError(f"{args.out}: --out names the annotation store or its history; weak labels never go there")
     reports = load_reports(args.paths)
     votes = apply_rules(reports)
     gold = {k: a.label for k, a in store.load(args.data).items() if a.source == "manual"} if args.data else {}
