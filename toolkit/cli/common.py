@@ -157,23 +157,21 @@ def check_outputs(args: argparse.Namespace) -> None:
     ``--model``…), the history of a store it reads (which may not exist yet), or an existing file of
     the project's ``annotations/`` folder (the store, its history, the corpus, the test sets): those
     are written only by the commands that own them, under their lock. Checked before any work."""
-    project = None
-    for option in OUTPUTS:
-        given = getattr(args, option, None)
-        if not isinstance(given, str) or given == "-":
-            continue
+    given_outputs = [(o, getattr(args, o)) for o in OUTPUTS if isinstance(getattr(args, o, None), str) and getattr(args, o) != "-"]
+    if not given_outputs:
+        return
+    read = {Path(r).resolve() for name, value in vars(args).items() if name not in OUTPUTS
+            for r in ([value] if isinstance(value, str) else value if isinstance(value, list) else [])
+            if isinstance(r, str) and r != "-" and Path(r).is_file()}
+    project = _optional_project(args)
+    stores = [getattr(args, name) for name in (*STORES_READ, "labels") if isinstance(getattr(args, name, None), str)]
+    stores += [str(project.labels)] if project is not None else []
+    histories = {history_path(store).resolve() for store in stores}  # a history may not exist yet
+    for option, given in given_outputs:
         target = Path(given).resolve()
-        for name, value in vars(args).items():
-            if name in OUTPUTS:
-                continue
-            for read in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
-                if isinstance(read, str) and read != "-" and Path(read).is_file() and Path(read).resolve() == target:
-                    raise ToolkitError(f"{given}: --{flag(option)} names a file this command reads; write elsewhere")
-        stores = [getattr(args, name) for name in (*STORES_READ, "labels") if isinstance(getattr(args, name, None), str)]
-        project = project or _optional_project(args)
-        if project is not None:
-            stores.append(str(project.labels))
-        if target in {history_path(store).resolve() for store in stores}:  # a history may not exist yet
+        if target in read:
+            raise ToolkitError(f"{given}: --{flag(option)} names a file this command reads; write elsewhere")
+        if target in histories:
             raise ToolkitError(f"{given}: --{flag(option)} names the history of an annotation store; write elsewhere")
         if project is not None and target.is_file() and target.is_relative_to(project.annotations.resolve()):
             raise ToolkitError(f"{given}: --{flag(option)} would replace a file of the annotation project "

@@ -209,7 +209,7 @@ def _collect_report(task: dict, annotations: list, where: str, by_id: dict[str, 
             continue
         reading = sentence_labels(regions, prelabels)
         updated = str(annotation.get("updated_at") or annotation.get("created_at") or "")
-        for sid, where_in_report in positions.items():
+        for where_in_report in positions.values():
             entry = entries[where_in_report[0]]
             labels = {reading.labels[i] for i in where_in_report if i in reading.labels}
             clash = sorted({label for i in where_in_report for label in reading.contradictions.get(i, ())})
